@@ -1,0 +1,3 @@
+from dlict.cli.app import main
+
+main()

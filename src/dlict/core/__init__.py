@@ -1,0 +1,1 @@
+"""Configuration, errors, logging, the result model and the evidence store."""

@@ -1,0 +1,183 @@
+"""Pydantic models of a district: sites (the office and each school) and their hosts."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+
+SCHOOL_GROUP = re.compile(r"^school_(?P<code>.*)$")
+SCHOOL_CODE = re.compile(r"^\d{10}$")
+OFFICE_SITE_ID = "office"
+DLTV_SOURCES = ("tvheadend", "dvb_femon", "hls", "none")
+DLTV_CHANNELS = range(1, 16)
+
+_HOSTNAME = re.compile(
+    r"^(?=.{1,253}$)(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?$"
+)
+
+
+def is_address(value: str) -> bool:
+    """An IP address (v4 or v6) or an RFC 1123 host name."""
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        # Dotted digits that failed as an IP (999.1.1.1) are a typo, not a host name.
+        return bool(_HOSTNAME.match(value)) and not re.fullmatch(r"[\d.]+", value)
+    return True
+
+
+def _check_address(value: str) -> str:
+    if not is_address(value):
+        raise ValueError(f"'{value}' is not an IP address or host name")
+    return value
+
+
+def _check_url_or_address(value: str) -> str:
+    host = re.sub(r"^[a-z]+://", "", value).split("/", 1)[0]
+    host = host.rsplit(":", 1)[0] if host.count(":") == 1 else host.strip("[]")
+    if not is_address(host):
+        raise ValueError(f"'{value}' does not name a valid host")
+    return value
+
+
+Address = Annotated[str, AfterValidator(_check_address)]
+Endpoint = Annotated[str, AfterValidator(_check_url_or_address)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Link(_Strict):
+    """One internet link of a site."""
+
+    isp: str = Field(min_length=1)
+    wan_address: Address | None = None
+    probe_targets: list[Address] = Field(default_factory=list)
+
+
+class Dltv(_Strict):
+    """How the site's DLTV reception can be watched."""
+
+    source: str
+    address: Endpoint | None = None
+    channels: list[int] = Field(default_factory=list)
+
+    @field_validator("source")
+    @classmethod
+    def _known_source(cls, value: str) -> str:
+        if value not in DLTV_SOURCES:
+            raise ValueError(
+                f"unknown receiver source '{value}' (expected one of {', '.join(DLTV_SOURCES)})"
+            )
+        return value
+
+    @field_validator("channels")
+    @classmethod
+    def _known_channels(cls, value: list[int]) -> list[int]:
+        wrong = [c for c in value if c not in DLTV_CHANNELS]
+        if wrong:
+            raise ValueError(f"DLTV channels are 1-15, got {wrong}")
+        return value
+
+
+class Contact(_Strict):
+    name: str = Field(min_length=1)
+    position: str = ""
+    phone: str = ""
+    email: str = ""
+
+
+class SiteMeta(_Strict):
+    """The ``dlict_site`` group variable of the office and of every school group."""
+
+    school_code: str | None = None
+    name_th: str = Field(min_length=1)
+    name_en: str = Field(min_length=1)
+    amphoe: str = Field(min_length=1)
+    province: str = Field(min_length=1)
+    link: Link | list[Link] | None = None
+    dltv: Dltv | None = None
+    contacts: list[Contact] = Field(default_factory=list)
+
+    @field_validator("school_code", mode="before")
+    @classmethod
+    def _ten_digits(cls, value: object) -> object:
+        if value is None:
+            return None
+        text = str(value)
+        if not SCHOOL_CODE.match(text):
+            raise ValueError(f"school code '{text}' must be 10 digits (the OBEC code)")
+        return text
+
+    @property
+    def links(self) -> list[Link]:
+        if self.link is None:
+            return []
+        return self.link if isinstance(self.link, list) else [self.link]
+
+
+class Role(StrEnum):
+    LINUX_SERVER = "linux_servers"
+    WINDOWS_ENDPOINT = "windows_endpoints"
+    NETWORK_DEVICE = "network_devices"
+    DLTV_RECEIVER = "dltv_receivers"
+    LOG_SERVER = "log_servers"
+
+
+class SiteKind(StrEnum):
+    OFFICE = "office"
+    SCHOOL = "school"
+
+
+class Host(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    address: str
+    site: str
+    roles: frozenset[Role]
+    device_type: str | None = None
+
+
+class Site(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    kind: SiteKind
+    group: str
+    meta: SiteMeta
+    hosts: tuple[str, ...]
+
+
+class Inventory(BaseModel):
+    """A validated district: every host in exactly one site and at least one role."""
+
+    model_config = ConfigDict(frozen=True)
+
+    source: str
+    sites: tuple[Site, ...]
+    hosts: dict[str, Host]
+
+    def site(self, site_id: str) -> Site:
+        for site in self.sites:
+            if site.id == site_id:
+                return site
+        raise KeyError(site_id)
+
+    def hosts_in_role(self, role: Role) -> list[Host]:
+        return [h for h in self.hosts.values() if role in h.roles]
+
+    @property
+    def kind_counts(self) -> dict[str, int]:
+        return {
+            "sites": len(self.sites),
+            "schools": sum(1 for s in self.sites if s.kind is SiteKind.SCHOOL),
+            "hosts": len(self.hosts),
+        }
+
+

@@ -1,0 +1,138 @@
+"""Run a playbook through ansible-runner's Python interface and hand each event to the caller.
+
+dlict does not parse ansible-playbook's text output: ansible-runner gives structured events
+(runner_on_ok, runner_on_failed, runner_on_unreachable, …) which the callers map to results.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import ansible_runner
+
+from dlict.core.ansible_env import ansible_path, require_program
+from dlict.core.logging import redact
+
+HOST_EVENTS = frozenset({
+    "runner_on_ok", "runner_on_changed", "runner_on_failed", "runner_on_unreachable",
+    "runner_on_skipped", "runner_item_on_failed",
+})
+
+
+@dataclass(frozen=True, slots=True)
+class AnsibleEvent:
+    """One per-host task outcome from ansible-runner."""
+
+    kind: str
+    host: str
+    task: str
+    tags: tuple[str, ...]
+    changed: bool
+    result: Mapping[str, Any]
+
+    @property
+    def unreachable(self) -> bool:
+        return self.kind == "runner_on_unreachable"
+
+    @property
+    def failed(self) -> bool:
+        return self.kind in ("runner_on_failed", "runner_item_on_failed")
+
+    @property
+    def message(self) -> str:
+        """What Ansible said went wrong (or right), secrets masked."""
+        text = self.result.get("msg") or self.result.get("stderr") or ""
+        return redact(str(text)).strip()
+
+
+@dataclass
+class PlaybookOutcome:
+    status: str
+    rc: int
+    events: list[AnsibleEvent] = field(default_factory=list)
+    stats: Mapping[str, Any] = field(default_factory=dict)
+
+    def hosts_with(self, stat: str) -> set[str]:
+        return set((self.stats.get(stat) or {}).keys())
+
+
+def _to_event(raw: Mapping[str, Any]) -> AnsibleEvent | None:
+    kind = raw.get("event", "")
+    if kind not in HOST_EVENTS:
+        return None
+    data = raw.get("event_data", {})
+    res = data.get("res", {}) or {}
+    return AnsibleEvent(
+        kind=kind,
+        host=str(data.get("host", "")),
+        task=str(data.get("task", "")),
+        tags=tuple(data.get("tags", ()) or ()),
+        changed=bool(res.get("changed", False)),
+        result=res,
+    )
+
+
+def run_playbook(
+    playbook: Path,
+    inventory: Path,
+    *,
+    limit: str | None = None,
+    check: bool = False,
+    diff: bool = False,
+    tags: Sequence[str] = (),
+    extravars: Mapping[str, Any] | None = None,
+    forks: int = 20,
+    timeout: int = 20,
+    on_event: Callable[[AnsibleEvent], None] | None = None,
+) -> PlaybookOutcome:
+    """Run ``playbook`` against ``inventory`` with host key checking on.
+
+    Arguments:
+        limit: an Ansible host pattern (site group, host name, …).
+        check, diff: Ansible's check and diff modes.
+        tags: run only tasks carrying these tags (control IDs).
+        on_event: called for every per-host task outcome as it happens.
+
+    Returns:
+        The run's status, return code, events and per-host stats.
+    """
+    require_program("ansible-playbook")
+    events: list[AnsibleEvent] = []
+
+    def handle(raw: Mapping[str, Any]) -> bool:
+        event = _to_event(raw)
+        if event is not None:
+            events.append(event)
+            if on_event is not None:
+                on_event(event)
+        return False  # nothing to keep on disk: events live in the evidence store
+
+    cmdline = " ".join(flag for flag, on in (("--check", check), ("--diff", diff)) if on)
+    with tempfile.TemporaryDirectory(prefix="dlict-run-") as private:
+        run = ansible_runner.run(
+            private_data_dir=private,
+            playbook=str(playbook.resolve()),
+            inventory=str(inventory.resolve()),
+            limit=limit,
+            tags=",".join(tags) or None,
+            extravars=dict(extravars or {}),
+            forks=forks,
+            cmdline=cmdline or None,
+            envvars={
+                "PATH": ansible_path(),
+                "ANSIBLE_HOST_KEY_CHECKING": "True",
+                "ANSIBLE_TIMEOUT": str(timeout),
+                "ANSIBLE_RETRY_FILES_ENABLED": "False",
+                "ANSIBLE_NOCOLOR": "True",
+            },
+            event_handler=handle,
+            quiet=True,
+            settings={"suppress_ansible_output": True},
+        )
+        stats = run.stats or {}
+        return PlaybookOutcome(status=str(run.status), rc=int(run.rc or 0), events=events,
+                               stats=stats)
