@@ -62,7 +62,7 @@ def _env_values(environ: Mapping[str, str]) -> dict[str, str]:
 
 
 def _file_values(path: Path) -> dict[str, Any]:
-    data = load_yaml_file(path)
+    data = load_yaml_file(path, ConfigError)
     if data is None:
         return {}
     if not isinstance(data, dict):

@@ -70,8 +70,8 @@ def redact(text: str) -> str:
     for secret in known:
         if secret in text:
             text = text.replace(secret, MASK)
-    text = _KEY_VALUE.sub(lambda m: m.group("key") + MASK, text)
-    return _BEARER.sub(lambda m: m.group("key") + MASK, text)
+    text = _BEARER.sub(lambda m: m.group("key") + MASK, text)
+    return _KEY_VALUE.sub(lambda m: m.group("key") + MASK, text)
 
 
 def _redact_value(value: Any) -> Any:

@@ -21,15 +21,15 @@ def yaml_error_line(path: Path, exc: yaml.YAMLError) -> str:
     return f"{where}: malformed YAML: {problem}"
 
 
-def load_yaml_file(path: Path) -> Any:
-    """Parse one YAML file safely; syntax errors become an :class:`InputError` with the line."""
+def load_yaml_file(path: Path, error: type[InputError] = InputError) -> Any:
+    """Parse one YAML file safely; syntax errors become ``error`` naming file and line."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror}") from exc
+        raise error(f"{path}: cannot read: {exc.strerror}") from exc
     except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text ({exc.reason})") from exc
+        raise error(f"{path}: not UTF-8 text ({exc.reason})") from exc
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise InputError(yaml_error_line(path, exc)) from exc
+        raise error(yaml_error_line(path, exc)) from exc
