@@ -131,9 +131,10 @@ def plaintext_password(inv: Path) -> None:
 
 def school_listed_twice(inv: Path) -> None:
     text = _hosts(inv).read_text()
-    text = text.replace("        school_4401010002:\n", "        school_4401010001:\n          hosts:\n"
-                        "            extra: {ansible_host: 127.10.1.99}\n"
-                        "        school_4401010002:\n", 1)
+    second_listing = ("        school_4401010001:\n          hosts:\n"
+                      "            extra: {ansible_host: 127.10.1.99}\n")
+    text = text.replace("        school_4401010002:\n",
+                        second_listing + "        school_4401010002:\n", 1)
     _hosts(inv).write_text(text)
 
 

@@ -76,7 +76,7 @@ def test_a_result_names_a_control_or_a_target() -> None:
 def test_naive_times_are_refused() -> None:
     with pytest.raises(ValueError, match="naive datetime"):
         Result(site="office", host="h", control="FW-01", status=Status.PASS,
-               observed_at=datetime(2026, 1, 1))  # noqa: DTZ001
+               observed_at=datetime(2026, 1, 1))
 
 
 def test_runs_filter_by_kind_newest_first(tmp_path: Path) -> None:

@@ -75,7 +75,7 @@ def root(
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run the CLI and exit with dlict's exit code (0 ok, 1 findings, 2 bad input, 3 operational)."""
+    """Run the CLI; exit 0 ok, 1 findings, 2 bad input, 3 operational error."""
     try:
         app(args=argv, prog_name="dlict")
     except DlictError as exc:

@@ -21,7 +21,8 @@ from dlict.playbooks.facts import gather_facts
 def facts(
     ctx: typer.Context,
     limit: Annotated[
-        str | None, typer.Option("--limit", "-l", help="Ansible host pattern: a site group or host.")
+        str | None,
+        typer.Option("--limit", "-l", help="Ansible host pattern: a site group or host."),
     ] = None,
 ) -> None:
     """Reach every Linux host over SSH (host keys verified) and record its facts."""

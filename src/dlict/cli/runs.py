@@ -16,7 +16,9 @@ app = typer.Typer(help="Past runs and their results, from the evidence store.",
 @app.command("list")
 def list_runs(
     ctx: typer.Context,
-    kind: Annotated[str | None, typer.Option(help="Only runs of this kind (facts, audit, …).")] = None,
+    kind: Annotated[
+        str | None, typer.Option(help="Only runs of this kind (facts, audit, …).")
+    ] = None,
     limit: Annotated[int, typer.Option(help="How many of the latest runs.")] = 20,
 ) -> None:
     """The latest runs, newest first."""

@@ -27,14 +27,14 @@ if TYPE_CHECKING:
 MASK = "***"
 MIN_SECRET_LENGTH = 3
 
-_SECRET_KEY = (
+_SENSITIVE_NAME = (
     r"(?:ansible_(?:ssh_|become_)?pass(?:word)?|become_pass(?:word)?|vault_pass(?:word)?"
     r"|passw(?:or)?d|pass|secret|[a-z_]*token|api_?key|authorization|community|psk|private_key)"
 )
 # key, optional closing quote, separator, optional opening quote, then the value; SNMP
 # communities also appear as "community public" in device configuration lines.
 _KEY_VALUE = re.compile(
-    rf"(?P<key>\b{_SECRET_KEY}\b[\"']?\s*[:=]\s*[\"']?|\bcommunity\s+)"
+    rf"(?P<key>\b{_SENSITIVE_NAME}\b[\"']?\s*[:=]\s*[\"']?|\bcommunity\s+)"
     r"(?P<value>[^\s\"',;}\]\\]+)",
     re.IGNORECASE,
 )
@@ -78,8 +78,10 @@ def _redact_value(value: Any) -> Any:
     if isinstance(value, str):
         return redact(value)
     if isinstance(value, Mapping):
-        return {k: MASK if re.fullmatch(_SECRET_KEY, str(k), re.IGNORECASE) else _redact_value(v)
-                for k, v in value.items()}
+        return {
+            k: MASK if re.fullmatch(_SENSITIVE_NAME, str(k), re.IGNORECASE) else _redact_value(v)
+            for k, v in value.items()
+        }
     if isinstance(value, list | tuple):
         return [_redact_value(v) for v in value]
     return value
@@ -135,7 +137,9 @@ class _InterceptHandler(logging.Handler):
 _file_sink: _RedactingFile | None = None
 
 CONSOLE_FORMAT = "<level>{level: <8}</level> {message}"
-FILE_FORMAT = "{time:YYYY-MM-DDTHH:mm:ss.SSSZZ} {level: <8} {name}:{function}:{line} {message} {extra}"
+FILE_FORMAT = (
+    "{time:YYYY-MM-DDTHH:mm:ss.SSSZZ} {level: <8} {name}:{function}:{line} {message} {extra}"
+)
 
 
 def setup_logging(

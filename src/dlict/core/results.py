@@ -12,7 +12,7 @@ from dlict.core.clock import to_utc, utc_now
 
 
 class Status(StrEnum):
-    PASS = "pass"
+    PASS = "pass"  # noqa: S105 - a status, not a password
     FAIL = "fail"
     ERROR = "error"
     UNREACHABLE = "unreachable"
@@ -21,7 +21,7 @@ class Status(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Result:
-    """One observation: on ``host`` at ``site``, a ``control`` (or a probe ``target``) has ``status``.
+    """One observation: on ``host`` at ``site``, a ``control`` or probe ``target`` has ``status``.
 
     ``evidence`` is what was observed (a diff, a value, an error text), kept for the auditor.
     """

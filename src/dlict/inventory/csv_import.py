@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import shutil
 import tempfile
 from collections.abc import Mapping
@@ -86,7 +85,9 @@ def _row_meta(cells: Mapping[str, str]) -> dict[str, Any]:
     return meta
 
 
-def _parse_row(number: int, cells: Mapping[str, str], where: str) -> tuple[_School | None, list[str]]:
+def _parse_row(
+    number: int, cells: Mapping[str, str], where: str
+) -> tuple[_School | None, list[str]]:
     problems = []
     for name in REQUIRED:
         if not cells[name]:
@@ -125,7 +126,9 @@ def read_schools(csv_path: Path) -> list[_School]:
     except OSError as exc:
         raise InputError(f"{where}: cannot read: {exc.strerror}") from exc
     except UnicodeDecodeError as exc:
-        raise InputError(f"{where}: not UTF-8 text (save the sheet as CSV UTF-8): {exc.reason}") from exc
+        raise InputError(
+            f"{where}: not UTF-8 text (save the sheet as CSV UTF-8): {exc.reason}"
+        ) from exc
     rows = list(csv.reader(io.StringIO(text)))
     if not rows:
         raise InputError(f"{where}: empty file")
@@ -171,7 +174,8 @@ def _inventory_documents(schools: list[_School]) -> tuple[dict[str, Any], dict[s
             roles["linux_servers"][f"s{code}-srv"] = None
         if school.router:
             device_type = NETWORK_OS.get(school.router_type or "", school.router_type)
-            hosts[f"s{code}-gw"] = {"ansible_host": school.router, "netmiko_device_type": device_type}
+            hosts[f"s{code}-gw"] = {"ansible_host": school.router,
+                                    "netmiko_device_type": device_type}
             roles["network_devices"][f"s{code}-gw"] = None
         if school.dltv_host:
             hosts[f"s{code}-dvb"] = {"ansible_host": school.dltv_host}
@@ -217,7 +221,7 @@ def import_schools(csv_path: Path, out_dir: Path) -> int:
             _dump(staging / "group_vars" / f"{group}.yml", variables)
         if any(s.server or s.router or s.dltv_host for s in schools):
             load_inventory(staging)
-        os.chmod(staging, 0o755)
+        staging.chmod(0o750)
         if out_dir.exists():
             out_dir.rmdir()
         staging.rename(out_dir)

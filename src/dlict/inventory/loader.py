@@ -22,8 +22,8 @@ from dlict.inventory.devices import device_type_for, is_known_device_type
 from dlict.inventory.locate import YamlIndex, display
 from dlict.inventory.models import (
     OFFICE_SITE_ID,
-    SCHOOL_GROUP,
     SCHOOL_CODE,
+    SCHOOL_GROUP,
     Host,
     Inventory,
     Role,
@@ -70,7 +70,9 @@ def _ansible_export(path: Path) -> tuple[dict[str, Any], str]:
         envvars={"PATH": ansible_path(), "ANSIBLE_INVENTORY_UNPARSED_WARNING": "True"},
     )
     if not isinstance(out, dict):
-        raise InventoryError([f"{display(path)}: Ansible could not read this inventory: {err.strip()}"])
+        raise InventoryError(
+            [f"{display(path)}: Ansible could not read this inventory: {err.strip()}"]
+        )
     return out, err
 
 
@@ -146,7 +148,7 @@ def _effective_vars(raw: _Raw, members: Mapping[str, frozenset[str]],
 
 
 # Worded without "name: value" so that log redaction leaves the advice readable.
-PLAINTEXT_SECRET = ("plaintext secret in variable {name} — keep it in Ansible Vault or take it "
+PLAINTEXT_ADVICE = ("plaintext secret in variable {name} — keep it in Ansible Vault or take it "
                     "from the environment")
 
 
@@ -206,7 +208,8 @@ class _Validator:
     def site_meta(self, group: str) -> SiteMeta | None:
         data = self.raw.groups[group].vars.get(SITE_VAR)
         if data is None:
-            self.group_problem(group, (), f"site metadata missing: set the group variable {SITE_VAR}")
+            self.group_problem(group, (),
+                               f"site metadata missing: set the group variable {SITE_VAR}")
             return None
         if not isinstance(data, Mapping):
             self.group_problem(group, (SITE_VAR,), "must be a mapping of site fields")
@@ -225,12 +228,13 @@ class _Validator:
     def sites(self) -> list[Site]:
         found: list[Site] = []
         groups = self.raw.groups
-        if OFFICE_GROUP in groups and self.members.get(OFFICE_GROUP, frozenset()):
+        office_hosts = self.members.get(OFFICE_GROUP, frozenset())
+        if OFFICE_GROUP in groups and office_hosts:
             self.claim(OFFICE_GROUP, OFFICE_SITE_ID)
             meta = self.site_meta(OFFICE_GROUP)
             if meta is not None:
                 found.append(Site(id=OFFICE_SITE_ID, kind=SiteKind.OFFICE, group=OFFICE_GROUP,
-                                  meta=meta, hosts=tuple(sorted(self.members.get(OFFICE_GROUP, frozenset())))))
+                                  meta=meta, hosts=tuple(sorted(office_hosts))))
         codes: dict[str, str] = {}
         for group in groups.get(SCHOOLS_GROUP, _Group(SCHOOLS_GROUP)).children:
             match = SCHOOL_GROUP.match(group)
@@ -313,10 +317,10 @@ class _Validator:
         """Flag a secret written in clear where it is written: in a group's or a host's vars."""
         for group in sorted(self.raw.groups):
             for name in _plaintext_secret_names(self.raw.groups[group].vars):
-                self.group_problem(group, (name,), PLAINTEXT_SECRET.format(name=name), False)
+                self.group_problem(group, (name,), PLAINTEXT_ADVICE.format(name=name), False)
         for host in sorted(self.raw.hostvars):
             for name in _plaintext_secret_names(self.raw.hostvars[host]):
-                self.host_problem(host, (name,), PLAINTEXT_SECRET.format(name=name), False)
+                self.host_problem(host, (name,), PLAINTEXT_ADVICE.format(name=name), False)
 
     def dltv_receivers(self, sites: list[Site], receivers: frozenset[str]) -> None:
         for site in sites:
