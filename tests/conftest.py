@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -52,3 +53,17 @@ def example_copy(tmp_path: Path) -> Path:
     target = tmp_path / "inventory"
     shutil.copytree(EXAMPLE_INVENTORY, target)
     return target
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """In CI a skipped test is a failure: a missing prerequisite must never pass quietly."""
+    if not os.environ.get("CI"):
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter is not None else []
+    if skipped:
+        names = ", ".join(report.nodeid for report in skipped[:5])
+        if reporter is not None:
+            reporter.write_line(f"CI: {len(skipped)} test(s) skipped, which CI forbids: {names}",
+                                red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -113,6 +113,10 @@ def run_playbook(
 
     cmdline = " ".join(flag for flag, on in (("--check", check), ("--diff", diff)) if on)
     with tempfile.TemporaryDirectory(prefix="dlict-run-") as private:
+        # A control socket of its own per run: a multiplexed SSH connection left by an earlier
+        # run would otherwise be reused without the host key being checked again.
+        control_dir = Path(private) / "cp"
+        control_dir.mkdir(mode=0o700)
         run = ansible_runner.run(
             private_data_dir=private,
             playbook=str(playbook.resolve()),
@@ -128,6 +132,7 @@ def run_playbook(
                 "ANSIBLE_TIMEOUT": str(timeout),
                 "ANSIBLE_RETRY_FILES_ENABLED": "False",
                 "ANSIBLE_NOCOLOR": "True",
+                "ANSIBLE_SSH_CONTROL_PATH_DIR": str(control_dir),
             },
             event_handler=handle,
             quiet=True,

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Install dlict on a fresh Debian/Ubuntu machine (as root), then run the demo or every test.
+#
+#   bash bootstrap.sh demo   install, start a simulated district (the test fleet), run dlict on it
+#   bash bootstrap.sh test   install, then lint, type-check and run the whole test suite
+#
+# Safe to run again: it installs only what is missing and reuses the cached fleet image.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+usage() { echo "usage: bash bootstrap.sh demo|test" >&2; exit 2; }
+[ $# -eq 1 ] || usage
+case "$1" in demo|test) ;; *) usage ;; esac
+if [ "$(id -u)" -ne 0 ]; then
+  echo "bootstrap.sh: run as root: the simulated district uses network namespaces" >&2
+  exit 2
+fi
+
+APT_PACKAGES=(
+  python3 python3-venv python3-pip python3-dev gcc   # dlict's virtual environment
+  openssh-client                                      # Ansible reaches hosts over SSH
+  debootstrap iproute2 util-linux procps              # the test fleet: image, namespaces
+  sqlite3 git ca-certificates make
+)
+
+install_system_packages() {
+  local missing=() pkg
+  for pkg in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" \
+      || missing+=("$pkg")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "== installing Debian packages: ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}
+
+install_dlict() {
+  if ! /usr/bin/python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+    echo "bootstrap.sh: dlict needs Python >= 3.11 (Debian 12 or Ubuntu 24.04 and later)" >&2
+    exit 3
+  fi
+  if [ ! -x .venv/bin/python ]; then
+    echo "== creating the virtual environment .venv"
+    /usr/bin/python3 -m venv .venv
+  fi
+  echo "== installing dlict and its dependencies into .venv"
+  .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+}
+
+run_demo() {
+  local state=/var/lib/dlict-demo
+  local fleet="$state/fleet" data="$state/data"
+  mkdir -p "$state"
+  chmod 0750 "$state"
+  export PATH="$PWD/.venv/bin:$PATH"
+  echo "== the embedded example district (addresses on loopback only)"
+  dlict -i inventory/example inventory validate
+  echo "== starting a simulated district: office log server + 3 schools (network namespaces)"
+  .venv/bin/python -m tests.fleet up --schools 3 --state "$fleet"
+  trap '.venv/bin/python -m tests.fleet down --state "'"$fleet"'" >/dev/null' EXIT
+  local inventory="$fleet/inventory.yml"
+  dlict -i "$inventory" --data-dir "$data" inventory validate
+  dlict -i "$inventory" --data-dir "$data" inventory show
+  echo "== reaching every host over SSH with Ansible (host keys verified)"
+  local rc=0
+  dlict -i "$inventory" --data-dir "$data" facts || rc=$?
+  echo
+  echo "Done. The simulated district has been stopped; what dlict found is kept:"
+  echo "  evidence store : $data/evidence.sqlite"
+  echo "  log file       : $data/logs/dlict.log"
+  echo "  see the runs   : .venv/bin/dlict --data-dir $data runs list"
+  echo "  one run        : .venv/bin/dlict --data-dir $data runs show 1"
+  return $rc
+}
+
+run_tests() {
+  export PATH="$PWD/.venv/bin:$PATH"
+  echo "== ruff"
+  ruff check src tests
+  echo "== mypy (strict on src/)"
+  mypy
+  echo "== pytest (unit, integration, test fleet)"
+  pytest -q
+}
+
+install_system_packages
+install_dlict
+case "$1" in
+  demo) run_demo ;;
+  test) run_tests ;;
+esac

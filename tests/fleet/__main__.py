@@ -1,0 +1,101 @@
+"""Command line for the test fleet: ``python -m tests.fleet build|up|down|cleanup|status``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from tests.fleet.fleet import (
+    Fleet,
+    cleanup_stale,
+    load_records,
+    record_for_state_dir,
+    teardown,
+)
+from tests.fleet.rootfs import ensure_rootfs
+from tests.fleet.sysutil import FleetError, is_same_process, remove_tree
+
+
+def _build(_: argparse.Namespace) -> int:
+    print(ensure_rootfs())
+    return 0
+
+
+def _up(arguments: argparse.Namespace) -> int:
+    fleet = Fleet.start(schools=arguments.schools, state_dir=arguments.state, detached=True)
+    for host in fleet.hosts:
+        print(f"# {host.name:<20} {host.address}", file=sys.stderr)
+    print(f"# stop it with: python -m tests.fleet down --state {fleet.state_dir}", file=sys.stderr)
+    print(fleet.inventory_path)
+    return 0
+
+
+def _down(arguments: argparse.Namespace) -> int:
+    state_dir: Path = arguments.state
+    record = record_for_state_dir(state_dir)
+    if record is not None:
+        teardown(record)
+    elif (state_dir / ".dlict-fleet").exists():
+        remove_tree(state_dir)
+    else:
+        print(f"{state_dir} is not a fleet state directory", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _cleanup(arguments: argparse.Namespace) -> int:
+    removed = cleanup_stale(include_detached=arguments.all)
+    print(f"removed {len(removed)} fleet(s){': ' + ', '.join(removed) if removed else ''}")
+    return 0
+
+
+def _status(_: argparse.Namespace) -> int:
+    records = load_records()
+    if not records:
+        print("no fleets")
+    for record in records:
+        owner = "detached" if record.detached else f"owner pid {record.owner_pid}"
+        if not record.detached and not record.owner_alive():
+            owner += " (gone: stale, `cleanup` removes it)"
+        hosts = sorted({p.host for p in record.processes if is_same_process(p.pid, p.start_time)})
+        print(f"{record.fleet_id}  10.213.{record.index}.0/24  {owner}  state {record.state_dir}")
+        print(f"    running hosts: {', '.join(hosts) or 'none'}")
+        print(f"    namespaces: {', '.join(record.namespaces) or 'none'}")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m tests.fleet", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("build", help="build (or find) the cached root filesystem").set_defaults(
+        run=_build
+    )
+    up = commands.add_parser("up", help="start a fleet that keeps running; prints the inventory")
+    up.add_argument("--schools", type=int, default=2, help="number of schools (default 2)")
+    up.add_argument("--state", type=Path, default=None, help="state directory (absent or empty)")
+    up.set_defaults(run=_up)
+    down = commands.add_parser("down", help="stop the fleet whose state is in --state")
+    down.add_argument("--state", type=Path, required=True)
+    down.set_defaults(run=_down)
+    cleanup = commands.add_parser("cleanup", help="remove fleets whose owner process died")
+    cleanup.add_argument("--all", action="store_true", help="also remove fleets started by `up`")
+    cleanup.set_defaults(run=_cleanup)
+    commands.add_parser("status", help="list the fleets on this machine").set_defaults(run=_status)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the fleet command line; return the exit code."""
+    arguments = _parser().parse_args(argv)
+    try:
+        code: int = arguments.run(arguments)
+    except FleetError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 3
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
