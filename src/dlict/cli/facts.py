@@ -7,6 +7,7 @@ import sys
 from typing import Annotated
 
 import typer
+from loguru import logger
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from dlict.cli.context import app_context
@@ -32,6 +33,7 @@ def facts(
     total = len(inv.hosts_in_role(Role.LINUX_SERVER))
     with actx.open_store() as store:
         run_id = store.start_run("facts", shlex.join(["dlict", *sys.argv[1:]]))
+        logger.info("facts run {} started on {} Linux hosts (limit {})", run_id, total, limit)
         progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                             TimeElapsedColumn(), console=actx.console,
                             disable=actx.json_output, transient=True)
@@ -46,6 +48,10 @@ def facts(
         store.add_results(run_id, results)
         bad = any(r.status is not Status.PASS for r in results)
         store.finish_run(run_id, RunStatus.ERROR if bad else RunStatus.OK)
+        for result in results:
+            logger.log("INFO" if result.status is Status.PASS else "WARNING",
+                       "facts run {}: {} {}: {}", run_id, result.host, result.status.value,
+                       result.evidence)
         run = store.run(run_id)
     if actx.json_output:
         actx.print_json(run_as_dict(run, results))

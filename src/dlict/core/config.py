@@ -38,7 +38,8 @@ class Settings(BaseModel):
     inventory: Path | None = None
     data_dir: Path = Field(default_factory=default_data_dir)
     lang: Lang = "th"
-    log_level: Literal["TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR"] = "INFO"
+    # The console shows warnings and errors; the log file (commands that record runs) keeps all.
+    log_level: Literal["TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR"] = "WARNING"
     log_json: bool = False
     forks: int = Field(default=20, ge=1, le=500)
     ssh_timeout: int = Field(default=20, ge=1, le=600)
