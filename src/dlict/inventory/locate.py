@@ -114,14 +114,12 @@ class YamlIndex:
         return None
 
     def _where(self, entries: list[_File], suffix: KeyPath) -> str | None:
-        best: tuple[int, str] | None = None
+        """``file:line`` of the first entry that has the key, else the first file alone."""
         for entry in entries:
             line = self._best(entry, suffix)
             if line is not None:
                 return f"{display(entry.path)}:{line}"
-            if best is None:
-                best = (0, display(entry.path))
-        return best[1] if best else None
+        return display(entries[0].path) if entries else None
 
     def group_var(self, group: str, var_path: KeyPath) -> str:
         """Where a group variable (or the group itself) is written."""
