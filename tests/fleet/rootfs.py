@@ -27,19 +27,27 @@ SUITE = "bookworm"
 #: Everything the fleet's hosts have besides debootstrap's minbase. Add packages here; the cache
 #: key changes with this list, so the next fleet start rebuilds the image.
 PACKAGES: tuple[str, ...] = (
+    "aide",
+    "auditd",
     "chrony",
+    "clamav",
+    "clamav-daemon",
+    "clamav-freshclam",
     "cron",
     "iproute2",
     "iputils-ping",
+    "libpam-pwquality",
     "netcat-openbsd",
     "nftables",
     "openssh-server",
     "orphan-sysvinit-scripts",
     "procps",
     "python3",
+    "python3-apt",
     "rsyslog",
     "sudo",
     "sysvinit-core",
+    "unattended-upgrades",
 )
 
 #: Bump when the way the image is prepared changes (not needed for package list changes).
