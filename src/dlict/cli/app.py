@@ -10,7 +10,7 @@ import typer
 from loguru import logger
 
 from dlict import __version__
-from dlict.cli import facts, inventory, runs
+from dlict.cli import controls, facts, inventory, runs, sop
 from dlict.cli.context import AppContext
 from dlict.core.config import load_settings
 from dlict.core.errors import DlictError, ExitCode
@@ -28,7 +28,10 @@ app = typer.Typer(
 )
 app.add_typer(inventory.app, name="inventory")
 app.add_typer(runs.app, name="runs")
+app.add_typer(controls.app, name="controls")
 app.command("facts")(facts.facts)
+app.command("apply")(sop.apply)
+app.command("audit")(sop.audit)
 
 
 def _version(value: bool) -> None:

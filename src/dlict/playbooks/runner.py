@@ -16,6 +16,7 @@ import ansible_runner
 
 from dlict.core.ansible_env import ansible_path, require_program
 from dlict.core.logging import redact
+from dlict.core.paths import data_path
 
 HOST_EVENTS = frozenset({
     "runner_on_ok", "runner_on_changed", "runner_on_failed", "runner_on_unreachable",
@@ -30,8 +31,10 @@ class AnsibleEvent:
     kind: str
     host: str
     task: str
+    action: str
     tags: tuple[str, ...]
     changed: bool
+    ignore_errors: bool
     result: Mapping[str, Any]
 
     @property
@@ -70,8 +73,10 @@ def _to_event(raw: Mapping[str, Any]) -> AnsibleEvent | None:
         kind=kind,
         host=str(data.get("host", "")),
         task=str(data.get("task", "")),
+        action=str(data.get("task_action", "")).removeprefix("ansible.builtin."),
         tags=tuple(data.get("tags", ()) or ()),
         changed=bool(res.get("changed", False)),
+        ignore_errors=bool(data.get("ignore_errors")),
         result=res,
     )
 
@@ -128,6 +133,7 @@ def run_playbook(
             cmdline=cmdline or None,
             envvars={
                 "PATH": ansible_path(),
+                "ANSIBLE_CONFIG": str(data_path("playbooks") / "ansible.cfg"),
                 "ANSIBLE_HOST_KEY_CHECKING": "True",
                 "ANSIBLE_TIMEOUT": str(timeout),
                 "ANSIBLE_RETRY_FILES_ENABLED": "False",

@@ -1,0 +1,226 @@
+"""``dlict apply`` and ``dlict audit``: the SOP controls on every Linux host."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from loguru import logger
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
+from rich.table import Table
+
+from dlict.cli.context import AppContext, app_context
+from dlict.cli.results_view import STATUS_STYLE, run_as_dict
+from dlict.cli.text import word
+from dlict.controls import CONTROL_ID, Catalog, load_catalog
+from dlict.core.errors import ExitCode
+from dlict.core.files import write_private
+from dlict.core.results import Result, Status
+from dlict.core.store import RunStatus
+from dlict.inventory import Inventory
+from dlict.playbooks.runner import AnsibleEvent
+from dlict.playbooks.sop import AREAS, Mode, SopRun, resolve_areas, run_sop
+from dlict.reports.html import render_audit_html
+from dlict.reports.summary import scores
+
+LimitOption = Annotated[
+    str | None,
+    typer.Option("--limit", "-l", help="Ansible host pattern: a school group, a host, …"),
+]
+
+
+class _HostProgress:
+    """One bar per host, advanced as each control's verification reports."""
+
+    def __init__(self, progress: Progress, per_host: int) -> None:
+        self.progress = progress
+        self.per_host = per_host
+        self.tasks: dict[str, TaskID] = {}
+
+    def __call__(self, event: AnsibleEvent) -> None:
+        if event.host not in self.tasks:
+            self.tasks[event.host] = self.progress.add_task(event.host, total=self.per_host)
+        task = self.tasks[event.host]
+        if event.unreachable:
+            self.progress.update(
+                task,
+                completed=self.per_host,
+                description=f"{event.host} [yellow]unreachable[/yellow]",
+            )
+        elif event.action == "assert" and any(CONTROL_ID.match(t) for t in event.tags):
+            self.progress.update(task, advance=1)
+
+
+def _exit_code(results: Sequence[Result], playbook_failed: bool) -> ExitCode:
+    statuses = {r.status for r in results}
+    if Status.UNREACHABLE in statuses or Status.ERROR in statuses or playbook_failed:
+        return ExitCode.OPERATIONAL
+    if Status.FAIL in statuses:
+        return ExitCode.FINDINGS
+    return ExitCode.OK
+
+
+def _run(
+    actx: AppContext,
+    inv: Inventory,
+    catalog: Catalog,
+    areas: list[str],
+    mode: Mode,
+    limit: str | None,
+    check: bool = False,
+    diff: bool = False,
+) -> tuple[int, SopRun]:
+    settings = actx.settings
+    per_host = len(catalog.in_areas(areas))
+    with actx.open_store() as store:
+        run_id = store.start_run(mode.value, shlex.join(["dlict", *sys.argv[1:]]))
+        logger.info("{} run {} of {} (limit {})", mode.value, run_id, ", ".join(areas), limit)
+        progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            console=actx.console,
+            disable=actx.json_output,
+            transient=True,
+        )
+        with progress:
+            sop_run = run_sop(
+                inv,
+                catalog,
+                areas,
+                mode,
+                limit=limit,
+                check=check,
+                diff=diff,
+                forks=settings.forks,
+                timeout=settings.ssh_timeout,
+                on_event=_HostProgress(progress, per_host),
+            )
+        store.add_results(run_id, sop_run.results)
+        code = _exit_code(sop_run.results, sop_run.outcome.status != "successful")
+        status = {ExitCode.OK: RunStatus.OK, ExitCode.FINDINGS: RunStatus.FINDINGS}.get(
+            code, RunStatus.ERROR
+        )
+        store.finish_run(run_id, status)
+        for result in sop_run.results:
+            if result.status is not Status.PASS:
+                logger.warning(
+                    "{} run {}: {} {} {}: {}",
+                    mode.value,
+                    run_id,
+                    result.host,
+                    result.control,
+                    result.status.value,
+                    result.evidence,
+                )
+    return run_id, sop_run
+
+
+def _print_summary(
+    actx: AppContext, catalog: Catalog, inv: Inventory, results: Sequence[Result]
+) -> None:
+    lang = actx.lang
+    problems = [r for r in results if r.status is not Status.PASS]
+    if problems:
+        table = Table(title="not passing" if lang == "en" else "รายการที่ไม่ผ่าน")
+        for key in ("host", "status", "evidence"):
+            table.add_column(word(key, lang))
+        for r in problems:
+            style = STATUS_STYLE[r.status]
+            first_line = r.evidence.splitlines()[0] if r.evidence else ""
+            table.add_row(
+                f"{r.host} {r.control}",
+                f"[{style}]{word(r.status.value, lang)}[/{style}]",
+                first_line,
+            )
+        actx.console.print(table)
+    summary = Table(title="score per site and area" if lang == "en" else "คะแนนรายหน่วยงานและด้าน")
+    summary.add_column(word("site", lang))
+    summary.add_column("area" if lang == "en" else "ด้าน")
+    for status in Status:
+        summary.add_column(word(status.value, lang), justify="right")
+    summary.add_column("score" if lang == "en" else "คะแนน", justify="right")
+    for score in scores(results, catalog):
+        site = ("district" if lang == "en" else "ภาพรวมเขต") if score.site == "*" else score.site
+        percent = f"{score.percent:.0f} %" if score.percent is not None else "-"
+        summary.add_row(site, score.area, *(str(score.counts[s]) for s in Status), percent)
+    actx.console.print(summary)
+
+
+def apply(
+    ctx: typer.Context,
+    areas: Annotated[list[str], typer.Argument(help=f"all, or any of: {', '.join(AREAS)}")],
+    limit: LimitOption = None,
+    check: Annotated[
+        bool, typer.Option("--check", help="Show what would change; change nothing.")
+    ] = False,
+    diff: Annotated[bool, typer.Option("--diff", help="Show file differences.")] = False,
+) -> None:
+    """Make the SOP controls hold on the Linux hosts (Ansible), then verify each one."""
+    actx = app_context(ctx)
+    selected = resolve_areas(areas)
+    inv = actx.inventory()
+    catalog = load_catalog()
+    run_id, sop_run = _run(actx, inv, catalog, selected, Mode.APPLY, limit, check, diff)
+    changed = sop_run.changed_by_host()
+    code = _exit_code(sop_run.results, sop_run.outcome.status != "successful")
+    if actx.json_output:
+        with actx.open_store() as store:
+            data = run_as_dict(store.run(run_id), sop_run.results)
+        actx.print_json(data | {"changed": changed, "areas": selected})
+    else:
+        _print_summary(actx, catalog, inv, sop_run.results)
+        actx.console.print(
+            "changed: "
+            + ", ".join(f"{h} {n}" for h, n in sorted(changed.items()))
+            + f" (total {sum(changed.values())}); stored as run {run_id}"
+        )
+    if code:
+        raise typer.Exit(code)
+
+
+def audit(
+    ctx: typer.Context,
+    limit: LimitOption = None,
+    json_file: Annotated[
+        Path | None, typer.Option("--json", help="Also write the results as JSON to this file.")
+    ] = None,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Also write an HTML report (Thai by default).")
+    ] = None,
+) -> None:
+    """Check every SOP control without changing anything; exit 1 if one does not hold."""
+    actx = app_context(ctx)
+    inv = actx.inventory()
+    catalog = load_catalog()
+    run_id, sop_run = _run(actx, inv, catalog, list(AREAS), Mode.AUDIT, limit)
+    code = _exit_code(sop_run.results, sop_run.outcome.status != "successful")
+    with actx.open_store() as store:
+        run = store.run(run_id)
+    data = run_as_dict(run, sop_run.results) | {
+        "scores": [
+            {
+                "site": s.site,
+                "area": s.area,
+                "percent": s.percent,
+                "counts": {k.value: v for k, v in s.counts.items()},
+            }
+            for s in scores(sop_run.results, catalog)
+        ]
+    }
+    if json_file is not None:
+        write_private(json_file, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    if report is not None:
+        write_private(report, render_audit_html(run, sop_run.results, catalog, inv, actx.lang))
+    if actx.json_output:
+        actx.print_json(data)
+    else:
+        _print_summary(actx, catalog, inv, sop_run.results)
+        actx.console.print(f"stored as run {run_id}")
+    if code:
+        raise typer.Exit(code)

@@ -1,0 +1,5 @@
+"""The SOP control catalog (YAML shipped as package data) and its typed model."""
+
+from dlict.controls.model import CONTROL_ID, Catalog, Control, Severity, load_catalog
+
+__all__ = ["CONTROL_ID", "Catalog", "Control", "Severity", "load_catalog"]

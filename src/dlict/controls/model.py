@@ -1,0 +1,111 @@
+"""The SOP control catalog: what each control is, why, how it is checked and fixed."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from functools import cache
+from importlib import resources
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from dlict.core.errors import OperationalError
+
+CONTROL_ID = re.compile(r"^(?P<prefix>FW|AV|EP|ID|LOG)-(?P<number>\d{2})$")
+AREA_PREFIX = {"firewall": "FW", "antivirus": "AV", "endpoint": "EP", "identity": "ID",
+               "logging": "LOG"}
+
+
+class Severity(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+class Control(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=CONTROL_ID.pattern)
+    area: str
+    sop_clause: str
+    title_th: str
+    title_en: str
+    rationale: str
+    legal_reference: str | None = None
+    severity: Severity
+    platforms: tuple[str, ...] = ("debian", "ubuntu")
+    check: str
+    fix: str
+
+    def title(self, lang: str) -> str:
+        return self.title_th if lang == "th" else self.title_en
+
+
+class _AreaFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    area: str
+    sop_clause: str
+    platforms: tuple[str, ...] = ("debian", "ubuntu")
+    controls: list[dict[str, object]]
+
+    @model_validator(mode="after")
+    def _known_area(self) -> _AreaFile:
+        if self.area not in AREA_PREFIX:
+            raise ValueError(f"unknown area {self.area}")
+        return self
+
+
+class Catalog:
+    """All controls, in catalog order, by ID and by area."""
+
+    def __init__(self, controls: list[Control]) -> None:
+        self.controls = controls
+        self.by_id = {c.id: c for c in controls}
+
+    @property
+    def areas(self) -> list[str]:
+        return list(dict.fromkeys(c.area for c in self.controls))
+
+    def in_areas(self, areas: list[str]) -> list[Control]:
+        return [c for c in self.controls if c.area in areas]
+
+
+def _parse_area(name: str, text: str) -> list[Control]:
+    data = _AreaFile.model_validate(yaml.safe_load(text))
+    prefix = AREA_PREFIX[data.area]
+    controls = []
+    for entry in data.controls:
+        control = Control.model_validate({"area": data.area, "sop_clause": data.sop_clause,
+                                          "platforms": data.platforms, **entry})
+        if not control.id.startswith(prefix + "-"):
+            raise ValueError(f"{name}: {control.id} is not a {data.area} control ({prefix}-nn)")
+        controls.append(control)
+    return controls
+
+
+@cache
+def load_catalog() -> Catalog:
+    """The catalog shipped with dlict (package data ``dlict/controls/catalog/*.yml``).
+
+    Raises:
+        OperationalError: the shipped catalog is broken (a packaging bug, not user input).
+    """
+    controls: list[Control] = []
+    folder = resources.files("dlict.controls") / "catalog"
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if not entry.name.endswith(".yml"):
+            continue
+        try:
+            controls += _parse_area(entry.name, entry.read_text(encoding="utf-8"))
+        except (ValidationError, ValueError, yaml.YAMLError) as exc:
+            raise OperationalError(f"control catalog {entry.name} is broken: {exc}") from exc
+    ids = [c.id for c in controls]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise OperationalError(f"control catalog has duplicate IDs: {', '.join(duplicates)}")
+    order = list(AREA_PREFIX)
+    controls.sort(key=lambda c: (order.index(c.area), c.id))
+    return Catalog(controls)

@@ -1,0 +1,228 @@
+"""Apply and audit the SOP controls: run the area playbooks, turn events into results.
+
+The contract with the roles is in docs/playbooks.md: tasks carry control IDs as tags; one
+assert per control per host says pass or fail; in audit (check) mode a task that would change
+something means the control does not hold.
+"""
+
+from __future__ import annotations
+
+import difflib
+import tempfile
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from dlict.controls import CONTROL_ID, Catalog, Control
+from dlict.core.errors import InputError
+from dlict.core.logging import redact
+from dlict.core.paths import data_path
+from dlict.core.results import Result, Status
+from dlict.inventory.models import Inventory
+from dlict.playbooks.runner import AnsibleEvent, PlaybookOutcome, run_playbook
+
+# site.yml order: endpoint last, because its file-integrity baseline must see what the
+# other areas wrote.
+AREAS: tuple[str, ...] = ("firewall", "antivirus", "identity", "endpoint")
+EVIDENCE_LIMIT = 4000
+
+# Worst wins when several events speak about one control on one host.
+_RANK = {Status.ERROR: 4, Status.FAIL: 3, Status.UNREACHABLE: 2, Status.PASS: 1,
+         Status.SKIPPED: 0}
+
+
+class Mode(StrEnum):
+    APPLY = "apply"
+    AUDIT = "audit"
+
+
+def resolve_areas(names: Sequence[str]) -> list[str]:
+    """Areas in run order from ``names`` ("all" or area names).
+
+    Raises:
+        InputError: an unknown area name.
+    """
+    if not names or "all" in names:
+        return list(AREAS)
+    unknown = [n for n in names if n not in AREAS]
+    if unknown:
+        raise InputError(f"unknown area {', '.join(unknown)} (expected all or "
+                         f"{', '.join(AREAS)})")
+    return [a for a in AREAS if a in names]
+
+
+def _playbook_for(areas: list[str], workdir: Path) -> Path:
+    playbooks = data_path("playbooks")
+    if areas == list(AREAS):
+        return playbooks / "site.yml"
+    wrapper = workdir / "dlict-areas.yml"
+    wrapper.write_text(yaml.safe_dump(
+        [{"import_playbook": str(playbooks / f"{area}.yml")} for area in areas]))
+    return wrapper
+
+
+@dataclass
+class _Verdict:
+    status: Status = Status.SKIPPED
+    evidence: str = ""
+    seen: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    def offer(self, status: Status, evidence: str) -> None:
+        self.seen = True
+        if _RANK[status] > _RANK[self.status] or (status is self.status and not self.evidence):
+            self.status = status
+            self.evidence = evidence
+
+
+def _control_ids(tags: Iterable[str]) -> list[str]:
+    return [t for t in tags if CONTROL_ID.match(t)]
+
+
+def _diff_text(result: Mapping[str, Any]) -> str:
+    diffs = result.get("diff") or []
+    if isinstance(diffs, Mapping):
+        diffs = [diffs]
+    parts = []
+    for diff in diffs:
+        if not isinstance(diff, Mapping):
+            continue
+        if "prepared" in diff:
+            parts.append(str(diff["prepared"]))
+            continue
+        before, after = diff.get("before", ""), diff.get("after", "")
+        header = diff.get("after_header") or diff.get("before_header") or ""
+        if isinstance(before, str) and isinstance(after, str) and (before or after):
+            parts.append(f"--- {header} (now)\n+++ {header} (wanted)\n" + _line_diff(before, after))
+        elif before != after:
+            parts.append(f"{header}: {before!r} → {after!r}")
+    return "\n".join(parts)
+
+
+def _line_diff(before: str, after: str) -> str:
+    lines = difflib.unified_diff(before.splitlines(True), after.splitlines(True), n=1)
+    return "".join(lines)[:EVIDENCE_LIMIT]
+
+
+def _judge(event: AnsibleEvent, mode: Mode) -> tuple[Status, str] | None:
+    """What one event says about the controls it is tagged with (None: nothing)."""
+    message = event.message
+    if event.kind == "runner_on_skipped":
+        if event.action == "assert":
+            return Status.SKIPPED, str(event.result.get("skip_reason", "skipped"))
+        return None
+    if event.action == "debug":
+        return None
+    if event.action == "assert":
+        if event.failed:
+            return Status.FAIL, message
+        return Status.PASS, message
+    if event.failed:
+        return Status.ERROR, f"{event.task}: {message}"
+    if event.changed and mode is Mode.AUDIT:
+        diff = _diff_text(event.result)
+        return Status.FAIL, f"would change: {event.task}" + (f"\n{diff}" if diff else "")
+    return None
+
+
+def results_from_events(
+    events: Sequence[AnsibleEvent],
+    outcome_hosts: Iterable[str],
+    controls: Sequence[Control],
+    inventory: Inventory,
+    mode: Mode,
+) -> list[Result]:
+    """One result per (host, control) for every host Ansible worked on.
+
+    A control with no event at all on a host is an error ("not checked"), so a role that
+    forgets a control cannot pass silently.
+    """
+    wanted = {c.id for c in controls}
+    verdicts: dict[tuple[str, str], _Verdict] = {}
+    unreachable: dict[str, str] = {}
+    for event in events:
+        if event.unreachable:
+            unreachable.setdefault(event.host, event.message or "unreachable")
+            continue
+        ids = [i for i in _control_ids(event.tags) if i in wanted]
+        if not ids:
+            continue
+        if event.action == "debug" and event.kind == "runner_on_ok":
+            for control_id in ids:
+                verdicts.setdefault((event.host, control_id), _Verdict()).notes.append(
+                    str(event.result.get("msg", "")))
+            continue
+        judged = _judge(event, mode)
+        if judged is None:
+            for control_id in ids:
+                verdicts.setdefault((event.host, control_id), _Verdict()).seen = True
+            continue
+        status, evidence = judged
+        for control_id in ids:
+            verdicts.setdefault((event.host, control_id), _Verdict()).offer(status, evidence)
+
+    results = []
+    for host_name in sorted(set(outcome_hosts) | set(unreachable)):
+        host = inventory.hosts.get(host_name)
+        if host is None:
+            continue
+        for control in controls:
+            if host_name in unreachable:
+                status, evidence = Status.UNREACHABLE, unreachable[host_name]
+            else:
+                verdict = verdicts.get((host_name, control.id), _Verdict())
+                if not verdict.seen:
+                    status, evidence = Status.ERROR, "not checked: no task reported this control"
+                else:
+                    status = verdict.status
+                    evidence = verdict.evidence
+                    if status is Status.SKIPPED and verdict.notes:
+                        evidence = "; ".join(verdict.notes)
+            results.append(Result(site=host.site, host=host_name, control=control.id,
+                                  status=status, evidence=redact(evidence)[:EVIDENCE_LIMIT]))
+    return results
+
+
+@dataclass
+class SopRun:
+    mode: Mode
+    areas: list[str]
+    results: list[Result]
+    outcome: PlaybookOutcome
+
+    def changed_by_host(self) -> dict[str, int]:
+        return {h: int(n) for h, n in (self.outcome.stats.get("changed") or {}).items()}
+
+
+def run_sop(
+    inventory: Inventory,
+    catalog: Catalog,
+    areas: Sequence[str],
+    mode: Mode,
+    *,
+    limit: str | None = None,
+    check: bool = False,
+    diff: bool = False,
+    forks: int = 20,
+    timeout: int = 20,
+    on_event: Callable[[AnsibleEvent], None] | None = None,
+) -> SopRun:
+    """Run the areas' playbooks (apply, or audit in check mode) and judge every control."""
+    selected = resolve_areas(areas)
+    controls = catalog.in_areas(selected)
+    audit = mode is Mode.AUDIT
+    with tempfile.TemporaryDirectory(prefix="dlict-sop-") as workdir:
+        playbook = _playbook_for(selected, Path(workdir))
+        outcome = run_playbook(
+            playbook, Path(inventory.source), limit=limit, check=audit or check,
+            diff=audit or diff, extravars={"dlict_mode": mode.value}, forks=forks,
+            timeout=timeout, on_event=on_event,
+        )
+    hosts = outcome.hosts_with("processed")
+    results = results_from_events(outcome.events, hosts, controls, inventory,
+                                  Mode.AUDIT if audit or check else Mode.APPLY)
+    return SopRun(mode=mode, areas=selected, results=results, outcome=outcome)

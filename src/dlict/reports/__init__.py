@@ -1,0 +1,1 @@
+"""Summaries and report files (HTML, JSON) built from the result model."""
