@@ -66,19 +66,27 @@ run_demo() {
   echo "== reaching every host over SSH with Ansible (host keys verified)"
   local rc=0
   dlict -i "$inventory" --data-dir "$data" facts || rc=$?
+  echo "== applying the SOP 5.5.1-5.5.4 controls (firewall, antivirus, identity, endpoint)"
+  dlict -i "$inventory" --data-dir "$data" apply all || rc=$?
+  echo "== auditing every control on every host (check mode, nothing changed)"
+  dlict -i "$inventory" --data-dir "$data" audit \
+    --report "$state/audit-report.html" --json "$state/audit.json" || rc=$?
   echo
   echo "Done. The simulated district has been stopped; what dlict found is kept:"
+  echo "  audit report   : $state/audit-report.html (Thai; --lang en for English)"
+  echo "  audit results  : $state/audit.json"
   echo "  evidence store : $data/evidence.sqlite"
   echo "  log file       : $data/logs/dlict.log"
   echo "  see the runs   : .venv/bin/dlict --data-dir $data runs list"
-  echo "  one run        : .venv/bin/dlict --data-dir $data runs show 1"
   return $rc
 }
 
 run_tests() {
   export PATH="$PWD/.venv/bin:$PATH"
   echo "== ruff"
-  ruff check src tests
+  ruff check src tests bench
+  echo "== ansible-lint (production profile)"
+  (cd playbooks && ansible-lint --offline --profile production --nocolor .)
   echo "== mypy (strict on src/)"
   mypy
   echo "== pytest (unit, integration, test fleet)"

@@ -1,0 +1,96 @@
+"""How task events become control results (the pure mapping, on events shaped like
+ansible-runner's; the real runs are in tests/integration/sop)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dlict.controls import load_catalog
+from dlict.core.results import Status
+from dlict.inventory.models import Host, Inventory, Role, Site, SiteKind, SiteMeta
+from dlict.playbooks.runner import AnsibleEvent
+from dlict.playbooks.sop import Mode, results_from_events
+
+CATALOG = load_catalog()
+FIREWALL = CATALOG.in_areas(["firewall"])
+
+
+def _inventory() -> Inventory:
+    meta = SiteMeta(school_code="4401000001", name_th="ก", name_en="A", amphoe="ข",
+                    province="ค")
+    hosts = {
+        name: Host(name=name, address="127.0.0.1", site="4401000001",
+                   roles=frozenset({Role.LINUX_SERVER}))
+        for name in ("a", "b")
+    }
+    site = Site(id="4401000001", kind=SiteKind.SCHOOL, group="school_4401000001", meta=meta,
+                hosts=("a", "b"))
+    return Inventory(source="x", sites=(site,), hosts=hosts)
+
+
+def event(kind: str, host: str, action: str, tags: tuple[str, ...], *, changed: bool = False,
+          **result: Any) -> AnsibleEvent:
+    return AnsibleEvent(kind=kind, host=host, task=f"{action} {tags}", action=action,
+                        tags=("firewall", *tags), changed=changed, ignore_errors=False,
+                        result=result)
+
+
+def statuses(events: list[AnsibleEvent], mode: Mode = Mode.AUDIT) -> dict[tuple[str, str], Status]:
+    results = results_from_events(events, ["a", "b"], FIREWALL, _inventory(), mode)
+    return {(r.host, r.control or ""): r.status for r in results}
+
+
+def passing(host: str) -> list[AnsibleEvent]:
+    return [event("runner_on_ok", host, "assert", (c.id,), msg=f"{c.id} ok") for c in FIREWALL]
+
+
+def test_all_asserts_pass() -> None:
+    got = statuses(passing("a") + passing("b"))
+    assert set(got.values()) == {Status.PASS}
+    assert len(got) == 2 * len(FIREWALL)
+
+
+def test_failed_assert_is_a_fail_with_its_message_as_evidence() -> None:
+    events = passing("a") + passing("b")
+    events.append(event("runner_on_failed", "b", "assert", ("FW-02",), msg="tcp 8080 open"))
+    results = results_from_events(events, ["a", "b"], FIREWALL, _inventory(), Mode.AUDIT)
+    bad = [r for r in results if r.status is not Status.PASS]
+    assert [(r.host, r.control, r.evidence) for r in bad] == [("b", "FW-02", "tcp 8080 open")]
+
+
+def test_a_change_in_check_mode_fails_the_control_with_the_diff() -> None:
+    events = passing("a") + [event("runner_on_ok", "a", "template", ("FW-04",), changed=True,
+                                   diff=[{"before": "old\n", "after": "new\n",
+                                          "after_header": "/etc/nftables.conf"}])]
+    results = results_from_events(events, ["a"], FIREWALL, _inventory(), Mode.AUDIT)
+    fw04 = next(r for r in results if r.control == "FW-04")
+    assert fw04.status is Status.FAIL
+    assert "-old" in fw04.evidence and "+new" in fw04.evidence
+    assert statuses(events, Mode.APPLY)[("a", "FW-04")] is Status.PASS  # apply: it was fixed
+
+
+def test_a_module_failure_is_an_error_and_a_silent_control_is_not_a_pass() -> None:
+    events = [e for e in passing("a") if "FW-05" not in e.tags]
+    events.append(event("runner_on_failed", "a", "command", ("FW-01",), msg="nft: not found"))
+    got = statuses(events)
+    assert got[("a", "FW-01")] is Status.ERROR
+    assert got[("a", "FW-05")] is Status.ERROR  # no event at all: not checked
+
+
+def test_unreachable_host_gets_unreachable_for_every_control() -> None:
+    events = [*passing("a"), AnsibleEvent(kind="runner_on_unreachable", host="b", task="Gather",
+                                          action="gather_facts", tags=(), changed=False,
+                                          ignore_errors=False, result={"msg": "timed out"})]
+    got = statuses(events)
+    assert {s for (h, _), s in got.items() if h == "b"} == {Status.UNREACHABLE}
+    assert {s for (h, _), s in got.items() if h == "a"} == {Status.PASS}
+
+
+def test_skipped_assert_takes_the_reason_from_the_debug_note() -> None:
+    events = [e for e in passing("a") if "FW-03" not in e.tags]
+    events.append(event("runner_on_ok", "a", "debug", ("FW-03",), msg="kernel refuses it here"))
+    events.append(event("runner_on_skipped", "a", "assert", ("FW-03",)))
+    results = results_from_events(events, ["a"], FIREWALL, _inventory(), Mode.AUDIT)
+    fw03 = next(r for r in results if r.control == "FW-03")
+    assert fw03.status is Status.SKIPPED
+    assert fw03.evidence == "kernel refuses it here"
