@@ -6,6 +6,7 @@ dlict does not parse ansible-playbook's text output: ansible-runner gives struct
 
 from __future__ import annotations
 
+import json
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,6 +18,8 @@ import ansible_runner
 from dlict.core.ansible_env import ansible_path, require_program
 from dlict.core.logging import redact
 from dlict.core.paths import data_path
+
+CALLBACK_DIR = Path(__file__).resolve().parent / "ansible_plugins" / "callback"
 
 HOST_EVENTS = frozenset({
     "runner_on_ok", "runner_on_changed", "runner_on_failed", "runner_on_unreachable",
@@ -63,7 +66,29 @@ class PlaybookOutcome:
         return set((self.stats.get(stat) or {}).keys())
 
 
-def _to_event(raw: Mapping[str, Any]) -> AnsibleEvent | None:
+class _TaskTags:
+    """Task uuid → tags, read from the dlict_tags callback's file as it grows."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.tags: dict[str, tuple[str, ...]] = {}
+        self._offset = 0
+
+    def __call__(self, uuid: str) -> tuple[str, ...]:
+        if uuid not in self.tags and self.path.exists():
+            with self.path.open(encoding="utf-8") as tags_file:
+                tags_file.seek(self._offset)
+                for line in tags_file:
+                    if line.endswith("\n"):
+                        entry = json.loads(line)
+                        self.tags[entry["uuid"]] = tuple(entry["tags"])
+                        self._offset += len(line.encode("utf-8"))
+        return self.tags.get(uuid, ())
+
+
+def _to_event(
+    raw: Mapping[str, Any], tags_of: Callable[[str], tuple[str, ...]]
+) -> AnsibleEvent | None:
     kind = raw.get("event", "")
     if kind not in HOST_EVENTS:
         return None
@@ -74,7 +99,7 @@ def _to_event(raw: Mapping[str, Any]) -> AnsibleEvent | None:
         host=str(data.get("host", "")),
         task=str(data.get("task", "")),
         action=str(data.get("task_action", "")).removeprefix("ansible.builtin."),
-        tags=tuple(data.get("tags", ()) or ()),
+        tags=tags_of(str(data.get("task_uuid", ""))),
         changed=bool(res.get("changed", False)),
         ignore_errors=bool(data.get("ignore_errors")),
         result=res,
@@ -107,14 +132,7 @@ def run_playbook(
     """
     require_program("ansible-playbook")
     events: list[AnsibleEvent] = []
-
-    def handle(raw: Mapping[str, Any]) -> bool:
-        event = _to_event(raw)
-        if event is not None:
-            events.append(event)
-            if on_event is not None:
-                on_event(event)
-        return False  # nothing to keep on disk: events live in the evidence store
+    stats: dict[str, Any] = {}
 
     cmdline = " ".join(flag for flag, on in (("--check", check), ("--diff", diff)) if on)
     with tempfile.TemporaryDirectory(prefix="dlict-run-") as private:
@@ -122,6 +140,19 @@ def run_playbook(
         # run would otherwise be reused without the host key being checked again.
         control_dir = Path(private) / "cp"
         control_dir.mkdir(mode=0o700)
+        tags_file = Path(private) / "task-tags.jsonl"
+        tags_of = _TaskTags(tags_file)
+
+        def handle(raw: Mapping[str, Any]) -> bool:
+            if raw.get("event") == "playbook_on_stats":
+                stats.update(raw.get("event_data", {}))
+            event = _to_event(raw, tags_of)
+            if event is not None:
+                events.append(event)
+                if on_event is not None:
+                    on_event(event)
+            return False  # nothing to keep on disk: events live in the evidence store
+
         run = ansible_runner.run(
             private_data_dir=private,
             playbook=str(playbook.resolve()),
@@ -139,11 +170,13 @@ def run_playbook(
                 "ANSIBLE_RETRY_FILES_ENABLED": "False",
                 "ANSIBLE_NOCOLOR": "True",
                 "ANSIBLE_SSH_CONTROL_PATH_DIR": str(control_dir),
+                "ANSIBLE_CALLBACK_PLUGINS": str(CALLBACK_DIR),
+                "ANSIBLE_CALLBACKS_ENABLED": "dlict_tags",
+                "DLICT_TAGS_FILE": str(tags_file),
             },
             event_handler=handle,
             quiet=True,
             settings={"suppress_ansible_output": True},
         )
-        stats = run.stats or {}
         return PlaybookOutcome(status=str(run.status), rc=int(run.rc or 0), events=events,
                                stats=stats)
