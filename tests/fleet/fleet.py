@@ -519,6 +519,9 @@ def inventory_document(
     """
     office = [host for host in hosts if host.is_office]
     schools = [host for host in hosts if not host.is_office]
+    # The controller, the office and the schools share the fleet's /24: it is both the
+    # management network (SSH) and the district network (syslog senders).
+    lan = str(ipaddress.ip_network(f"{hosts[0].address}/24", strict=False))
     school_groups = {
         f"school_{host.school_code}": {
             "vars": {"dlict_site": sites.school_site(str(host.school_code))},
@@ -536,6 +539,19 @@ def inventory_document(
                 "ansible_ssh_common_args": (
                     f"-o UserKnownHostsFile={known_hosts} -o StrictHostKeyChecking=yes"
                 ),
+                "dlict_mgmt_networks": [lan],
+                "dlict_district_networks": [lan],
+                "dlict_accounts": [
+                    {
+                        "name": ADMIN_USER,
+                        "full_name": "ผู้ดูแลระบบ dlict (ฟลีททดสอบ)",
+                        "position": "บัญชีที่ Ansible ใช้เข้าระบบ",
+                        "approved_by": "ผอ.สพม.มหาสารคาม (จำลอง)",
+                        "approved_on": "2026-01-01",
+                        "expires": "2099-12-31",
+                        "hosts": ["all"],
+                    }
+                ],
             },
             "children": {
                 "office": {

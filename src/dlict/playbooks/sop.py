@@ -195,7 +195,9 @@ class SopRun:
     outcome: PlaybookOutcome
 
     def changed_by_host(self) -> dict[str, int]:
-        return {h: int(n) for h, n in (self.outcome.stats.get("changed") or {}).items()}
+        """Tasks changed per host; every host Ansible worked on appears, 0 included."""
+        changed = self.outcome.stats.get("changed") or {}
+        return {h: int(changed.get(h, 0)) for h in sorted(self.outcome.hosts_with("processed"))}
 
 
 def run_sop(
