@@ -539,6 +539,8 @@ def inventory_document(
                 "ansible_ssh_common_args": (
                     f"-o UserKnownHostsFile={known_hosts} -o StrictHostKeyChecking=yes"
                 ),
+                # No way out of the fleet: signatures come from the district's own files.
+                "dlict_antivirus_update_source": "offline",
                 "dlict_mgmt_networks": [lan],
                 "dlict_district_networks": [lan],
                 "dlict_accounts": [

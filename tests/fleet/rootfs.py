@@ -51,7 +51,7 @@ PACKAGES: tuple[str, ...] = (
 )
 
 #: Bump when the way the image is prepared changes (not needed for package list changes).
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 CACHE_DIR = Path("/var/cache/dlict/fleet")
 ADMIN_USER = "dlict"
@@ -270,6 +270,9 @@ def _configure_services_for_a_shared_kernel(root: Path) -> None:
         path = root / name
         if path.exists():
             path.unlink()
+    # freshclam's daemon would try the official mirror at boot; the fleet has no way out and
+    # must not even try. The antivirus role decides whether it runs (offline on the fleet).
+    run(["chroot", str(root), "update-rc.d", "clamav-freshclam", "disable"])
 
 
 def _clean_package_cache(root: Path) -> None:
