@@ -59,9 +59,10 @@ def test_failed_assert_is_a_fail_with_its_message_as_evidence() -> None:
 
 
 def test_a_change_in_check_mode_fails_the_control_with_the_diff() -> None:
-    events = passing("a") + [event("runner_on_ok", "a", "template", ("FW-04",), changed=True,
-                                   diff=[{"before": "old\n", "after": "new\n",
-                                          "after_header": "/etc/nftables.conf"}])]
+    template_change = event("runner_on_ok", "a", "template", ("FW-04",), changed=True,
+                            diff=[{"before": "old\n", "after": "new\n",
+                                   "after_header": "/etc/nftables.conf"}])
+    events = [*passing("a"), template_change]
     results = results_from_events(events, ["a"], FIREWALL, _inventory(), Mode.AUDIT)
     fw04 = next(r for r in results if r.control == "FW-04")
     assert fw04.status is Status.FAIL
