@@ -10,6 +10,7 @@ from __future__ import annotations
 import getpass
 import os
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -85,10 +86,24 @@ def _connect(path: Path) -> sqlite3.Connection:
         # Evidence is for the office's admins and auditors only: 0640 from the first byte.
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o640))
     conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
-    conn.execute("PRAGMA journal_mode=WAL")
+    _switch_to_wal(conn)
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA foreign_keys=ON")
     return conn
+
+
+def _switch_to_wal(conn: sqlite3.Connection) -> None:
+    # Switching the journal mode needs a moment alone with the file, and SQLite answers
+    # "database is locked" at once instead of waiting while another process holds it: retry.
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 class EvidenceStore:
