@@ -15,7 +15,6 @@ from __future__ import annotations
 import atexit
 import contextlib
 import dataclasses
-import fcntl
 import ipaddress
 import json
 import os
@@ -40,6 +39,7 @@ from tests.fleet import sites
 from tests.fleet.rootfs import ADMIN_USER, ensure_rootfs, image_uid_gid, owner_of, rootfs_path
 from tests.fleet.sysutil import (
     FleetError,
+    exclusive_lock,
     is_same_process,
     kill_process,
     mount_points,
@@ -632,7 +632,7 @@ def _write_upper_file(
 
 def _allocate(state_dir: Path | None, detached: bool) -> FleetRecord:
     RUN_DIR.mkdir(parents=True, exist_ok=True)
-    with _exclusive_lock(RUN_DIR / ".allocate.lock"):
+    with exclusive_lock(RUN_DIR / ".allocate.lock"):
         index = _free_index()
         fleet_id = f"{index:02d}{secrets.token_hex(2)}"
         directory = _claim_state_dir(state_dir, fleet_id)
@@ -644,16 +644,6 @@ def _allocate(state_dir: Path | None, detached: bool) -> FleetRecord:
         )
         record.save()
     return record
-
-
-@contextlib.contextmanager
-def _exclusive_lock(path: Path) -> Iterator[None]:
-    with path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _free_index() -> int:

@@ -8,8 +8,6 @@ place only when finished, under an exclusive file lock: a half-built image is ne
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import hashlib
 import json
 import os
@@ -20,7 +18,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from tests.fleet.sysutil import FleetError, remove_tree, require_programs, run, say
+from tests.fleet.sysutil import FleetError, exclusive_lock, remove_tree, require_programs, run, say
 
 SUITE = "bookworm"
 
@@ -90,7 +88,7 @@ def ensure_rootfs(cache_dir: Path = CACHE_DIR) -> Path:
     if target.is_dir():
         return target
     cache_dir.mkdir(parents=True, exist_ok=True)
-    with _exclusive_lock(cache_dir / ".build.lock"):
+    with exclusive_lock(cache_dir / ".build.lock"):
         if target.is_dir():
             return target
         _remove_abandoned_builds(cache_dir)
@@ -113,16 +111,6 @@ def _build(target: Path) -> None:
         remove_tree(staging)
         raise
     say(f"root filesystem ready in {time.monotonic() - started:.0f} s: {target}")
-
-
-@contextlib.contextmanager
-def _exclusive_lock(path: Path) -> Iterator[None]:
-    with path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _remove_abandoned_builds(cache_dir: Path) -> None:
