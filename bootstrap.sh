@@ -20,6 +20,7 @@ APT_PACKAGES=(
   python3 python3-venv python3-pip python3-dev gcc   # dlict's virtual environment
   openssh-client                                      # Ansible reaches hosts over SSH
   debootstrap iproute2 util-linux procps              # the test fleet: image, namespaces
+  python3-cryptography                                # the log server's sealer (zipapp), tested as it runs there
   sqlite3 git ca-certificates make
 )
 

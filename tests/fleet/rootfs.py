@@ -43,10 +43,15 @@ PACKAGES: tuple[str, ...] = (
     "python3",
     "python3-apt",
     "rsyslog",
+    "rsyslog-relp",
     "sudo",
     "sysvinit-core",
     "unattended-upgrades",
 )
+
+#: Installed with apt inside the image after debootstrap: debootstrap's own configure pass
+#: fails on these (python3-cryptography's byte-compiling needs a fully configured python3).
+LATE_PACKAGES: tuple[str, ...] = ("python3-cryptography",)
 
 #: Bump when the way the image is prepared changes (not needed for package list changes).
 FORMAT_VERSION = 2
@@ -68,7 +73,8 @@ HostKey /etc/ssh/ssh_host_ed25519_key
 def cache_key(suite: str = SUITE, packages: tuple[str, ...] = PACKAGES) -> str:
     """Return the short hash naming the cache entry for this suite and package list."""
     material = json.dumps(
-        {"suite": suite, "packages": sorted(packages), "format": FORMAT_VERSION}
+        {"suite": suite, "packages": sorted(packages), "late": sorted(LATE_PACKAGES),
+         "format": FORMAT_VERSION}
     )
     return hashlib.sha256(material.encode()).hexdigest()[:16]
 
@@ -104,6 +110,7 @@ def _build(target: Path) -> None:
         staging.chmod(0o755)
         say(f"building the fleet root filesystem {target.name} (debootstrap {SUITE})")
         _debootstrap(staging)
+        _install_late_packages(staging)
         say("preparing the image")
         prepare_image(staging)
         staging.rename(target)
@@ -146,6 +153,32 @@ def _debootstrap(staging: Path) -> None:
             _stop_process_group(process)
     if returncode != 0:
         raise FleetError(f"debootstrap exited {returncode}; see the lines above")
+
+
+def _install_late_packages(root: Path) -> None:
+    say(f"installing {' '.join(LATE_PACKAGES)} in the image")
+    # The host's resolver, for apt only; prepare_image replaces it with a dead end.
+    resolv = root / "etc/resolv.conf"
+    if resolv.is_symlink() or resolv.exists():
+        resolv.unlink()
+    resolv.write_text(Path("/etc/resolv.conf").read_text())
+    no_daemons = root / "usr/sbin/policy-rc.d"
+    no_daemons.write_text("#!/bin/sh\nexit 101\n")
+    no_daemons.chmod(0o755)
+    try:
+        env = {"DEBIAN_FRONTEND": "noninteractive", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
+        for command in (["apt-get", "update", "-qq"],
+                        ["apt-get", "install", "-y", "-qq", "--no-install-recommends",
+                         *LATE_PACKAGES]):
+            done = subprocess.run(["chroot", str(root), *command], env=env,
+                                  capture_output=True, text=True, check=False)
+            if done.returncode != 0:
+                raise FleetError(f"{' '.join(command)} in the image exited {done.returncode}: "
+                                 f"{done.stderr.strip()[-2000:]}")
+    finally:
+        no_daemons.unlink()
+        for lists in (root / "var/lib/apt/lists").glob("*_*"):
+            lists.unlink()
 
 
 def _stop_process_group(process: subprocess.Popen[str]) -> None:

@@ -1,0 +1,98 @@
+"""``dlict logs``: seal the log server's day files and prove them (SOP 5.5.5)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dlict.cli.context import app_context
+from dlict.core.errors import ExitCode, InputError
+from dlict.core.files import write_private
+from dlict.logs import keys
+from dlict.logs.check import check_tree, load_public_for
+from dlict.logs.metrics import exposition
+from dlict.logs.policy import resolve_policy
+from dlict.logs.seal import seal_tree
+from dlict.logs.summary import check_lines, seal_lines
+from dlict.reports.logs_html import render_logs_html
+
+app = typer.Typer(help="Log retention (Computer Crime Act s.26): seal and check the log tree.",
+                  no_args_is_help=True)
+
+PolicyOption = Annotated[Path | None, typer.Option(
+    "--policy", help="Policy file written by the logging role (default /etc/dlict/logging.json "
+    "when it exists).")]
+RootOption = Annotated[Path | None, typer.Option("--root", help="The log tree (site/host/day).")]
+StateOption = Annotated[Path | None, typer.Option("--state", help="Seal state directory.")]
+
+
+@app.command()
+def keygen(key: Annotated[Path, typer.Option("--key", help="Private key file to create.")]
+           ) -> None:
+    """Create the Ed25519 sealing key (private 0600, KEY.pub 0644); never overwrites."""
+    key_id = keys.generate(key)
+    typer.echo(f"created {key} and {keys.public_path(key)} (key id {key_id})")
+
+
+@app.command()
+def seal(ctx: typer.Context, policy_file: PolicyOption = None, root: RootOption = None,
+         state: StateOption = None,
+         key: Annotated[Path | None, typer.Option("--key", help="Private sealing key.")] = None,
+         ) -> None:
+    """Compress closed days, seal them into each source's signed manifest, prune past retention."""
+    actx = app_context(ctx)
+    policy = resolve_policy(policy_file, root=root, signing_key=key, state_dir=state)
+    outcomes = seal_tree(policy)
+    if actx.json_output:
+        actx.print_json([{"source": o.source, "sealed": o.sealed, "absent": o.absent,
+                          "pruned": o.pruned, "refused": o.refused} for o in outcomes])
+    else:
+        for line in seal_lines(outcomes):
+            typer.echo(line)
+    if any(o.refused for o in outcomes):
+        raise typer.Exit(ExitCode.FINDINGS)
+
+
+@app.command()
+def check(
+    ctx: typer.Context,
+    policy_file: PolicyOption = None,
+    root: RootOption = None,
+    state: StateOption = None,
+    key: Annotated[Path | None, typer.Option("--key", help="Trusted public key.")] = None,
+    days: Annotated[int | None, typer.Option("--days", help="Window in days (default: the "
+                                                            "retention).")] = None,
+    json_file: Annotated[Path | None, typer.Option("--json-file",
+                                                   help="Also write the JSON here.")] = None,
+    report: Annotated[Path | None, typer.Option("--report", help="Write the HTML report here "
+                                                                 "(Thai; --lang en).")] = None,
+    metrics: Annotated[Path | None, typer.Option(
+        "--metrics", help="Write Prometheus text format here (node_exporter textfile).")] = None,
+) -> None:
+    """Coverage, integrity, freshness, clock offset, policy and traffic-data fields per source.
+
+    Exit 0 when every source is clean, 1 when anything is found.
+    """
+    actx = app_context(ctx)
+    for target in (json_file, report, metrics):
+        if target is not None and not target.parent.is_dir():
+            raise InputError(f"{target}: the directory does not exist")
+    policy = resolve_policy(policy_file, root=root, state_dir=state)
+    result = check_tree(policy, load_public_for(policy, key), days=days)
+    data = result.as_dict()
+    if json_file is not None:
+        write_private(json_file, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    if report is not None:
+        write_private(report, render_logs_html(result, actx.lang))
+    if metrics is not None:
+        write_private(metrics, exposition(result))
+    if actx.json_output:
+        actx.print_json(data)
+    else:
+        for line in check_lines(result):
+            typer.echo(line)
+    if not result.ok:
+        raise typer.Exit(ExitCode.FINDINGS)

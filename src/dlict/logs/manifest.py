@@ -1,0 +1,234 @@
+"""Append-only, hash-chained, Ed25519-signed manifests: one per source, plus the seal state.
+
+A manifest is JSON lines. Each entry seals one closed day of one source: the file as stored
+(name, size, SHA-256), the line count and a hash of the last line of its text (so a check can
+tell a cut file from deleted lines), or ``file: null`` when nothing arrived that day. Every
+entry carries the hash of the entry before it and a signature over its own canonical form.
+
+The chain alone cannot reveal a manifest cut back to an earlier, still valid, prefix; the seal
+state (``heads.json`` in the state directory, outside the log tree, also signed) records the
+newest entry of every source and closes that hole.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
+
+from dlict.core.errors import OperationalError
+from dlict.logs import keys
+
+GENESIS = "0" * 64
+VERSION = 1
+HEADS_NAME = "heads.json"
+
+
+def canonical(data: dict[str, Any]) -> bytes:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+
+
+@dataclass(frozen=True)
+class Entry:
+    seq: int
+    source: str
+    day: date
+    file: str | None
+    size: int
+    sha256: str
+    lines: int
+    tail: str
+    sealed_at: str
+    prev: str
+    key: str
+    sig: str
+
+    def body(self) -> dict[str, Any]:
+        return {"v": VERSION, "seq": self.seq, "source": self.source,
+                "day": self.day.isoformat(), "file": self.file, "size": self.size,
+                "sha256": self.sha256, "lines": self.lines, "tail": self.tail,
+                "sealed_at": self.sealed_at, "prev": self.prev, "key": self.key}
+
+    def line(self) -> bytes:
+        return canonical({**self.body(), "sig": self.sig}) + b"\n"
+
+    @property
+    def hash(self) -> str:
+        return hashlib.sha256(canonical({**self.body(), "sig": self.sig})).hexdigest()
+
+
+def make_entry(private: Ed25519PrivateKey, *, seq: int, source: str, day: date,
+               file: str | None, size: int, sha256: str, lines: int, tail: str,
+               sealed_at: str, prev: str) -> Entry:
+    unsigned = Entry(seq, source, day, file, size, sha256, lines, tail, sealed_at, prev,
+                     keys.key_id(private.public_key()), "")
+    signature = private.sign(canonical(unsigned.body()))
+    return Entry(**{**unsigned.__dict__, "sig": base64.b64encode(signature).decode()})
+
+
+@dataclass(frozen=True)
+class ManifestProblem:
+    """Something wrong with the manifest itself; ``day`` is the entry's day when known."""
+
+    kind: str  # manifest-truncated | manifest-edited | foreign-key | chain-broken | manifest-moved
+    day: date | None
+    detail: str
+
+
+@dataclass
+class ManifestReading:
+    entries: list[Entry]  # the entries that verify, in order
+    problems: list[ManifestProblem]
+    doubtful_days: set[date]  # days whose entries are there but cannot be trusted
+    total_lines: int
+
+    @property
+    def newest(self) -> Entry | None:
+        return self.entries[-1] if self.entries else None
+
+    def by_seq(self, seq: int) -> Entry | None:
+        for entry in self.entries:
+            if entry.seq == seq:
+                return entry
+        return None
+
+
+def read_manifest(path: Path, source: str, public: Ed25519PublicKey) -> ManifestReading:
+    """Read and verify a manifest; a missing file reads as empty."""
+    trusted = keys.key_id(public)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return ManifestReading([], [], set(), 0)
+    except OSError as exc:
+        raise OperationalError(f"{path}: cannot read: {exc.strerror}") from exc
+    lines = raw.split(b"\n")
+    cut = lines[-1] != b""  # a manifest always ends with a newline
+    if not cut:
+        lines = lines[:-1]
+    reading = ManifestReading([], [], set(), len(lines))
+    # After an entry that cannot be trusted, the next one's link cannot be judged.
+    prev: str | None = GENESIS
+    foreign_ids = set()
+    for number, line in enumerate(lines, start=1):
+        entry = _parse(line)
+        if entry is None:
+            kind = "manifest-truncated" if number == len(lines) and cut else "manifest-edited"
+            after = reading.entries[-1].day if reading.entries else None
+            reading.problems.append(ManifestProblem(
+                kind, after, f"line {number} of {path.name} is not a whole entry"
+                + (f" (after the entry for {after.isoformat()})" if after else "")))
+            prev = None
+            continue
+        if entry.key != trusted:
+            foreign_ids.add(entry.key)
+            reading.doubtful_days.add(entry.day)
+            prev = None
+            continue
+        signature = base64.b64decode(entry.sig, validate=False) if entry.sig else b""
+        if not keys.verify(public, signature, canonical(entry.body())):
+            reading.problems.append(ManifestProblem(
+                "manifest-edited", entry.day,
+                f"entry {entry.seq} ({entry.day.isoformat()}) does not match its signature"))
+            reading.doubtful_days.add(entry.day)
+            prev = None
+            continue
+        if entry.source != source:
+            reading.problems.append(ManifestProblem(
+                "manifest-moved", entry.day,
+                f"entry {entry.seq} was sealed for {entry.source}, not {source}"))
+            reading.doubtful_days.add(entry.day)
+            prev = None
+            continue
+        if (prev is not None and entry.prev != prev) or entry.seq != number:
+            reading.problems.append(ManifestProblem(
+                "chain-broken", entry.day,
+                f"entry {entry.seq} ({entry.day.isoformat()}) does not follow the entry "
+                f"before it: entries were removed, added or reordered"))
+        reading.entries.append(entry)
+        prev = entry.hash
+    if foreign_ids:
+        reading.problems.append(ManifestProblem(
+            "foreign-key", None,
+            f"signed with another key ({', '.join(sorted(foreign_ids))}; trusted: {trusted})"))
+    return reading
+
+
+def _parse(line: bytes) -> Entry | None:
+    try:
+        data = json.loads(line)
+        return Entry(seq=int(data["seq"]), source=str(data["source"]),
+                     day=date.fromisoformat(data["day"]), file=data["file"],
+                     size=int(data["size"]), sha256=str(data["sha256"]),
+                     lines=int(data["lines"]), tail=str(data["tail"]),
+                     sealed_at=str(data["sealed_at"]), prev=str(data["prev"]),
+                     key=str(data["key"]), sig=str(data["sig"]))
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def append_entries(path: Path, entries: list[Entry]) -> None:
+    """Append whole lines and flush them to disk before returning."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+    try:
+        os.write(fd, b"".join(entry.line() for entry in entries))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@dataclass(frozen=True)
+class Head:
+    seq: int
+    hash: str
+    day: date
+
+
+@dataclass
+class SealState:
+    heads: dict[str, Head]
+    problem: str | None  # why the state cannot be trusted, if it cannot
+
+
+def read_state(state_dir: Path, public: Ed25519PublicKey) -> SealState:
+    path = state_dir / HEADS_NAME
+    try:
+        data = json.loads(path.read_bytes())
+        signature = base64.b64decode(data.pop("sig"))
+        heads = {name: Head(int(h["seq"]), str(h["hash"]), date.fromisoformat(h["day"]))
+                 for name, h in data["heads"].items()}
+    except FileNotFoundError:
+        return SealState({}, None)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        return SealState({}, f"{path}: unreadable seal state ({exc.__class__.__name__})")
+    if not keys.verify(public, signature, canonical(data)):
+        return SealState({}, f"{path}: the seal state does not match its signature")
+    return SealState(heads, None)
+
+
+def write_state(state_dir: Path, private: Ed25519PrivateKey, heads: dict[str, Head],
+                updated: str) -> None:
+    body = {"v": VERSION, "updated": updated, "key": keys.key_id(private.public_key()),
+            "heads": {name: {"seq": h.seq, "hash": h.hash, "day": h.day.isoformat()}
+                      for name, h in sorted(heads.items())}}
+    body["sig"] = base64.b64encode(private.sign(canonical(body))).decode()
+    state_dir.mkdir(parents=True, exist_ok=True, mode=0o750)
+    target = state_dir / HEADS_NAME
+    temporary = state_dir / f".{HEADS_NAME}.tmp"
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
+    try:
+        os.write(fd, json.dumps(body, indent=1, sort_keys=True).encode() + b"\n")
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    temporary.replace(target)
