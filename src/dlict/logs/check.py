@@ -473,6 +473,8 @@ class _Judge:
 
 def _diagnose(path: Path, entry: manifest.Entry, digest: Digest) -> tuple[str, str]:
     """Why a sealed file no longer matches: only run on the rare mismatch."""
+    if digest.size == entry.size:
+        return "modified", f"bytes changed, size unchanged ({entry.size} bytes)"
     try:
         reading = read_text_shape(path)
     except OSError as exc:
