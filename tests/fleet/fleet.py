@@ -539,8 +539,12 @@ def inventory_document(
                 "ansible_ssh_common_args": (
                     f"-o UserKnownHostsFile={known_hosts} -o StrictHostKeyChecking=yes"
                 ),
-                # No way out of the fleet: signatures come from the district's own files.
+                # No way out of the fleet: signatures come from the district's own files,
+                # and time from the office, which serves its own clock (chronyd runs with -x
+                # everywhere, so it measures and serves but never steers the shared clock).
                 "dlict_antivirus_update_source": "offline",
+                "dlict_ntp_servers": [host.address for host in office],
+                "dlict_ntp_pools": [],
                 "dlict_mgmt_networks": [lan],
                 "dlict_district_networks": [lan],
                 "dlict_accounts": [
@@ -557,12 +561,13 @@ def inventory_document(
             },
             "children": {
                 "office": {
-                    "vars": {"dlict_site": sites.office_site()},
+                    "vars": {"dlict_site": sites.office_site(), "dlict_ntp_local_stratum": 10},
                     "hosts": {host.name: {"ansible_host": host.address} for host in office},
                 },
                 "schools": {"children": school_groups},
                 "linux_servers": {"hosts": {host.name: {} for host in hosts}},
                 "log_servers": {"hosts": {host.name: {} for host in office}},
+                "time_servers": {"hosts": {host.name: {} for host in office}},
             },
         }
     }

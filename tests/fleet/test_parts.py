@@ -102,6 +102,11 @@ def test_inventory_document_has_the_project_schema(tmp_path: Path) -> None:
     assert school["hosts"] == {"s4401000001-srv": {"ansible_host": "10.213.5.11"}}
     assert groups["linux_servers"]["hosts"] == {"office-log": {}, "s4401000001-srv": {}}
     assert groups["log_servers"]["hosts"] == {"office-log": {}}
+    # The office serves time from its own clock; every host asks it and nothing else.
+    assert groups["time_servers"]["hosts"] == {"office-log": {}}
+    assert variables["dlict_ntp_servers"] == ["10.213.5.10"]
+    assert variables["dlict_ntp_pools"] == []
+    assert groups["office"]["vars"]["dlict_ntp_local_stratum"] == 10
 
 
 def test_each_fleet_index_has_its_own_private_subnet() -> None:

@@ -26,8 +26,8 @@ from dlict.inventory.models import Inventory
 from dlict.playbooks.runner import AnsibleEvent, PlaybookOutcome, run_playbook
 
 # site.yml order: endpoint last, because its file-integrity baseline must see what the
-# other areas wrote.
-AREAS: tuple[str, ...] = ("firewall", "antivirus", "identity", "endpoint")
+# other areas wrote (logging writes under /etc too).
+AREAS: tuple[str, ...] = ("firewall", "antivirus", "identity", "logging", "endpoint")
 EVIDENCE_LIMIT = 4000
 
 # Worst wins when several events speak about one control on one host.
