@@ -7,11 +7,12 @@ from dlict.controls.reference import catalog_markdown
 from tests.conftest import REPO
 
 
-def test_catalog_covers_the_four_sop_areas() -> None:
+def test_catalog_covers_the_five_sop_areas() -> None:
     catalog = load_catalog()
-    assert catalog.areas == ["firewall", "antivirus", "endpoint", "identity"]
-    prefixes = {c.area: c.id[:2] for c in catalog.controls}
-    assert prefixes == {"firewall": "FW", "antivirus": "AV", "endpoint": "EP", "identity": "ID"}
+    assert catalog.areas == ["firewall", "antivirus", "endpoint", "identity", "logging"]
+    prefixes = {c.area: c.id.split("-")[0] for c in catalog.controls}
+    assert prefixes == {"firewall": "FW", "antivirus": "AV", "endpoint": "EP", "identity": "ID",
+                        "logging": "LOG"}
     for control in catalog.controls:
         assert control.title_th and control.title_en and control.check and control.fix
 
