@@ -67,11 +67,16 @@ run_demo() {
   echo "== reaching every host over SSH with Ansible (host keys verified)"
   local rc=0
   dlict -i "$inventory" --data-dir "$data" facts || rc=$?
-  echo "== applying the SOP 5.5.1-5.5.4 controls (firewall, antivirus, identity, endpoint)"
+  echo "== applying the SOP 5.5.1-5.5.5 controls (firewall, antivirus, identity, logging, endpoint)"
   dlict -i "$inventory" --data-dir "$data" apply all || rc=$?
   echo "== auditing every control on every host (check mode, nothing changed)"
   dlict -i "$inventory" --data-dir "$data" audit \
     --report "$state/audit-report.html" --json "$state/audit.json" || rc=$?
+  echo "== the office log server checks the logs it keeps (SOP 5.5.5: coverage, seals, clocks, fields)"
+  ANSIBLE_CONFIG="$PWD/playbooks/ansible.cfg" ansible -i "$inventory" log_servers --become \
+    -m ansible.builtin.command \
+    -a "/usr/bin/python3 /usr/local/lib/dlict/dlict-logs.pyz check --policy /etc/dlict/logging.json" \
+    || rc=$?
   echo
   echo "Done. The simulated district has been stopped; what dlict found is kept:"
   echo "  audit report   : $state/audit-report.html (Thai; --lang en for English)"
