@@ -61,6 +61,13 @@ def test_real_tracking_lines_parse() -> None:
     assert synced.stratum > 0
     assert not unsynced.synchronised
     assert parse_tracking("not,a,tracking,line") is None
+    # Right after a restart (note chrony's negative zero), and an offline office serving its
+    # own clock (reference LOCAL, stratum 10): captured on the fleet as well.
+    restarted = parse_tracking((CHRONY / "tracking-just-restarted.csv").read_text())
+    assert restarted is not None and not restarted.synchronised
+    assert restarted.offset_seconds == 0.0
+    local = parse_tracking((CHRONY / "tracking-local-clock.csv").read_text())
+    assert local is not None and local.synchronised and local.reference_id == "7F7F0101"
 
 
 def test_clock_offset_within_and_beyond_the_bound(cli: CliRunner, tmp_path: Path) -> None:
