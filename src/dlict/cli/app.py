@@ -10,7 +10,7 @@ import typer
 from loguru import logger
 
 from dlict import __version__
-from dlict.cli import controls, facts, inventory, logs, runs, sop
+from dlict.cli import controls, facts, inventory, logs, probe, runs, sop
 from dlict.cli.context import AppContext
 from dlict.core.config import load_settings
 from dlict.core.errors import DlictError, ExitCode
@@ -33,6 +33,7 @@ app.add_typer(logs.app, name="logs")
 app.command("facts")(facts.facts)
 app.command("apply")(sop.apply)
 app.command("audit")(sop.audit)
+app.command("probe")(probe.probe)
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,218 @@
+"""ICMP echo to many targets through one raw socket, fping-style.
+
+One socket for every target (no socket, thread or task per target); sends paced at a fixed
+interval, round after round; replies matched by address, identifier, sequence and a payload
+token, so a reply to another process or a stale round is never counted. RTTs come from the
+kernel's receive timestamps (SO_TIMESTAMPNS) against the wall-clock time taken just before
+each send, so work done in this process between the reply's arrival and our reading it (a
+scrape, a garbage collection) does not count. Each target has its own identifier: a school
+router doing NAT for several probes keeps them apart.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import select
+import socket
+import struct
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from dlict.core.errors import InputError, OperationalError
+
+# Linux values; the socket module does not export them.
+SO_TIMESTAMPNS = 35
+SCM_TIMESTAMPNS = SO_TIMESTAMPNS
+_TIMESPEC = struct.Struct("@qq")
+_HEADER = struct.Struct("!BBHHH")
+_PAYLOAD = struct.Struct("!8sIIQ")  # magic, sweep token, target index, send time (ns)
+_MAGIC = b"dlictpr1"
+ECHO_REQUEST, ECHO_REPLY = 8, 0
+
+
+@dataclass
+class TargetResult:
+    address: str
+    sent: int = 0
+    rtts_ms: list[float] = field(default_factory=list)
+    answered: set[int] = field(default_factory=set, repr=False)  # sequences, against duplicates
+
+    @property
+    def received(self) -> int:
+        return len(self.rtts_ms)
+
+    @property
+    def loss_percent(self) -> float:
+        return 100.0 * (self.sent - self.received) / self.sent if self.sent else 0.0
+
+    @property
+    def min_ms(self) -> float | None:
+        return min(self.rtts_ms) if self.rtts_ms else None
+
+    @property
+    def avg_ms(self) -> float | None:
+        return sum(self.rtts_ms) / len(self.rtts_ms) if self.rtts_ms else None
+
+    @property
+    def max_ms(self) -> float | None:
+        return max(self.rtts_ms) if self.rtts_ms else None
+
+    @property
+    def jitter_ms(self) -> float | None:
+        """Mean absolute difference of consecutive RTTs (RFC 3550 style, unsmoothed)."""
+        if len(self.rtts_ms) < 2:
+            return None
+        pairs = zip(self.rtts_ms, self.rtts_ms[1:], strict=False)
+        return sum(abs(b - a) for a, b in pairs) / (len(self.rtts_ms) - 1)
+
+    def as_dict(self) -> dict[str, object]:
+        return {"target": self.address, "sent": self.sent, "received": self.received,
+                "loss_percent": self.loss_percent, "min_ms": self.min_ms,
+                "avg_ms": self.avg_ms, "max_ms": self.max_ms, "jitter_ms": self.jitter_ms}
+
+
+def checksum(data: bytes) -> int:
+    if len(data) % 2:
+        data += b"\0"
+    total = int(sum(struct.unpack(f"!{len(data) // 2}H", data)))
+    total = (total >> 16) + (total & 0xFFFF)
+    total += total >> 16
+    return ~total & 0xFFFF
+
+
+def echo_request(identifier: int, sequence: int, payload: bytes) -> bytes:
+    header = _HEADER.pack(ECHO_REQUEST, 0, 0, identifier, sequence)
+    return _HEADER.pack(ECHO_REQUEST, 0, checksum(header + payload), identifier,
+                        sequence) + payload
+
+
+def parse_targets(names: Sequence[str]) -> list[str]:
+    """IPv4 addresses, in order, duplicates dropped; a bad one is one clear line (exit 2)."""
+    seen: dict[str, None] = {}
+    for name in names:
+        try:
+            address = ipaddress.ip_address(name.strip())
+        except ValueError as exc:
+            raise InputError(f"{name!r} is not an IP address") from exc
+        if address.version != 4:
+            raise InputError(f"{name}: only IPv4 targets so far")
+        seen[str(address)] = None
+    return list(seen)
+
+
+class Sweep:
+    """Send ``count`` echoes to every target, ``interval`` apart overall (fping -i), each
+    target's echoes ``period`` apart at least (fping -p); wait ``timeout`` for the last."""
+
+    def __init__(self, targets: Sequence[str], count: int = 1, interval_ms: float = 1.0,
+                 period_ms: float = 1000.0, timeout_ms: float = 1000.0) -> None:
+        if count < 1:
+            raise InputError(f"--count must be at least 1, got {count}")
+        if interval_ms < 0 or period_ms < 0 or timeout_ms <= 0:
+            raise InputError("intervals must not be negative and the timeout must be positive")
+        self.results = [TargetResult(a) for a in targets]
+        self._packed = [socket.inet_aton(a) for a in targets]
+        self._index = {a: i for i, a in enumerate(targets)}
+        self.count = count
+        self.interval = interval_ms / 1000
+        self.period = period_ms / 1000
+        self.timeout = timeout_ms / 1000
+        self._token = int.from_bytes(os.urandom(4), "big")
+        self._id_base = int.from_bytes(os.urandom(2), "big")
+
+    def identifier(self, index: int) -> int:
+        return (self._id_base + index) & 0xFFFF
+
+    def run(self) -> list[TargetResult]:
+        try:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+        except PermissionError as exc:
+            raise OperationalError("raw ICMP sockets need root (or CAP_NET_RAW)") from exc
+        with sock:
+            sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+            sock.setblocking(False)
+            self._loop(sock)
+        return self.results
+
+    def _loop(self, sock: socket.socket) -> None:
+        next_send = time.monotonic()
+        for sequence in range(self.count):
+            round_started = time.monotonic()
+            for index, packed in enumerate(self._packed):
+                self._drain(sock, until=next_send)
+                sent_ns = time.time_ns()
+                payload = _PAYLOAD.pack(_MAGIC, self._token, index, sent_ns)
+                try:
+                    sock.sendto(echo_request(self.identifier(index), sequence, payload),
+                                (socket.inet_ntoa(packed), 0))
+                except BlockingIOError:
+                    self._drain(sock, until=time.monotonic() + 0.01)
+                    sock.sendto(echo_request(self.identifier(index), sequence, payload),
+                                (socket.inet_ntoa(packed), 0))
+                except OSError:
+                    pass  # unreachable network: counted as sent and lost
+                self.results[index].sent += 1
+                next_send = max(next_send + self.interval, time.monotonic())
+            if sequence + 1 < self.count:
+                next_send = max(next_send, round_started + self.period)
+        self._drain(sock, until=time.monotonic() + self.timeout, stop_when_complete=True)
+
+    def _drain(self, sock: socket.socket, until: float, stop_when_complete: bool = False) -> None:
+        while True:
+            if stop_when_complete and all(r.received == r.sent for r in self.results):
+                return
+            remaining = until - time.monotonic()
+            if remaining <= 0:
+                self._read_ready(sock)
+                return
+            ready, _, _ = select.select([sock], [], [], remaining)
+            if ready:
+                self._read_ready(sock)
+
+    def _read_ready(self, sock: socket.socket) -> None:
+        while True:
+            try:
+                data, ancillary, _flags, source = sock.recvmsg(2048, 64)
+            except BlockingIOError:
+                return
+            received_ns = _kernel_time_ns(ancillary)
+            self._match(data, source[0], received_ns)
+
+    def _match(self, data: bytes, source: str, received_ns: int) -> None:
+        header_length = (data[0] & 0x0F) * 4
+        icmp = data[header_length:]
+        if len(icmp) < _HEADER.size + _PAYLOAD.size:
+            return
+        kind, _code, _sum, _identifier, sequence = _HEADER.unpack_from(icmp)
+        if kind != ECHO_REPLY:
+            return
+        magic, token, index, sent_ns = _PAYLOAD.unpack_from(icmp, _HEADER.size)
+        if magic != _MAGIC or token != self._token or index >= len(self.results):
+            return
+        result = self.results[index]
+        # A router doing NAT may rewrite the identifier; the address and token still match.
+        if source != result.address or sequence in result.answered or sequence >= result.sent:
+            return
+        result.answered.add(sequence)
+        result.rtts_ms.append(max(0.0, (received_ns - sent_ns) / 1e6))
+
+
+def _kernel_time_ns(ancillary: list[tuple[int, int, bytes]]) -> int:
+    for level, kind, data in ancillary:
+        if level == socket.SOL_SOCKET and kind == SCM_TIMESTAMPNS and \
+                len(data) >= _TIMESPEC.size:
+            seconds, nanoseconds = _TIMESPEC.unpack_from(data)
+            return int(seconds) * 1_000_000_000 + int(nanoseconds)
+    return time.time_ns()
+
+
+def fping_line(result: TargetResult) -> str:
+    """``127.0.0.1 : xmt/rcv/%loss = 3/3/0%, min/avg/max = 0.03/0.04/0.05`` like fping -q."""
+    line = f"{result.address:15} : xmt/rcv/%loss = {result.sent}/{result.received}/" \
+           f"{result.loss_percent:.0f}%"
+    if result.rtts_ms:
+        line += f", min/avg/max = {result.min_ms:.3f}/{result.avg_ms:.3f}/{result.max_ms:.3f}"
+    return line
