@@ -135,18 +135,9 @@ def read_manifest(path: Path, source: str, public: Ed25519PublicKey) -> Manifest
             reading.doubtful_days.add(entry.day)
             prev = None
             continue
-        signature = base64.b64decode(entry.sig, validate=False) if entry.sig else b""
-        if not keys.verify(public, signature, canonical(entry.body())):
-            reading.problems.append(ManifestProblem(
-                "manifest-edited", entry.day,
-                f"entry {entry.seq} ({entry.day.isoformat()}) does not match its signature"))
-            reading.doubtful_days.add(entry.day)
-            prev = None
-            continue
-        if entry.source != source:
-            reading.problems.append(ManifestProblem(
-                "manifest-moved", entry.day,
-                f"entry {entry.seq} was sealed for {entry.source}, not {source}"))
+        doubt = _doubt(entry, source, public)
+        if doubt is not None:
+            reading.problems.append(doubt)
             reading.doubtful_days.add(entry.day)
             prev = None
             continue
@@ -162,6 +153,18 @@ def read_manifest(path: Path, source: str, public: Ed25519PublicKey) -> Manifest
             "foreign-key", None,
             f"signed with another key ({', '.join(sorted(foreign_ids))}; trusted: {trusted})"))
     return reading
+
+
+def _doubt(entry: Entry, source: str, public: Ed25519PublicKey) -> ManifestProblem | None:
+    """Why an entry signed with the trusted key still cannot be trusted, if it cannot."""
+    signature = base64.b64decode(entry.sig, validate=False) if entry.sig else b""
+    if not keys.verify(public, signature, canonical(entry.body())):
+        return ManifestProblem("manifest-edited", entry.day, f"entry {entry.seq} "
+                               f"({entry.day.isoformat()}) does not match its signature")
+    if entry.source != source:
+        return ManifestProblem("manifest-moved", entry.day,
+                               f"entry {entry.seq} was sealed for {entry.source}, not {source}")
+    return None
 
 
 def _parse(line: bytes) -> Entry | None:
