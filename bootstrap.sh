@@ -22,6 +22,8 @@ APT_PACKAGES=(
   debootstrap iproute2 util-linux procps              # the test fleet: image, namespaces
   python3-cryptography                                # the log server's sealer (zipapp), tested as it runs there
   sqlite3 git ca-certificates make
+  prometheus prometheus-alertmanager                  # dlict monitor's Prometheus side: promtool, rule tests
+  prometheus-smokeping-prober fping                   # the anchors the probe benchmarks compare with
 )
 
 install_system_packages() {
@@ -33,7 +35,15 @@ install_system_packages() {
   if [ ${#missing[@]} -gt 0 ]; then
     echo "== installing Debian packages: ${missing[*]}"
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    # Prometheus and friends are used as programs here: their packages must not start
+    # services on this machine (policy-rc.d says so to invoke-rc.d, where none is set).
+    local policy=/usr/sbin/policy-rc.d own_policy=0
+    if [ ! -e "$policy" ]; then
+      printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy" && own_policy=1
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
+      || { [ "$own_policy" -eq 0 ] || rm -f "$policy"; exit 3; }
+    [ "$own_policy" -eq 0 ] || rm -f "$policy"
   fi
 }
 

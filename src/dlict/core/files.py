@@ -17,6 +17,15 @@ def write_private(path: Path, text: str) -> None:
     Raises:
         OperationalError: the directory is missing or not writable.
     """
+    write_atomic(path, text, EVIDENCE_MODE)
+
+
+def write_atomic(path: Path, text: str, mode: int) -> None:
+    """Write ``text`` to ``path`` whole or not at all, with ``mode``.
+
+    Raises:
+        OperationalError: the directory is missing or not writable.
+    """
     try:
         fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or Path())
     except OSError as exc:
@@ -26,7 +35,7 @@ def write_private(path: Path, text: str) -> None:
             out.write(text)
             out.flush()
             os.fsync(out.fileno())
-        Path(temporary).chmod(EVIDENCE_MODE)
+        Path(temporary).chmod(mode)
         Path(temporary).replace(path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -26,6 +26,7 @@ from dlict.inventory.models import (
     SCHOOL_GROUP,
     Host,
     Inventory,
+    MonitorSettings,
     Role,
     Site,
     SiteKind,
@@ -34,6 +35,7 @@ from dlict.inventory.models import (
 )
 
 SITE_VAR = "dlict_site"
+MONITOR_VAR = "dlict_monitor"
 OFFICE_GROUP = "office"
 SCHOOLS_GROUP = "schools"
 SECRET_VARS = frozenset({
@@ -221,6 +223,20 @@ class _Validator:
                 self.group_problem(group, (SITE_VAR, *loc), message)
             return None
 
+    def monitor_settings(self) -> MonitorSettings:
+        data = self.raw.groups.get("all", _Group("all")).vars.get(MONITOR_VAR)
+        if data is None:
+            return MonitorSettings()
+        if not isinstance(data, Mapping):
+            self.group_problem("all", (MONITOR_VAR,), "must be a mapping of monitor settings")
+            return MonitorSettings()
+        try:
+            return MonitorSettings.model_validate(dict(data))
+        except ValidationError as exc:
+            for loc, message in _pydantic_lines(exc):
+                self.group_problem("all", (MONITOR_VAR, *loc), message)
+            return MonitorSettings()
+
     def claim(self, group: str, site_id: str) -> None:
         for host in self.members.get(group, frozenset()):
             self.claimed.setdefault(host, []).append(site_id)
@@ -351,10 +367,11 @@ def load_inventory(path: Path) -> Inventory:
     validator = _Validator(path, raw, index)
     sites = validator.sites()
     hosts = validator.hosts(sites)
+    monitor = validator.monitor_settings()
     problems += validator.problems
     if problems:
         raise InventoryError(problems)
     if not hosts:
         raise InventoryError([f"{display(path)}: the inventory has no hosts"])
-    return Inventory(source=str(path), sites=tuple(sites), hosts=hosts)
+    return Inventory(source=str(path), sites=tuple(sites), hosts=hosts, monitor=monitor)
 

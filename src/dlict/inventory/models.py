@@ -85,6 +85,67 @@ class Dltv(_Strict):
         return value
 
 
+class DnsCheck(_Strict):
+    """Ask ``server`` for ``name``: the school's resolver answers, or not."""
+
+    server: Address
+    name: str = Field(min_length=1)
+
+
+class Services(_Strict):
+    """Services checked from the office besides the ICMP link probe."""
+
+    tcp: list[Endpoint] = Field(default_factory=list)
+    dns: list[DnsCheck] = Field(default_factory=list)
+    http: list[Endpoint] = Field(default_factory=list)
+
+    @field_validator("tcp")
+    @classmethod
+    def _host_and_port(cls, value: list[str]) -> list[str]:
+        for item in value:
+            port = item.rsplit(":", 1)[-1] if ":" in item else ""
+            if not port.isdigit() or not 0 < int(port) < 65536:
+                raise ValueError(f"'{item}' must be host:port")
+        return value
+
+    @field_validator("http")
+    @classmethod
+    def _web_address(cls, value: list[str]) -> list[str]:
+        for item in value:
+            if not item.startswith(("http://", "https://")):
+                raise ValueError(f"'{item}' must start with http:// or https://")
+        return value
+
+
+class DltvThresholds(_Strict):
+    """When a receiver of one kind counts as weak or its stream as stale."""
+
+    snr_min_db: float | None = None
+    signal_min_ratio: float | None = Field(default=None, ge=0, le=1)
+    max_segment_age_s: float | None = Field(default=None, gt=0)
+
+
+class MonitorSettings(_Strict):
+    """The ``dlict_monitor`` variable of group ``all``: how ``dlict monitor`` paces itself."""
+
+    count: int = Field(default=10, ge=1, le=1000)
+    period_ms: float = Field(default=1000, ge=10)
+    timeout_ms: float = Field(default=1000, gt=0)
+    services_interval_s: float = Field(default=60, ge=5)
+    check_timeout_s: float = Field(default=5, gt=0)
+    workers: int = Field(default=32, ge=1, le=512)
+    dltv_thresholds: dict[str, DltvThresholds] = Field(default_factory=dict)
+
+    @field_validator("dltv_thresholds")
+    @classmethod
+    def _known_kinds(cls, value: dict[str, DltvThresholds]) -> dict[str, DltvThresholds]:
+        unknown = sorted(set(value) - set(DLTV_SOURCES))
+        if unknown:
+            raise ValueError(f"unknown receiver kind {', '.join(unknown)} "
+                             f"(expected one of {', '.join(DLTV_SOURCES)})")
+        return value
+
+
 class Contact(_Strict):
     name: str = Field(min_length=1)
     position: str = ""
@@ -102,6 +163,7 @@ class SiteMeta(_Strict):
     province: str = Field(min_length=1)
     link: Link | list[Link] | None = None
     dltv: Dltv | None = None
+    services: Services | None = None
     contacts: list[Contact] = Field(default_factory=list)
 
     @field_validator("school_code", mode="before")
@@ -162,6 +224,7 @@ class Inventory(BaseModel):
     source: str
     sites: tuple[Site, ...]
     hosts: dict[str, Host]
+    monitor: MonitorSettings = MonitorSettings()
 
     def site(self, site_id: str) -> Site:
         for site in self.sites:

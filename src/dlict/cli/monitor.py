@@ -1,0 +1,180 @@
+"""``dlict monitor``: watch every school's link, services and DLTV receiver for Prometheus."""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+from pathlib import Path
+from types import FrameType
+from typing import Annotated, Any
+
+import typer
+from loguru import logger
+
+from dlict.cli.context import AppContext, app_context
+from dlict.core.errors import ExitCode, InputError, OperationalError
+from dlict.core.files import write_atomic
+from dlict.exporter.exposition import Exposition
+from dlict.exporter.plan import MonitorPlan, build_plan
+from dlict.exporter.scheduler import CheckRounds, IcmpWorker, run_once
+from dlict.exporter.server import DEFAULT_LISTEN, Health, make_server, parse_listen
+from dlict.exporter.state import MonitorState
+from dlict.exporter.webconfig import WebConfig, load_web_config
+from dlict.inventory.models import Inventory, Role
+
+app = typer.Typer(help="School links, services and DLTV receivers, served to Prometheus.")
+
+ListenOption = Annotated[str, typer.Option(
+    "--listen", help="ADDRESS:PORT for /metrics and /healthz (loopback unless you say so).")]
+
+
+def _site_report(inventory: Inventory, plan: MonitorPlan,
+                 state: MonitorState) -> list[dict[str, Any]]:
+    links = plan.sites_with_links()
+    out = []
+    for site in inventory.sites:
+        targets = {a: state.links[a].as_dict() for a in links.get(site.id, [])
+                   if a in state.links}
+        services = [{"kind": kind, "target": target, **sample.as_dict()}
+                    for (sid, kind, target), sample in state.services.items() if sid == site.id]
+        receiver = state.receivers.get(site.id)
+        if not targets and not services and receiver is None:
+            continue
+        row: dict[str, Any] = {"site": site.id, "name_th": site.meta.name_th,
+                               "name_en": site.meta.name_en}
+        if targets:
+            row["link_up"] = any(t["received"] for t in targets.values())
+            row["targets"] = targets
+        if services:
+            row["services"] = services
+        if receiver is not None:
+            row["dltv"] = receiver.as_dict()
+        out.append(row)
+    return out
+
+
+def _failing(row: dict[str, Any]) -> list[str]:
+    problems = []
+    if row.get("link_up") is False:
+        problems.append("link down")
+    problems += [f"{s['kind']} {s['target']} down" for s in row.get("services", [])
+                 if not s["up"]]
+    dltv = row.get("dltv")
+    if dltv is not None and (not dltv.get("reachable") or dltv.get("locked") is False):
+        problems.append("DLTV not readable" if not dltv.get("reachable") else "DLTV unlocked")
+    return problems
+
+
+def _ms(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds * 1000:.1f} ms"
+
+
+def _print_once(actx: AppContext, rows: list[dict[str, Any]]) -> None:
+    if actx.json_output:
+        actx.print_json(rows)
+        return
+    for row in rows:
+        name = row["name_th"] if actx.lang == "th" else row["name_en"]
+        problems = _failing(row)
+        status = "OK" if not problems else "; ".join(problems)
+        line = f"{row['site']:12} {status:28}"
+        for address, target in row.get("targets", {}).items():
+            line += (f" {address} loss {target['loss_ratio'] * 100:.0f}% rtt "
+                     f"{_ms(target['rtt_s'])}")
+        typer.echo(f"{line}  {name}")
+
+
+def _serve(plan: MonitorPlan, listen: str, web: WebConfig) -> None:
+    state = MonitorState()
+    worker = IcmpWorker(plan, state)
+    rounds = CheckRounds(plan, state)
+    settings = plan.settings
+    cycle_s = settings.count * settings.period_ms / 1000 + settings.timeout_ms / 1000
+    health = Health(state, cycle_s, bool(plan.icmp_targets), lambda: worker.error)
+    server = make_server(listen, Exposition(plan, state), web, health)
+    stop = threading.Event()
+
+    def on_signal(_number: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    worker.start()
+    rounds.start()
+    serving = threading.Thread(target=server.serve_forever, name="dlict-http", daemon=True)
+    serving.start()
+    scheme = "https" if web.tls is not None else "http"
+    logger.info("dlict monitor: {} ICMP targets, {} service checks, {} DLTV receivers; "
+                "serving {}://{}/metrics", len(plan.icmp_targets), len(plan.services),
+                len(plan.receivers), scheme, listen)
+    try:
+        while not stop.wait(1.0):
+            if worker.error is not None:
+                raise OperationalError(f"ICMP probing stopped: {worker.error}")
+    finally:
+        server.shutdown()
+        server.server_close()
+        rounds.stop()
+        worker.stop()
+
+
+@app.callback(invoke_without_command=True)
+def monitor(
+    ctx: typer.Context,
+    listen: ListenOption = DEFAULT_LISTEN,
+    web_config: Annotated[Path | None, typer.Option(
+        "--web-config", help="TLS and basic auth, in the Prometheus exporter-toolkit "
+        "format.")] = None,
+    once: Annotated[bool, typer.Option("--once", help="One round of every check, printed; "
+                                       "exit 1 when something failed.")] = False,
+    json_output: Annotated[bool, typer.Option("--json", help="With --once: JSON.")] = False,
+) -> None:
+    """Probe every site's link, services and DLTV receiver and serve /metrics."""
+    if ctx.invoked_subcommand is not None:
+        return
+    actx = app_context(ctx)
+    actx.json_output = actx.json_output or json_output
+    parse_listen(listen)
+    web = load_web_config(web_config) if web_config is not None else WebConfig()
+    inventory = actx.inventory()
+    plan = build_plan(inventory)
+    if once:
+        state = MonitorState()
+        run_once(plan, state)
+        rows = _site_report(inventory, plan, state)
+        _print_once(actx, rows)
+        if any(_failing(row) for row in rows):
+            raise typer.Exit(ExitCode.FINDINGS)
+        return
+    if json_output:
+        raise InputError("--json goes with --once")
+    _serve(plan, listen, web)
+
+
+@app.command("export-sd")
+def export_sd(
+    ctx: typer.Context,
+    directory: Annotated[Path, typer.Option(
+        "--dir", help="Where Prometheus reads file_sd targets (e.g. /etc/prometheus/targets).")],
+    listen: ListenOption = DEFAULT_LISTEN,
+    node_port: Annotated[int, typer.Option(
+        "--node-port", help="node_exporter's port on the district's Linux servers.")] = 9100,
+) -> None:
+    """Write Prometheus file_sd targets from the inventory: dlict.json (the monitor) and
+    node.json (node_exporter on every Linux server, labels site and host)."""
+    actx = app_context(ctx)
+    parse_listen(listen)
+    inventory = actx.inventory()
+    if not directory.is_dir():
+        raise InputError(f"{directory}: no such directory")
+    nodes: list[dict[str, Any]] = []
+    for host in sorted(inventory.hosts_in_role(Role.LINUX_SERVER), key=lambda h: h.name):
+        address = f"[{host.address}]" if ":" in host.address else host.address
+        nodes.append({"targets": [f"{address}:{node_port}"],
+                      "labels": {"site": host.site, "host": host.name}})
+    files = {"dlict.json": [{"targets": [listen], "labels": {}}], "node.json": nodes}
+    for name, groups in files.items():
+        write_atomic(directory / name, json.dumps(groups, indent=2) + "\n", 0o644)
+    typer.echo(f"wrote {directory / 'dlict.json'} (the monitor) and {directory / 'node.json'} "
+               f"({len(nodes)} Linux servers)")

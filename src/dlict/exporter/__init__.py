@@ -1,0 +1,1 @@
+"""``dlict monitor``: probes and DLTV checks per site, served to Prometheus at scrape time."""

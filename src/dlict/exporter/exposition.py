@@ -1,0 +1,248 @@
+"""The /metrics text, read from the monitor's state at scrape time.
+
+Two parts. The small one — the monitor's own figures and the process metrics — goes through
+prometheus-client's registry and a Collector. The per-site families (30,000 sites make about
+half a million samples) are written by ``SiteExposition``: prometheus-client's generic writer
+needs about 2 s for that many (measured), so the label sets are formatted once from the plan
+and each scrape only appends values. The text is the same exposition format (a test parses it
+with prometheus-client's parser); it is rendered again only when the state has changed.
+"""
+
+from __future__ import annotations
+
+import gzip
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.process_collector import ProcessCollector
+from prometheus_client.registry import Collector
+
+from dlict.dltv import ReceiverStatus
+from dlict.exporter.plan import MonitorPlan
+from dlict.exporter.state import LinkSample, MonitorState
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def _labels(**pairs: str) -> str:
+    return "{" + ",".join(f'{k}="{_escape(v)}"' for k, v in pairs.items()) + "}"
+
+
+def _number(value: float) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return repr(float(value)) if not float(value).is_integer() else str(int(value))
+
+
+@dataclass(frozen=True)
+class _Family:
+    name: str
+    help: str
+
+
+class _Writer:
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+
+    def family(self, family: _Family, samples: Iterable[tuple[str, float | None]]) -> None:
+        lines = [f"{family.name}{labels} {_number(value)}\n"
+                 for labels, value in samples if value is not None]
+        if lines:
+            self.parts.append(f"# HELP {family.name} {family.help}\n"
+                              f"# TYPE {family.name} gauge\n")
+            self.parts.extend(lines)
+
+    def text(self) -> str:
+        return "".join(self.parts)
+
+
+LINK_UP = _Family("dlict_link_up", "1 when at least one of the site's probe targets answered "
+                  "in the last cycle.")
+PROBE_UP = _Family("dlict_probe_up", "1 when the target answered at least one echo in the "
+                   "last cycle.")
+PROBE_RTT = _Family("dlict_probe_rtt_seconds", "Mean round-trip time of the answered echoes.")
+PROBE_MIN = _Family("dlict_probe_rtt_min_seconds", "Shortest round-trip time in the cycle.")
+PROBE_MAX = _Family("dlict_probe_rtt_max_seconds", "Longest round-trip time in the cycle.")
+PROBE_JITTER = _Family("dlict_probe_jitter_seconds", "Mean absolute difference of "
+                       "consecutive round-trip times.")
+PROBE_LOSS = _Family("dlict_probe_loss_ratio", "Share of echoes lost in the cycle, 0-1.")
+PROBE_SUCCESS = _Family("dlict_probe_last_success_timestamp_seconds", "When the target last "
+                        "answered, Unix time.")
+SERVICE_FAMILIES = {
+    "tcp": (_Family("dlict_tcp_up", "1 when a TCP connection was accepted."),
+            _Family("dlict_tcp_connect_seconds", "Time to connect.")),
+    "dns": (_Family("dlict_dns_up", "1 when the resolver answered NOERROR with an address."),
+            _Family("dlict_dns_lookup_seconds", "Time to the resolver's answer.")),
+    "http": (_Family("dlict_http_up", "1 when the GET answered with a status below 400."),
+             _Family("dlict_http_ttfb_seconds", "Time from connecting to the first byte of "
+                     "the answer.")),
+}
+HTTP_STATUS = _Family("dlict_http_status_code", "HTTP status of the last GET (0 when none "
+                      "came).")
+HTTP_CERT = _Family("dlict_http_cert_expiry_days", "Days until the server's TLS certificate "
+                    "expires.")
+DLTV_UP = _Family("dlict_dltv_check_up", "1 when the receiver could be read.")
+DLTV_LOCKED = _Family("dlict_dltv_locked", "1 when the tuner is locked (HLS: every channel's "
+                      "stream is up).")
+DLTV_SIGNAL = _Family("dlict_dltv_signal_ratio", "Signal level as the receiver reports it, "
+                      "0-1.")
+DLTV_SNR = _Family("dlict_dltv_snr_db", "Signal-to-noise ratio (C/N), dB.")
+DLTV_BER = _Family("dlict_dltv_ber", "Bit error rate before error correction.")
+DLTV_UNC = _Family("dlict_dltv_uncorrected_blocks", "Uncorrected blocks (the receiver's own "
+                   "running count).")
+DLTV_SNR_MIN = _Family("dlict_dltv_snr_min_db", "The inventory's SNR threshold for this "
+                       "receiver kind.")
+DLTV_STREAM = _Family("dlict_dltv_stream_up", "1 when the channel is being received.")
+DLTV_BITRATE = _Family("dlict_dltv_stream_bitrate_bps", "The channel's bitrate, bits per "
+                       "second.")
+DLTV_AGE = _Family("dlict_dltv_segment_age_seconds", "HLS: age of the newest segment.")
+DLTV_SUCCESS = _Family("dlict_dltv_last_success_timestamp_seconds", "When the receiver was "
+                       "last read, Unix time.")
+ALL_FAMILIES = (LINK_UP, PROBE_UP, PROBE_RTT, PROBE_MIN, PROBE_MAX, PROBE_JITTER, PROBE_LOSS,
+                PROBE_SUCCESS, *(f for pair in SERVICE_FAMILIES.values() for f in pair),
+                HTTP_STATUS, HTTP_CERT, DLTV_UP, DLTV_LOCKED, DLTV_SIGNAL, DLTV_SNR, DLTV_BER,
+                DLTV_UNC, DLTV_SNR_MIN, DLTV_STREAM, DLTV_BITRATE, DLTV_AGE, DLTV_SUCCESS)
+
+
+def _flag(value: bool | None) -> float | None:
+    return None if value is None else float(value)
+
+
+class SiteExposition:
+    """Renders the per-site families; label sets come from the plan, values from the state."""
+
+    def __init__(self, plan: MonitorPlan, state: MonitorState) -> None:
+        self.plan = plan
+        self.state = state
+        # (address, its label sets): one per site probing it, formatted once
+        self._icmp = [(address, [_labels(site=s, target=address) for s in sites])
+                      for address, sites in plan.icmp_sites.items()]
+        self._sites = [(_labels(site=site), addresses)
+                       for site, addresses in plan.sites_with_links().items()]
+        self._lock = threading.Lock()
+        self._generation = -1
+        self._text = b""
+        self._gzip: bytes | None = None
+
+    def body(self, compressed: bool) -> bytes:
+        """The newest text (gzip-compressed if asked), rendered once per state change."""
+        with self._lock:
+            generation = self.state.generation
+            if generation != self._generation:
+                self._text = self.render().encode()
+                self._gzip = None
+                self._generation = generation
+            if not compressed:
+                return self._text
+            if self._gzip is None:
+                self._gzip = gzip.compress(self._text, compresslevel=1)
+            return self._gzip
+
+    def render(self) -> str:
+        state = self.state
+        with state.lock:
+            links, link_success = state.links, dict(state.link_success)
+            services = dict(state.services)
+            receivers, receiver_success = dict(state.receivers), dict(state.receiver_success)
+        out = _Writer()
+        self._links(out, links, link_success)
+        for kind, (up_family, time_family) in SERVICE_FAMILIES.items():
+            mine = [(key, s) for key, s in services.items() if key[1] == kind]
+            labelled = [(_labels(site=key[0], target=key[2]), s) for key, s in mine]
+            out.family(up_family, ((lab, float(s.up)) for lab, s in labelled))
+            out.family(time_family, ((lab, s.seconds) for lab, s in labelled))
+            if kind == "http":
+                out.family(HTTP_STATUS, ((lab, float(s.status or 0)) for lab, s in labelled))
+                out.family(HTTP_CERT, ((lab, s.cert_days) for lab, s in labelled))
+        self._receivers(out, receivers, receiver_success)
+        return out.text()
+
+    def _links(self, out: _Writer, links: dict[str, LinkSample],
+               success: dict[str, float]) -> None:
+        rows = [(labels, links.get(address), success.get(address))
+                for address, labels in self._icmp]
+        present = [(labels, sample, last) for labels, sample, last in rows if sample is not None]
+
+        def each(pick: str) -> Iterator[tuple[str, float | None]]:
+            for labels, sample, _last in present:
+                value = getattr(sample, pick)
+                for lab in labels:
+                    yield lab, value
+
+        out.family(LINK_UP, ((site_labels, float(any(
+            (s := links.get(a)) is not None and s.received for a in addresses)))
+            for site_labels, addresses in self._sites
+            if any(a in links for a in addresses)))
+        out.family(PROBE_UP, ((lab, float(sample.received > 0))
+                              for labels, sample, _ in present for lab in labels))
+        out.family(PROBE_RTT, each("rtt_s"))
+        out.family(PROBE_MIN, each("min_s"))
+        out.family(PROBE_MAX, each("max_s"))
+        out.family(PROBE_JITTER, each("jitter_s"))
+        out.family(PROBE_LOSS, each("loss_ratio"))
+        out.family(PROBE_SUCCESS, ((lab, last) for labels, _sample, last in rows
+                                   if last is not None for lab in labels))
+
+    def _receivers(self, out: _Writer, receivers: dict[str, ReceiverStatus],
+                   success: dict[str, float]) -> None:
+        checks = {c.site: c for c in self.plan.receivers}
+        rows = [(site, _labels(site=site), status) for site, status in receivers.items()]
+        out.family(DLTV_UP, ((lab, float(st.reachable)) for _, lab, st in rows))
+        out.family(DLTV_LOCKED, ((lab, _flag(st.locked)) for _, lab, st in rows))
+        out.family(DLTV_SIGNAL, ((lab, st.signal_ratio) for _, lab, st in rows))
+        out.family(DLTV_SNR, ((lab, st.snr_db) for _, lab, st in rows))
+        out.family(DLTV_BER, ((lab, st.ber) for _, lab, st in rows))
+        out.family(DLTV_UNC, ((lab, st.uncorrected_blocks) for _, lab, st in rows))
+        out.family(DLTV_SNR_MIN, ((_labels(site=site), c.thresholds.snr_min_db)
+                                  for site, c in checks.items()))
+        streams = [(_labels(site=site, channel=str(n)), ch)
+                   for site, _, st in rows for n, ch in sorted(st.channels.items())]
+        out.family(DLTV_STREAM, ((lab, float(ch.stream_up)) for lab, ch in streams))
+        out.family(DLTV_BITRATE, ((lab, ch.bitrate_bps) for lab, ch in streams))
+        out.family(DLTV_AGE, ((lab, ch.segment_age_s) for lab, ch in streams))
+        out.family(DLTV_SUCCESS, ((_labels(site=site), last) for site, last in success.items()))
+
+
+class MonitorCollector(Collector):
+    """The monitor's own figures, read at scrape time."""
+
+    def __init__(self, plan: MonitorPlan, state: MonitorState) -> None:
+        self.plan = plan
+        self.state = state
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        state = self.state
+        yield GaugeMetricFamily("dlict_monitor_targets", "ICMP targets probed each cycle.",
+                                value=len(self.plan.icmp_sites))
+        if state.cycle_seconds is not None and state.last_cycle is not None:
+            yield GaugeMetricFamily("dlict_monitor_cycle_seconds", "How long the last ICMP "
+                                    "cycle took.", value=state.cycle_seconds)
+            yield GaugeMetricFamily("dlict_monitor_last_cycle_timestamp_seconds", "When the "
+                                    "last ICMP cycle finished, Unix time.",
+                                    value=state.last_cycle)
+        yield GaugeMetricFamily("dlict_monitor_checks_overrun", "Service and DLTV checks still "
+                                "running when their round ended.", value=state.overruns)
+
+
+class Exposition:
+    """The whole /metrics answer: the registry's part, then the per-site part."""
+
+    def __init__(self, plan: MonitorPlan, state: MonitorState) -> None:
+        self.registry = CollectorRegistry()
+        self.registry.register(MonitorCollector(plan, state))
+        ProcessCollector(registry=self.registry)
+        self.sites = SiteExposition(plan, state)
+
+    def body(self, compressed: bool) -> bytes:
+        own = generate_latest(self.registry)
+        if compressed:
+            # gzip members may follow one another; Prometheus reads them as one stream
+            return gzip.compress(own, compresslevel=1) + self.sites.body(compressed=True)
+        return own + self.sites.body(compressed=False)

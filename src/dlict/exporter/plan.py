@@ -1,0 +1,114 @@
+"""What ``dlict monitor`` checks, read once from the inventory.
+
+Every sample the exporter serves comes from one of these checks, so the label values are
+bounded by the inventory: a site's code, an address, URL or ``host:port`` written there, a
+DLTV channel 1-15.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+
+from dlict.core.errors import InputError
+from dlict.dltv import ReceiverSource, Thresholds, make_source, thresholds_from
+from dlict.inventory.models import Inventory, MonitorSettings
+
+SERVICE_KINDS = ("tcp", "dns", "http")
+
+
+@dataclass(frozen=True)
+class ServiceCheck:
+    site: str
+    kind: str  # one of SERVICE_KINDS
+    target: str  # host:port, server/name or URL: the value of the label `target`
+    host: str = ""  # tcp: host; dns: the resolver
+    port: int = 0
+    name: str = ""  # dns: the name asked for
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class ReceiverCheck:
+    site: str
+    kind: str  # tvheadend, dvb_femon or hls
+    address: str
+    thresholds: Thresholds  # the kind's defaults with the inventory's values in place
+    reader: ReceiverSource
+
+
+@dataclass
+class MonitorPlan:
+    settings: MonitorSettings
+    # ICMP: each address once, with every site that probes it
+    icmp_sites: dict[str, list[str]] = field(default_factory=dict)
+    services: list[ServiceCheck] = field(default_factory=list)
+    receivers: list[ReceiverCheck] = field(default_factory=list)
+
+    @property
+    def icmp_targets(self) -> list[str]:
+        return list(self.icmp_sites)
+
+    def sites_with_links(self) -> dict[str, list[str]]:
+        """Each site's probe addresses, in inventory order."""
+        out: dict[str, list[str]] = {}
+        for address, sites in self.icmp_sites.items():
+            for site in sites:
+                out.setdefault(site, []).append(address)
+        return out
+
+
+def _ipv4(value: str, where: str) -> str:
+    try:
+        address = ipaddress.ip_address(value)
+    except ValueError as exc:
+        raise InputError(f"{where}: probe target '{value}' must be an IPv4 address "
+                         "(the probe sends raw ICMP, names are not resolved)") from exc
+    if address.version != 4:
+        raise InputError(f"{where}: probe target '{value}': only IPv4 targets so far")
+    return str(address)
+
+
+def _split_host_port(value: str) -> tuple[str, int]:
+    host, _, port = value.rpartition(":")
+    return host.strip("[]"), int(port)
+
+
+def build_plan(inventory: Inventory) -> MonitorPlan:
+    """Every ICMP target, service check and DLTV receiver of the district.
+
+    Raises:
+        InputError: a probe target the engine cannot use, named with its site.
+    """
+    plan = MonitorPlan(settings=inventory.monitor)
+    for site in inventory.sites:
+        meta = site.meta
+        where = f"{inventory.source}: site {site.id}"
+        for link in meta.links:
+            for target in link.probe_targets:
+                sites = plan.icmp_sites.setdefault(_ipv4(target, where), [])
+                if site.id not in sites:
+                    sites.append(site.id)
+        services = meta.services
+        if services is not None:
+            for endpoint in services.tcp:
+                host, port = _split_host_port(endpoint)
+                plan.services.append(ServiceCheck(site.id, "tcp", endpoint, host=host,
+                                                  port=port))
+            for dns in services.dns:
+                plan.services.append(ServiceCheck(site.id, "dns", f"{dns.server}/{dns.name}",
+                                                  host=dns.server, name=dns.name))
+            for url in services.http:
+                plan.services.append(ServiceCheck(site.id, "http", url, url=url))
+        dltv = meta.dltv
+        if dltv is not None and dltv.source != "none" and dltv.address:
+            given = inventory.monitor.dltv_thresholds.get(dltv.source)
+            try:
+                thresholds = thresholds_from(
+                    given.model_dump(exclude_none=True) if given else None, dltv.source)
+                reader = make_source(dltv.source, dltv.address, dltv.channels, thresholds)
+            except InputError as exc:
+                raise InputError(f"{where}: dltv: {exc}") from exc
+            plan.receivers.append(ReceiverCheck(site.id, dltv.source, dltv.address, thresholds,
+                                                reader))
+    return plan

@@ -1,0 +1,141 @@
+"""TLS and basic auth for /metrics, from a web configuration file in the format of the
+Prometheus exporter toolkit (``--web.config.file``), so one file serves every exporter:
+
+    tls_server_config:
+      cert_file: /etc/dlict/monitor.crt
+      key_file: /etc/dlict/monitor.key
+      client_auth_type: RequireAndVerifyClientCert   # optional, with client_ca_file
+      client_ca_file: /etc/dlict/prometheus-ca.crt
+      min_version: TLS12
+    basic_auth_users:
+      prometheus: $2b$12$...                         # bcrypt hash (htpasswd -nBC 12 "")
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import ssl
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from dlict.core.errors import InputError
+
+_TLS_KEYS = {"cert_file", "key_file", "client_auth_type", "client_ca_file", "min_version"}
+_CLIENT_AUTH = {
+    "NoClientCert": ssl.CERT_NONE,
+    "RequestClientCert": ssl.CERT_OPTIONAL,
+    "RequireAnyClientCert": ssl.CERT_REQUIRED,
+    "VerifyClientCertIfGiven": ssl.CERT_OPTIONAL,
+    "RequireAndVerifyClientCert": ssl.CERT_REQUIRED,
+}
+_VERSIONS = {"TLS12": ssl.TLSVersion.TLSv1_2, "TLS13": ssl.TLSVersion.TLSv1_3}
+
+
+@dataclass
+class WebConfig:
+    tls: ssl.SSLContext | None = None
+    users: dict[str, bytes] = field(default_factory=dict)  # name -> bcrypt hash
+    # bcrypt is slow on purpose; a scrape every 15 s must not pay for it each time
+    _verified: dict[str, bytes] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def authorised(self, header: str | None) -> bool:
+        if not self.users:
+            return True
+        if not header or not header.startswith("Basic "):
+            return False
+        try:
+            user, _, password = base64.b64decode(header[6:], validate=True).decode().partition(
+                ":")
+        except (binascii.Error, UnicodeDecodeError):
+            return False
+        stored = self.users.get(user)
+        if stored is None:
+            return False
+        digest = hashlib.sha256(stored + b"\0" + password.encode()).digest()
+        with self._lock:
+            known = self._verified.get(user)
+        if known is not None and hmac.compare_digest(known, digest):
+            return True
+        import bcrypt  # only needed with basic auth
+
+        if not bcrypt.checkpw(password.encode(), stored):
+            return False
+        with self._lock:
+            self._verified[user] = digest
+        return True
+
+
+def _problem(path: Path, message: str) -> InputError:
+    return InputError(f"{path}: {message}")
+
+
+def _tls_context(path: Path, tls: dict[str, Any]) -> ssl.SSLContext:
+    unknown = sorted(set(tls) - _TLS_KEYS)
+    if unknown:
+        raise _problem(path, f"tls_server_config: unknown key {unknown[0]}")
+    if not tls.get("cert_file") or not tls.get("key_file"):
+        raise _problem(path, "tls_server_config: cert_file and key_file are both required")
+    base = path.parent
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    version = str(tls.get("min_version", "TLS12"))
+    if version not in _VERSIONS:
+        raise _problem(path, f"tls_server_config: min_version '{version}' is not TLS12 or "
+                       "TLS13")
+    context.minimum_version = _VERSIONS[version]
+    try:
+        context.load_cert_chain(base / str(tls["cert_file"]), base / str(tls["key_file"]))
+    except (OSError, ssl.SSLError) as exc:
+        raise _problem(path, f"tls_server_config: cannot load the certificate and key: "
+                       f"{exc}") from exc
+    auth = str(tls.get("client_auth_type", "NoClientCert"))
+    if auth not in _CLIENT_AUTH:
+        raise _problem(path, f"tls_server_config: client_auth_type '{auth}' is not one of "
+                       f"{', '.join(_CLIENT_AUTH)}")
+    context.verify_mode = _CLIENT_AUTH[auth]
+    if "Verify" in auth:
+        ca = tls.get("client_ca_file")
+        if not ca:
+            raise _problem(path, f"tls_server_config: client_auth_type {auth} needs "
+                           "client_ca_file")
+        try:
+            context.load_verify_locations(base / str(ca))
+        except (OSError, ssl.SSLError) as exc:
+            raise _problem(path, f"tls_server_config: cannot load client_ca_file: "
+                           f"{exc}") from exc
+    return context
+
+
+def load_web_config(path: Path) -> WebConfig:
+    """Read and check a web configuration file; any problem is one line naming the file."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except OSError as exc:
+        raise _problem(path, f"cannot read: {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        raise InputError(f"{where}: not valid YAML") from exc
+    if not isinstance(data, dict):
+        raise _problem(path, "must be a mapping")
+    unknown = sorted(set(data) - {"tls_server_config", "basic_auth_users"})
+    if unknown:
+        raise _problem(path, f"unknown key {unknown[0]} (dlict reads tls_server_config and "
+                       "basic_auth_users)")
+    config = WebConfig()
+    if data.get("tls_server_config"):
+        config.tls = _tls_context(path, dict(data["tls_server_config"]))
+    for user, hashed in dict(data.get("basic_auth_users") or {}).items():
+        text = str(hashed)
+        if not text.startswith(("$2a$", "$2b$", "$2y$")):
+            raise _problem(path, f"basic_auth_users: {user}: the password must be a bcrypt "
+                           "hash, never the password itself")
+        config.users[str(user)] = text.encode()
+    return config
