@@ -1,0 +1,126 @@
+"""``dlict report``: reports for the office and for OBEC."""
+
+from __future__ import annotations
+
+import math
+import sys
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from dlict.cli.context import app_context
+from dlict.core.clock import utc_now
+from dlict.core.errors import ExitCode, InputError
+from dlict.core.files import write_private
+from dlict.reports.dltv_survey import PRESENCE_MATCH, Survey, assemble, collect
+from dlict.reports.dltv_survey_render import (
+    COLUMNS,
+    form_rows,
+    period_text,
+    render_csv,
+    render_html,
+    unchecked_reason,
+)
+from dlict.reports.prometheus_api import (
+    DEFAULT_TIMEOUT_S,
+    DEFAULT_URL,
+    PrometheusClient,
+    choose_step,
+)
+
+app = typer.Typer(help="Reports for the office: the DLTV equipment survey.",
+                  no_args_is_help=True)
+
+MAX_DAYS = 400
+
+
+@app.command("dltv-survey")
+def dltv_survey(
+    ctx: typer.Context,
+    prometheus: Annotated[str, typer.Option(
+        "--prometheus", help="Prometheus base URL (basic auth from DLICT_PROMETHEUS_USER / "
+        "DLICT_PROMETHEUS_PASSWORD).")] = DEFAULT_URL,
+    days: Annotated[int, typer.Option("--days", help=f"Days back from now, 1 to {MAX_DAYS}.")
+                    ] = 30,
+    csv_file: Annotated[Path | None, typer.Option(
+        "--csv", help="Write the survey form as CSV (UTF-8 with BOM, for Excel).")] = None,
+    html_file: Annotated[Path | None, typer.Option(
+        "--html", help="Write the report page to sign (Thai; --lang en).")] = None,
+    timeout: Annotated[float, typer.Option(
+        "--timeout", help="Seconds to wait for each Prometheus answer.")] = DEFAULT_TIMEOUT_S,
+) -> None:
+    """Schools whose DLTV satellite equipment needs replacement or repair, from the last N days.
+
+    Without --csv or --html a short table is printed. Exit 0 when no school needs work, 1 when
+    some do, 2 bad input, 3 Prometheus cannot be reached.
+    """
+    actx = app_context(ctx)
+    if not 1 <= days <= MAX_DAYS:
+        raise InputError(f"--days must be between 1 and {MAX_DAYS}, got {days}")
+    if not timeout > 0:
+        raise InputError(f"--timeout must be more than 0 seconds, got {timeout:g}")
+    for option, target in (("--csv", csv_file), ("--html", html_file)):
+        if target is not None and not target.parent.is_dir():
+            raise InputError(f"{option} {target}: the directory does not exist")
+    client = PrometheusClient.from_env(prometheus, timeout_s=timeout)
+    inventory = actx.inventory()
+
+    end = utc_now()
+    start = end - timedelta(days=days)
+    step = choose_step((end - start).total_seconds())
+    # Steps on multiples of the step size: every query sees the same timestamps.
+    first = math.ceil(start.timestamp() / step) * step
+    last = math.floor(end.timestamp() / step) * step
+    present = set(client.label_values("site", [PRESENCE_MATCH], start.timestamp(),
+                                      end.timestamp()))
+    verdicts = collect(inventory, lambda query: client.query_range(query, first, last, step),
+                       present, step_s=step)
+    survey = assemble(inventory, verdicts, present, start=start, end=end, step_s=step)
+
+    if not present:
+        sys.stderr.write(f"dlict: warning: Prometheus at {client.url} has no "
+                         f"{PRESENCE_MATCH} series in the last {days} days\n")
+    for warning in survey.warnings:
+        sys.stderr.write(f"dlict: warning: {warning}\n")
+    lang = actx.lang
+    if csv_file is not None:
+        write_private(csv_file, render_csv(survey, lang))
+    if html_file is not None:
+        write_private(html_file, render_html(survey, lang, utc_now()))
+
+    if actx.json_output:
+        actx.print_json(survey.as_dict())
+    else:
+        if csv_file is None and html_file is None:
+            _print_table(actx.console, survey, lang)
+        typer.echo(_summary(survey))
+        for target in (csv_file, html_file):
+            if target is not None:
+                typer.echo(f"wrote {target}")
+    if survey.findings:
+        raise typer.Exit(ExitCode.FINDINGS)
+
+
+def _print_table(console: Console, survey: Survey, lang: str) -> None:
+    columns = COLUMNS[lang]
+    shown = (0, 1, 2, 5, 6, 7)
+    table = Table(title=period_text(survey, lang), title_justify="left")
+    for index in shown:
+        table.add_column(columns[index], overflow="fold")
+    for row in form_rows(survey, lang):
+        table.add_row(*(row[index] for index in shown))
+    if survey.findings:
+        console.print(table)
+    for entry in survey.unchecked + survey.no_data:
+        console.print(f"{entry.school.code} {entry.school.name(lang)}: "
+                      f"{unchecked_reason(entry, lang)}")
+
+
+def _summary(survey: Survey) -> str:
+    return (f"DLTV survey {period_text(survey, 'en')}: {len(survey.findings)} school(s) need "
+            f"equipment replaced or repaired, {len(survey.unchecked)} could not be checked, "
+            f"{len(survey.no_data)} without data, {len(survey.healthy)} ok")
