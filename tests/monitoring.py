@@ -145,3 +145,43 @@ def running_monitor(inventory: Path, tmp: Path, *extra: str, port: int | None = 
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=10)
+
+
+def _ip(*args: str) -> None:
+    subprocess.run(["ip", *args], check=True, capture_output=True, text=True, timeout=30)
+
+
+@dataclass
+class NamespaceHost:
+    """A host in a network namespace of the test's own, reached over a veth pair."""
+
+    namespace: str
+    address: str
+
+    def run(self, *command: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["ip", "netns", "exec", self.namespace, *command], check=True,
+                              capture_output=True, text=True, timeout=30)
+
+    def ignore_echo(self, ignore: bool = True) -> None:
+        self.run("sysctl", "-q", "-w", f"net.ipv4.icmp_echo_ignore_all={int(ignore)}")
+
+
+@contextmanager
+def namespace_host(number: int) -> Iterator[NamespaceHost]:
+    """10.214.N.2 in its own namespace; 10.214.N.1 on this side of the veth. Removed on exit,
+    whatever happens (deleting the namespace deletes both ends of the veth)."""
+    tag = f"{os.getpid() % 100000}{number}"
+    namespace, outside, inside = f"dlict-mon-{tag}", f"dmo{tag}", f"dmi{tag}"
+    _ip("netns", "add", namespace)
+    try:
+        _ip("link", "add", outside, "type", "veth", "peer", "name", inside)
+        _ip("link", "set", inside, "netns", namespace)
+        _ip("addr", "add", f"10.214.{number}.1/30", "dev", outside)
+        _ip("link", "set", outside, "up")
+        _ip("-n", namespace, "addr", "add", f"10.214.{number}.2/30", "dev", inside)
+        _ip("-n", namespace, "link", "set", inside, "up")
+        _ip("-n", namespace, "link", "set", "lo", "up")
+        yield NamespaceHost(namespace, f"10.214.{number}.2")
+    finally:
+        subprocess.run(["ip", "link", "del", outside], capture_output=True, check=False)
+        subprocess.run(["ip", "netns", "del", namespace], capture_output=True, check=False)
