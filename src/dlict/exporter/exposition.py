@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import gzip
 import threading
-from collections.abc import Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, generate_latest
@@ -36,9 +37,39 @@ def _labels(**pairs: str) -> str:
 
 
 def _number(value: float) -> str:
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    return repr(float(value)) if not float(value).is_integer() else str(int(value))
+    # floats as Python writes them (shortest round-trip form, which the format accepts)
+    return repr(value) if type(value) is float else repr(float(value))
+
+
+TRICKLE_S = 1.0
+
+
+class _Section:
+    """One part of the text, kept (plain and gzip-compressed) until its data changes."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.generation = -1
+        self.rendered_at = 0.0
+        self.text = b""
+        self.zipped: bytes | None = None
+
+    def get(self, generation: int, min_age_s: float, render: Callable[[], str],
+            compressed: bool) -> bytes:
+        with self.lock:  # concurrent scrapes wait for one render, then share it
+            now = time.monotonic()
+            if generation != self.generation and (
+                    self.generation < 0 or now - self.rendered_at >= min_age_s):
+                self.text = render().encode()
+                self.zipped = None
+                self.generation = generation
+                self.rendered_at = now
+            if not compressed:
+                return self.text
+            if self.zipped is None:
+                # gzip members may follow one another; Prometheus reads them as one stream
+                self.zipped = gzip.compress(self.text, compresslevel=1) if self.text else b""
+            return self.zipped
 
 
 @dataclass(frozen=True)
@@ -52,7 +83,9 @@ class _Writer:
         self.parts: list[str] = []
 
     def family(self, family: _Family, samples: Iterable[tuple[str, float | None]]) -> None:
-        lines = [f"{family.name}{labels} {_number(value)}\n"
+        name = family.name
+        lines = [f"{name}{labels} {value!r}\n" if type(value) is float
+                 else f"{name}{labels} {_number(value)}\n"
                  for labels, value in samples if value is not None]
         if lines:
             self.parts.append(f"# HELP {family.name} {family.help}\n"
@@ -126,33 +159,38 @@ class SiteExposition:
                       for address, sites in plan.icmp_sites.items()]
         self._sites = [(_labels(site=site), addresses)
                        for site, addresses in plan.sites_with_links().items()]
-        self._lock = threading.Lock()
-        self._generation = -1
-        self._text = b""
-        self._gzip: bytes | None = None
+        self._sections = {name: _Section() for name in ("links", "services", "receivers")}
 
     def body(self, compressed: bool) -> bytes:
-        """The newest text (gzip-compressed if asked), rendered once per state change."""
-        with self._lock:
-            generation = self.state.generation
-            if generation != self._generation:
-                self._text = self.render().encode()
-                self._gzip = None
-                self._generation = generation
-            if not compressed:
-                return self._text
-            if self._gzip is None:
-                self._gzip = gzip.compress(self._text, compresslevel=1)
-            return self._gzip
+        """The newest text (gzip-compressed if asked). Each section is rendered again only
+        when its part of the state has changed: the links once per ICMP cycle, the service
+        and DLTV results, which arrive one by one, at most once every ``TRICKLE_S``."""
+        state = self.state
+        parts = [
+            self._sections["links"].get(state.link_generation, 0.0, self._render_links,
+                                        compressed),
+            self._sections["services"].get(state.service_generation, TRICKLE_S,
+                                           self._render_services, compressed),
+            self._sections["receivers"].get(state.receiver_generation, TRICKLE_S,
+                                            self._render_receivers, compressed),
+        ]
+        return b"".join(parts)
 
     def render(self) -> str:
-        state = self.state
-        with state.lock:
-            links, link_success = state.links, dict(state.link_success)
-            services = dict(state.services)
-            receivers, receiver_success = dict(state.receivers), dict(state.receiver_success)
+        """The whole per-site text, rendered now."""
+        return self._render_links() + self._render_services() + self._render_receivers()
+
+    def _render_links(self) -> str:
+        with self.state.lock:
+            links, success = self.state.links, dict(self.state.link_success)
         out = _Writer()
-        self._links(out, links, link_success)
+        self._links(out, links, success)
+        return out.text()
+
+    def _render_services(self) -> str:
+        with self.state.lock:
+            services = dict(self.state.services)
+        out = _Writer()
         for kind, (up_family, time_family) in SERVICE_FAMILIES.items():
             mine = [(key, s) for key, s in services.items() if key[1] == kind]
             labelled = [(_labels(site=key[0], target=key[2]), s) for key, s in mine]
@@ -161,7 +199,14 @@ class SiteExposition:
             if kind == "http":
                 out.family(HTTP_STATUS, ((lab, float(s.status or 0)) for lab, s in labelled))
                 out.family(HTTP_CERT, ((lab, s.cert_days) for lab, s in labelled))
-        self._receivers(out, receivers, receiver_success)
+        return out.text()
+
+    def _render_receivers(self) -> str:
+        with self.state.lock:
+            receivers = dict(self.state.receivers)
+            success = dict(self.state.receiver_success)
+        out = _Writer()
+        self._receivers(out, receivers, success)
         return out.text()
 
     def _links(self, out: _Writer, links: dict[str, LinkSample],
@@ -243,6 +288,5 @@ class Exposition:
     def body(self, compressed: bool) -> bytes:
         own = generate_latest(self.registry)
         if compressed:
-            # gzip members may follow one another; Prometheus reads them as one stream
             return gzip.compress(own, compresslevel=1) + self.sites.body(compressed=True)
         return own + self.sites.body(compressed=False)

@@ -1,8 +1,8 @@
 """The newest result of every check, as the exporter serves it.
 
 Writers (the ICMP reader, the check pool) replace whole entries; the exposition reads them at
-scrape time. ``generation`` moves on with every change, so a scrape can reuse the text it
-rendered for the previous one when nothing has changed since.
+scrape time. A generation counter per part moves on with every change, so a scrape can reuse
+the text rendered for the previous one when nothing has changed since.
 """
 
 from __future__ import annotations
@@ -52,7 +52,10 @@ class ServiceSample:
 @dataclass
 class MonitorState:
     lock: threading.Lock = field(default_factory=threading.Lock)
-    generation: int = 0
+    # each moves on when its part changes, so the exposition re-renders only that part
+    link_generation: int = 0
+    service_generation: int = 0
+    receiver_generation: int = 0
     links: dict[str, LinkSample] = field(default_factory=dict)
     link_success: dict[str, float] = field(default_factory=dict)
     cycle_seconds: float | None = None
@@ -72,21 +75,21 @@ class MonitorState:
                     self.link_success[address] = now
             self.cycle_seconds = cycle_seconds
             self.last_cycle = now
-            self.generation += 1
+            self.link_generation += 1
 
     def put_service(self, key: tuple[str, str, str], sample: ServiceSample) -> None:
         with self.lock:
             self.services[key] = sample
             if sample.up:
                 self.service_success[key] = time.time()
-            self.generation += 1
+            self.service_generation += 1
 
     def put_receiver(self, site: str, status: ReceiverStatus) -> None:
         with self.lock:
             self.receivers[site] = status
             if status.reachable:
                 self.receiver_success[site] = time.time()
-            self.generation += 1
+            self.receiver_generation += 1
 
     def add_overruns(self, count: int) -> None:
         with self.lock:
