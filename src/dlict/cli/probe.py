@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -43,10 +45,10 @@ def probe(
         raise InputError("no targets: give addresses or --file FILE")
     results = Sweep(parse_targets(names), count=count, interval_ms=interval, period_ms=period,
                     timeout_ms=timeout).run()
+    # one write for tens of thousands of lines, not one call each
     if actx.json_output:
-        actx.print_json([r.as_dict() for r in results])
+        sys.stdout.write(json.dumps([r.as_dict() for r in results]) + "\n")
     else:
-        for result in results:
-            typer.echo(fping_line(result))
+        sys.stdout.write("".join(f"{fping_line(r)}\n" for r in results))
     if any(r.received == 0 for r in results):
         raise typer.Exit(ExitCode.FINDINGS)
