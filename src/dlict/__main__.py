@@ -1,3 +1,3 @@
-from dlict.cli.app import main
+from dlict.cli.entry import main
 
 main()

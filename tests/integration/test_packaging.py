@@ -25,4 +25,4 @@ def test_wheel_ships_data_folders_and_console_script(tmp_path: Path) -> None:
     assert "dlict/cli/app.py" in names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
-    assert "dlict = dlict.cli.app:main" in text
+    assert "dlict = dlict.cli.entry:main" in text

@@ -92,3 +92,25 @@ def test_sweep_api_returns_results_in_target_order() -> None:
     results = Sweep(["127.0.0.9", "127.0.0.3"], count=1).run()
     assert [r.address for r in results] == ["127.0.0.9", "127.0.0.3"]
     assert all(r.received == 1 for r in results)
+
+
+def test_the_fast_entry_answers_like_the_full_cli(cli: CliRunner, tmp_path: Path) -> None:
+    """`dlict probe …` skips loading the whole CLI (dlict.cli.entry); what the user sees
+    must not change: the same lines, the same exit codes, the same one-line errors."""
+    targets = tmp_path / "targets.txt"
+    targets.write_text("127.0.0.1\n127.0.0.2 # gateway\n")
+    fast = subprocess.run([DLICT, "probe", "--file", str(targets), "--period", "10"],
+                          capture_output=True, text=True, check=False, timeout=60)
+    full = cli("probe", "--file", str(targets), "--period", "10")
+    assert fast.returncode == full.code == 0
+    assert [line.split(":")[0] for line in fast.stdout.splitlines()] == \
+        [line.split(":")[0] for line in full.stdout.splitlines()]
+    targets.write_text("127.0.0.1\nschool-gw\n")
+    fast = subprocess.run([DLICT, "probe", "--file", str(targets)], capture_output=True,
+                          text=True, check=False, timeout=60)
+    full = cli("probe", "--file", str(targets))
+    assert fast.returncode == full.code == 2
+    assert fast.stderr == full.stderr == f"dlict: {targets}:2: 'school-gw' is not an IP address\n"
+    wrong = subprocess.run([DLICT, "probe", "--bogus"], capture_output=True, text=True,
+                           check=False, timeout=60)
+    assert wrong.returncode == 2 and "--bogus" in wrong.stderr

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from dlict.cli.context import app_context
-from dlict.core.errors import ExitCode, InputError
-from dlict.probes.icmp import Sweep, fping_line, parse_targets
+from dlict.probes.sweep_cli import run_probe
 
 
 def probe(
@@ -27,28 +24,7 @@ def probe(
                                                              "last replies.")] = 1000.0,
 ) -> None:
     """Ping many targets through one raw socket; exit 0 when every target answered, 1 if not."""
-    actx = app_context(ctx)
-    names = list(targets or [])
-    if file is not None:
-        try:
-            lines = file.read_text(encoding="utf-8").splitlines()
-        except OSError as exc:
-            raise InputError(f"{file}: cannot read: {exc.strerror}") from exc
-        for number, line in enumerate(lines, start=1):
-            text = line.split("#", 1)[0].strip()
-            if text:
-                try:
-                    names += parse_targets([text])
-                except InputError as exc:
-                    raise InputError(f"{file}:{number}: {exc}") from exc
-    if not names:
-        raise InputError("no targets: give addresses or --file FILE")
-    results = Sweep(parse_targets(names), count=count, interval_ms=interval, period_ms=period,
-                    timeout_ms=timeout).run()
-    # one write for tens of thousands of lines, not one call each
-    if actx.json_output:
-        sys.stdout.write(json.dumps([r.as_dict() for r in results]) + "\n")
-    else:
-        sys.stdout.write("".join(f"{fping_line(r)}\n" for r in results))
-    if any(r.received == 0 for r in results):
-        raise typer.Exit(ExitCode.FINDINGS)
+    code = run_probe(targets or [], file, count, interval, period, timeout,
+                     app_context(ctx).json_output)
+    if code:
+        raise typer.Exit(code)
