@@ -279,8 +279,9 @@ def _kernel_time_ns(ancillary: list[tuple[int, int, bytes]]) -> int:
 
 def fping_line(result: TargetResult) -> str:
     """``127.0.0.1 : xmt/rcv/%loss = 3/3/0%, min/avg/max = 0.03/0.04/0.05`` like fping -q."""
-    line = f"{result.address:15} : xmt/rcv/%loss = {result.sent}/{result.received}/" \
+    rtts = result.rtts_ms
+    line = f"{result.address:15} : xmt/rcv/%loss = {result.sent}/{len(rtts)}/" \
            f"{result.loss_percent:.0f}%"
-    if result.rtts_ms:
-        line += f", min/avg/max = {result.min_ms:.3f}/{result.avg_ms:.3f}/{result.max_ms:.3f}"
+    if rtts:
+        line += f", min/avg/max = {min(rtts):.3f}/{sum(rtts) / len(rtts):.3f}/{max(rtts):.3f}"
     return line
