@@ -87,6 +87,8 @@ run_demo() {
     -m ansible.builtin.command \
     -a "/usr/bin/python3 /usr/local/lib/dlict/dlict-logs.pyz check --policy /etc/dlict/logging.json" \
     || rc=$?
+  echo "== one round of school link monitoring (ICMP to every school, as dlict monitor does for Prometheus)"
+  dlict -i "$inventory" --data-dir "$data" --lang en monitor --once || rc=$?
   echo
   echo "Done. The simulated district has been stopped; what dlict found is kept:"
   echo "  audit report   : $state/audit-report.html (Thai; --lang en for English)"

@@ -524,7 +524,10 @@ def inventory_document(
     lan = str(ipaddress.ip_network(f"{hosts[0].address}/24", strict=False))
     school_groups = {
         f"school_{host.school_code}": {
-            "vars": {"dlict_site": sites.school_site(str(host.school_code))},
+            # the school's server stands in for its internet gateway: `dlict monitor` pings it
+            "vars": {"dlict_site": {**sites.school_site(str(host.school_code)),
+                                    "link": {"isp": "UniNet (simulated)",
+                                             "probe_targets": [host.address]}}},
             "hosts": {host.name: {"ansible_host": host.address}},
         }
         for host in schools
