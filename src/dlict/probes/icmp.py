@@ -19,7 +19,6 @@ import socket
 import struct
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 from dlict.core.errors import InputError, OperationalError
 
@@ -44,12 +43,19 @@ _MAX_COUNT = 0x10000  # the sequence number is 16 bits
 _CATCH_UP = 0.0005
 
 
-@dataclass
 class TargetResult:
-    address: str
-    sent: int = 0
-    rtts_ms: list[float] = field(default_factory=list)
-    answered: set[int] = field(default_factory=set, repr=False)  # sequences, against duplicates
+    """One target's echoes. A plain class with slots: a sweep makes tens of thousands."""
+
+    __slots__ = ("address", "answered", "rtts_ms", "sent")
+
+    def __init__(self, address: str, sent: int = 0, rtts_ms: list[float] | None = None) -> None:
+        self.address = address
+        self.sent = sent
+        self.rtts_ms: list[float] = [] if rtts_ms is None else rtts_ms
+        self.answered = 0  # bit n set: sequence n answered (duplicates are not counted)
+
+    def __repr__(self) -> str:
+        return f"TargetResult({self.address!r}, sent={self.sent}, rtts_ms={self.rtts_ms!r})"
 
     @property
     def received(self) -> int:
@@ -248,9 +254,9 @@ class Sweep:
             return
         result = self.results[index]
         # A router doing NAT may rewrite the identifier; the address and token still match.
-        if source != result.address or sequence in result.answered or sequence >= result.sent:
+        if source != result.address or result.answered >> sequence & 1 or sequence >= result.sent:
             return
-        result.answered.add(sequence)
+        result.answered |= 1 << sequence
         result.rtts_ms.append(max(0.0, (received_ns - sent_ns) / 1e6))
         self._outstanding -= 1
 

@@ -9,7 +9,6 @@ Typer command (``dlict --json probe …``, ``dlict probe --help``) calls the sam
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -51,6 +50,8 @@ def run_probe(targets: Sequence[str], file: Path | None, count: int, interval_ms
                     period_ms=period_ms, timeout_ms=timeout_ms).run()
     # one write for tens of thousands of lines, not one call each
     if json_output:
+        import json  # only here: the usual run prints text
+
         sys.stdout.write(json.dumps([r.as_dict() for r in results]) + "\n")
     else:
         sys.stdout.write("".join(f"{fping_line(r)}\n" for r in results))
