@@ -1,1 +1,2 @@
-"""Probes of school links: ICMP echo through one raw socket for every target (more to come)."""
+"""Probes of school links and services: ICMP echo through one raw socket for every target,
+TCP connect, DNS and HTTP(S), each bound by its own deadline."""
