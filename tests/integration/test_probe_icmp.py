@@ -114,3 +114,24 @@ def test_the_fast_entry_answers_like_the_full_cli(cli: CliRunner, tmp_path: Path
     wrong = subprocess.run([DLICT, "probe", "--bogus"], capture_output=True, text=True,
                            check=False, timeout=60)
     assert wrong.returncode == 2 and "--bogus" in wrong.stderr
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--count", "x"], "--count: 'x' is not a whole number"),
+    (["--period=fast"], "--period: 'fast' is not a number"),
+    (["--timeout"], "option --timeout requires an argument"),
+    (["--colour", "red"], "no such option: --colour"),
+])
+def test_fast_entry_options_fail_in_one_line(argv: list[str], message: str) -> None:
+    run = subprocess.run([DLICT, "probe", "127.0.0.1", *argv], capture_output=True, text=True,
+                         check=False, timeout=60)
+    assert run.returncode == 2
+    assert run.stderr == f"dlict: {message}\n" and run.stdout == ""
+
+
+def test_fast_entry_takes_both_option_forms() -> None:
+    run = subprocess.run([DLICT, "probe", "--count=2", "--period", "10", "127.0.0.1",
+                          "--timeout=500"], capture_output=True, text=True, check=False,
+                         timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("127.0.0.1       : xmt/rcv/%loss = 2/2/0%")

@@ -3,6 +3,7 @@ dlict.probes.sweep_cli for why); everything else, and ``probe --help``, to the f
 
 from __future__ import annotations
 
+import os
 import sys
 
 
@@ -11,7 +12,11 @@ def main() -> None:
     if args[:1] == ["probe"] and not {"--help", "-h"} & set(args):
         from dlict.probes.sweep_cli import main as probe_main
 
-        sys.exit(probe_main(args[1:]))
+        code = probe_main(args[1:])
+        sys.stdout.flush()
+        sys.stderr.flush()
+        # nothing is left to clean up; tearing down 30,000 result objects one by one is not
+        os._exit(code)
     from dlict.cli.app import main as full_main
 
     full_main()

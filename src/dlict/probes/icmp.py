@@ -12,7 +12,6 @@ router doing NAT for several probes keeps them apart.
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import os
 import select
 import socket
@@ -121,6 +120,8 @@ def parse_targets(names: Sequence[str]) -> list[str]:
 
 
 def _parse_slowly(name: str) -> str:
+    import ipaddress  # only for what inet_pton refused: the exact message, IPv6 told apart
+
     try:
         address = ipaddress.ip_address(name.strip())
     except ValueError as exc:
@@ -285,9 +286,21 @@ def _kernel_time_ns(ancillary: list[tuple[int, int, bytes]]) -> int:
 
 def fping_line(result: TargetResult) -> str:
     """``127.0.0.1 : xmt/rcv/%loss = 3/3/0%, min/avg/max = 0.03/0.04/0.05`` like fping -q."""
-    rtts = result.rtts_ms
-    line = f"{result.address:15} : xmt/rcv/%loss = {result.sent}/{len(rtts)}/" \
-           f"{result.loss_percent:.0f}%"
-    if rtts:
-        line += f", min/avg/max = {min(rtts):.3f}/{sum(rtts) / len(rtts):.3f}/{max(rtts):.3f}"
-    return line
+    return fping_lines([result]).rstrip("\n")
+
+
+def fping_lines(results: Sequence[TargetResult]) -> str:
+    """Every result's fping line, newline-terminated, in one string (tens of thousands)."""
+    out: list[str] = []
+    append = out.append
+    for result in results:
+        rtts, sent = result.rtts_ms, result.sent
+        received = len(rtts)
+        head = f"{result.address:15} : xmt/rcv/%loss = {sent}/{received}/" \
+               f"{100 * (sent - received) / sent if sent else 0.0:.0f}%"
+        if received:
+            append(f"{head}, min/avg/max = {min(rtts):.3f}/{sum(rtts) / received:.3f}/"
+                   f"{max(rtts):.3f}\n")
+        else:
+            append(f"{head}\n")
+    return "".join(out)
