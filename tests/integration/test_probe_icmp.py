@@ -135,3 +135,12 @@ def test_fast_entry_takes_both_option_forms() -> None:
                          timeout=60)
     assert run.returncode == 0, run.stderr
     assert run.stdout.startswith("127.0.0.1       : xmt/rcv/%loss = 2/2/0%")
+
+
+def test_json_is_a_probe_option_on_both_paths(cli: CliRunner) -> None:
+    fast = subprocess.run([DLICT, "probe", "127.0.0.1", "--json"], capture_output=True,
+                          text=True, check=False, timeout=60)
+    full = cli("probe", "127.0.0.1", "--json")
+    assert fast.returncode == full.code == 0
+    assert [r["received"] for r in json.loads(fast.stdout)] == \
+        [r["received"] for r in json.loads(full.stdout)] == [1]

@@ -22,9 +22,11 @@ def probe(
                                                            "to one target.")] = 1000.0,
     timeout: Annotated[float, typer.Option("--timeout", help="Milliseconds to wait for the "
                                                              "last replies.")] = 1000.0,
+    json_output: Annotated[bool, typer.Option("--json", help="JSON instead of fping-like "
+                                                             "lines.")] = False,
 ) -> None:
     """Ping many targets through one raw socket; exit 0 when every target answered, 1 if not."""
     code = run_probe(targets or [], file, count, interval, period, timeout,
-                     app_context(ctx).json_output)
+                     json_output or app_context(ctx).json_output)
     if code:
         raise typer.Exit(code)

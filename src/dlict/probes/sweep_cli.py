@@ -64,17 +64,22 @@ _DEFAULTS: dict[str, float] = {"--count": 1, "--interval": 1.0, "--period": 1000
                                "--timeout": 1000.0}
 
 
-def parse_options(argv: Sequence[str]) -> tuple[list[str], str | None, dict[str, float]]:
-    """Targets, --file and the numbers, as the Typer command takes them (``--opt value`` or
-    ``--opt=value``). Hand-written: argparse alone would add a third to the start-up."""
+def parse_options(argv: Sequence[str]) -> tuple[list[str], str | None, dict[str, float], bool]:
+    """Targets, --file, the numbers and --json, as the Typer command takes them (``--opt
+    value`` or ``--opt=value``). Hand-written: argparse alone would add a third to the
+    start-up."""
     targets: list[str] = []
     file: str | None = None
     numbers = dict(_DEFAULTS)
+    json_output = False
     words = list(argv)
     while words:
         word = words.pop(0)
         if not word.startswith("--"):
             targets.append(word)
+            continue
+        if word == "--json":
+            json_output = True
             continue
         name, given, value = word.partition("=")
         if name != "--file" and name not in _NUMBERS:
@@ -91,15 +96,15 @@ def parse_options(argv: Sequence[str]) -> tuple[list[str], str | None, dict[str,
         except ValueError as exc:
             kind = "a whole number" if _NUMBERS[name] is int else "a number"
             raise InputError(f"{name}: '{value}' is not {kind}") from exc
-    return targets, file, numbers
+    return targets, file, numbers, json_output
 
 
 def main(argv: Sequence[str]) -> int:
     """``dlict probe`` options (the same as the Typer command's) after the word ``probe``."""
     try:
-        targets, file, numbers = parse_options(argv)
+        targets, file, numbers, json_output = parse_options(argv)
         return run_probe(targets, file, int(numbers["--count"]), numbers["--interval"],
-                         numbers["--period"], numbers["--timeout"], json_output=False)
+                         numbers["--period"], numbers["--timeout"], json_output)
     except DlictError as exc:
         for line in exc.lines():
             sys.stderr.write(f"dlict: {line}\n")
