@@ -30,6 +30,7 @@ from dlict.probes.tcp import (
     DeadlineSSLSocket,
     describe_error,
     open_connection,
+    wrap_tls,
 )
 
 USER_AGENT = f"dlict/{__version__}"
@@ -104,22 +105,7 @@ class _Connection(http.client.HTTPConnection):
         if self.context is None:
             self.sock = sock
             return
-        try:
-            tls = self.context.wrap_socket(sock, server_hostname=self.host,
-                                           do_handshake_on_connect=False)
-        except BaseException:
-            sock.close()
-            raise
-        if not isinstance(tls, DeadlineSSLSocket):
-            tls.close()
-            raise TypeError("the TLS context did not use DeadlineSSLSocket")
-        tls.deadline = self.deadline
-        try:
-            tls.settimeout(self.deadline.remaining())
-            tls.do_handshake()
-        except BaseException:
-            tls.close()
-            raise
+        tls = wrap_tls(sock, self.context, self.host, self.deadline)
         self.sock = tls
 
 

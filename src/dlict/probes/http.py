@@ -22,11 +22,11 @@ from dlict.core.errors import InputError
 from dlict.probes.tcp import (
     Deadline,
     DeadlineSocket,
-    DeadlineSSLSocket,
     connect_any,
     describe_error,
     open_connection,
     resolve,
+    wrap_tls,
 )
 
 USER_AGENT = "dlict-monitor"
@@ -75,28 +75,6 @@ class _Connection(http.client.HTTPConnection):
 
     def first_byte_at(self) -> float | None:
         return self.sock.first_byte_at if isinstance(self.sock, DeadlineSocket) else None
-
-
-def wrap_tls(sock: DeadlineSocket, context: ssl.SSLContext, host: str,
-             deadline: Deadline) -> DeadlineSSLSocket:
-    """Do the TLS handshake on a connected socket within the deadline."""
-    context.sslsocket_class = DeadlineSSLSocket
-    try:
-        tls = context.wrap_socket(sock, server_hostname=host, do_handshake_on_connect=False)
-    except BaseException:
-        sock.close()
-        raise
-    if not isinstance(tls, DeadlineSSLSocket):
-        tls.close()
-        raise TypeError("the TLS context did not use DeadlineSSLSocket")
-    tls.deadline = deadline
-    try:
-        tls.settimeout(deadline.remaining())
-        tls.do_handshake()
-    except BaseException:
-        tls.close()
-        raise
-    return tls
 
 
 def tls_context(verify: bool, ca_file: str | None) -> ssl.SSLContext:

@@ -249,3 +249,25 @@ def tcp_connect(host: str, port: int, timeout_s: float) -> TcpResult:
     seconds = deadline.elapsed()
     sock.close()
     return TcpResult(target, True, seconds)
+
+
+def wrap_tls(sock: DeadlineSocket, context: ssl.SSLContext, host: str,
+             deadline: Deadline) -> DeadlineSSLSocket:
+    """Do the TLS handshake on a connected socket within the deadline."""
+    context.sslsocket_class = DeadlineSSLSocket
+    try:
+        tls = context.wrap_socket(sock, server_hostname=host, do_handshake_on_connect=False)
+    except BaseException:
+        sock.close()
+        raise
+    if not isinstance(tls, DeadlineSSLSocket):
+        tls.close()
+        raise TypeError("the TLS context did not use DeadlineSSLSocket")
+    tls.deadline = deadline
+    try:
+        tls.settimeout(deadline.remaining())
+        tls.do_handshake()
+    except BaseException:
+        tls.close()
+        raise
+    return tls
