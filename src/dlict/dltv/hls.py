@@ -5,7 +5,7 @@ Where a channel's playlist is, from the receiver ``address``:
 * an address with ``{channel}`` in it is a template, ``str.format``-ed with the channel
   number: ``https://cdn.example/live/dltv{channel:02d}/playlist.m3u8``;
 * any other address is a base URL under which each channel has a folder:
-  ``{address}/{channel}/index.m3u8`` (``http://10.1.1.5/dltv/7/index.m3u8``).
+  ``{address}/{channel}/index.m3u8`` (``http://192.0.2.5/dltv/7/index.m3u8``).
 
 The playlist may be a master playlist; then the variant with the lowest ``BANDWIDTH`` is
 followed (every variant comes from the same encoder, the lowest is the cheapest to check).
