@@ -26,11 +26,11 @@ from urllib.parse import urljoin, urlsplit
 from dlict import __version__
 from dlict.probes.tcp import (
     Deadline,
+    DeadlineHTTPConnection,
     DeadlineSocket,
     DeadlineSSLSocket,
     describe_error,
     open_connection,
-    wrap_tls,
 )
 
 USER_AGENT = f"dlict/{__version__}"
@@ -86,14 +86,8 @@ def display_url(url: str) -> str:
     return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
 
 
-class _Connection(http.client.HTTPConnection):
+class _Connection(DeadlineHTTPConnection):
     """A keep-alive connection whose socket (TLS or not) keeps to the current deadline."""
-
-    def __init__(self, host: str, port: int, deadline: Deadline,
-                 context: ssl.SSLContext | None) -> None:
-        super().__init__(host, port)
-        self.deadline = deadline
-        self.context = context
 
     def use_deadline(self, deadline: Deadline) -> None:
         self.deadline = deadline
@@ -101,12 +95,7 @@ class _Connection(http.client.HTTPConnection):
             self.sock.deadline = deadline
 
     def connect(self) -> None:
-        sock = open_connection(self.host, self.port, self.deadline)
-        if self.context is None:
-            self.sock = sock
-            return
-        tls = wrap_tls(sock, self.context, self.host, self.deadline)
-        self.sock = tls
+        self.sock = self.secure(open_connection(self.host, self.port, self.deadline))
 
 
 @dataclass

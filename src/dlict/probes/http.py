@@ -21,6 +21,7 @@ from cryptography import x509
 from dlict.core.errors import InputError
 from dlict.probes.tcp import (
     Deadline,
+    DeadlineHTTPConnection,
     DeadlineSocket,
     connect_any,
     describe_error,
@@ -51,27 +52,21 @@ class HttpResult:
                 "cert_expiry_days": self.cert_expiry_days, "error": self.error}
 
 
-class _Connection(http.client.HTTPConnection):
+class _Connection(DeadlineHTTPConnection):
     """An HTTPConnection whose socket (TLS or not) keeps to the probe's deadline."""
 
     def __init__(self, host: str, port: int, deadline: Deadline,
                  context: ssl.SSLContext | None) -> None:
-        super().__init__(host, port)
-        self.deadline = deadline
-        self.context = context
+        super().__init__(host, port, deadline, context)
         self.connect_started: float | None = None
         self.peer_certificate: bytes | None = None
 
     def connect(self) -> None:
         addresses = resolve(self.host, self.port, self.deadline)
         self.connect_started = time.monotonic()
-        sock = connect_any(addresses, self.deadline)
-        if self.context is None:
-            self.sock = sock
-            return
-        tls = wrap_tls(sock, self.context, self.host, self.deadline)
-        self.sock = tls
-        self.peer_certificate = tls.getpeercert(binary_form=True)
+        self.sock = self.secure(connect_any(addresses, self.deadline))
+        if isinstance(self.sock, ssl.SSLSocket):
+            self.peer_certificate = self.sock.getpeercert(binary_form=True)
 
     def first_byte_at(self) -> float | None:
         return self.sock.first_byte_at if isinstance(self.sock, DeadlineSocket) else None

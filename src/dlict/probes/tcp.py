@@ -271,3 +271,19 @@ def wrap_tls(sock: DeadlineSocket, context: ssl.SSLContext, host: str,
         tls.close()
         raise
     return tls
+
+
+class DeadlineHTTPConnection(http.client.HTTPConnection):
+    """An HTTP(S) connection whose socket, TLS or not, keeps to a deadline."""
+
+    def __init__(self, host: str, port: int, deadline: Deadline,
+                 context: ssl.SSLContext | None) -> None:
+        super().__init__(host, port)
+        self.deadline = deadline
+        self.context = context
+
+    def secure(self, sock: DeadlineSocket) -> DeadlineSocket:
+        """The connected socket as the connection will use it: TLS when it has a context."""
+        if self.context is None:
+            return sock
+        return wrap_tls(sock, self.context, self.host, self.deadline)
