@@ -127,7 +127,7 @@ DLTV_LOCKED = _Family("dlict_dltv_locked", "1 when the tuner is locked (HLS: eve
 DLTV_SIGNAL = _Family("dlict_dltv_signal_ratio", "Signal level as the receiver reports it, "
                       "0-1.")
 DLTV_SNR = _Family("dlict_dltv_snr_db", "Signal-to-noise ratio (C/N), dB.")
-DLTV_BER = _Family("dlict_dltv_ber", "Bit error rate before error correction.")
+DLTV_BER = _Family("dlict_dltv_ber", "Bit error rate, before error correction where reported.")
 DLTV_UNC = _Family("dlict_dltv_uncorrected_blocks", "Uncorrected blocks (the receiver's own "
                    "running count).")
 DLTV_SNR_MIN = _Family("dlict_dltv_snr_min_db", "The inventory's SNR threshold for this "
