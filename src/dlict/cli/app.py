@@ -10,7 +10,18 @@ import typer
 from loguru import logger
 
 from dlict import __version__
-from dlict.cli import controls, facts, inventory, logs, monitor, probe, report, runs, sop
+from dlict.cli import (
+    controls,
+    facts,
+    inventory,
+    logs,
+    monitor,
+    netdev,
+    probe,
+    report,
+    runs,
+    sop,
+)
 from dlict.cli.context import AppContext
 from dlict.core.config import load_settings
 from dlict.core.errors import DlictError, ExitCode
@@ -32,6 +43,7 @@ app.add_typer(controls.app, name="controls")
 app.add_typer(logs.app, name="logs")
 app.add_typer(monitor.app, name="monitor")
 app.add_typer(report.app, name="report")
+app.add_typer(netdev.app, name="netdev")
 app.command("facts")(facts.facts)
 app.command("apply")(sop.apply)
 app.command("audit")(sop.audit)

@@ -85,14 +85,14 @@ def _print_once(actx: AppContext, rows: list[dict[str, Any]]) -> None:
         typer.echo(f"{line}  {name}")
 
 
-def _serve(plan: MonitorPlan, listen: str, web: WebConfig) -> None:
+def _serve(plan: MonitorPlan, listen: str, web: WebConfig, data_dir: Path) -> None:
     state = MonitorState()
     worker = IcmpWorker(plan, state)
     rounds = CheckRounds(plan, state)
     settings = plan.settings
     cycle_s = settings.count * settings.period_ms / 1000 + settings.timeout_ms / 1000
     health = Health(state, cycle_s, bool(plan.icmp_targets), lambda: worker.error)
-    server = make_server(listen, Exposition(plan, state), web, health)
+    server = make_server(listen, Exposition(plan, state, data_dir), web, health)
     stop = threading.Event()
 
     def on_signal(_number: int, _frame: FrameType | None) -> None:
@@ -149,7 +149,7 @@ def monitor(
         return
     if json_output:
         raise InputError("--json goes with --once")
-    _serve(plan, listen, web)
+    _serve(plan, listen, web, actx.settings.data_dir)
 
 
 @app.command("export-sd")

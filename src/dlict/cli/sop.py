@@ -74,6 +74,7 @@ def _run(
     limit: str | None,
     check: bool = False,
     diff: bool = False,
+    extra: Sequence[Result] = (),
 ) -> tuple[int, SopRun]:
     settings = actx.settings
     per_host = len(catalog.in_areas(areas))
@@ -101,6 +102,7 @@ def _run(
                 timeout=settings.ssh_timeout,
                 on_event=_HostProgress(progress, per_host),
             )
+        sop_run.results = [*sop_run.results, *extra]
         store.add_results(run_id, sop_run.results)
         code = _exit_code(sop_run.results, sop_run.outcome.status != "successful")
         status = {ExitCode.OK: RunStatus.OK, ExitCode.FINDINGS: RunStatus.FINDINGS}.get(
@@ -121,7 +123,7 @@ def _run(
     return run_id, sop_run
 
 
-def _print_summary(
+def print_summary(
     actx: AppContext, catalog: Catalog, inv: Inventory, results: Sequence[Result]
 ) -> None:
     lang = actx.lang
@@ -174,7 +176,7 @@ def apply(
             data = run_as_dict(store.run(run_id), sop_run.results)
         actx.print_json(data | {"changed": changed, "areas": selected})
     else:
-        _print_summary(actx, catalog, inv, sop_run.results)
+        print_summary(actx, catalog, inv, sop_run.results)
         actx.console.print(
             "changed: "
             + ", ".join(f"{h} {n}" for h, n in sorted(changed.items()))
@@ -193,12 +195,20 @@ def audit(
     report: Annotated[
         Path | None, typer.Option("--report", help="Also write an HTML report (Thai by default).")
     ] = None,
+    devices: Annotated[bool, typer.Option(
+        "--devices/--no-devices",
+        help="Also judge the network devices the limit names (dlict netdev audit's rules).",
+    )] = True,
 ) -> None:
     """Check every SOP control without changing anything; exit 1 if one does not hold."""
+    from dlict.cli.netdev import device_audit
+
     actx = app_context(ctx)
     inv = actx.inventory()
     catalog = load_catalog()
-    run_id, sop_run = _run(actx, inv, catalog, list(AREAS), Mode.AUDIT, limit)
+    device_results = device_audit(actx, inv, limit, strict=False) if devices else []
+    run_id, sop_run = _run(actx, inv, catalog, list(AREAS), Mode.AUDIT, limit,
+                           extra=device_results)
     code = _exit_code(sop_run.results, sop_run.outcome.status != "successful")
     with actx.open_store() as store:
         run = store.run(run_id)
@@ -220,7 +230,7 @@ def audit(
     if actx.json_output:
         actx.print_json(data)
     else:
-        _print_summary(actx, catalog, inv, sop_run.results)
+        print_summary(actx, catalog, inv, sop_run.results)
         actx.console.print(f"stored as run {run_id}")
     if code:
         raise typer.Exit(code)

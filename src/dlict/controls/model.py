@@ -13,6 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from dlict.core.errors import OperationalError
 
 CONTROL_ID = re.compile(r"^(?P<prefix>FW|AV|EP|ID|LOG)-(?P<number>\d{2})$")
+# Platforms of the network-device controls (fixture folder names under tests/…/fixtures/).
+DEVICE_PLATFORMS = ("routeros", "ios", "fortios")
 AREA_PREFIX = {"firewall": "FW", "antivirus": "AV", "endpoint": "EP", "identity": "ID",
                "logging": "LOG"}
 
@@ -22,6 +24,15 @@ class Severity(StrEnum):
     MEDIUM = "medium"
     HIGH = "high"
     CRITICAL = "critical"
+
+
+class CheckedBy(StrEnum):
+    """What judges a control: the SOP playbooks on Linux hosts, the device rules over SSH
+    (netdev), or packets sent from outside (netscan)."""
+
+    ANSIBLE = "ansible"
+    NETDEV = "netdev"
+    NETSCAN = "netscan"
 
 
 class Control(BaseModel):
@@ -36,6 +47,7 @@ class Control(BaseModel):
     legal_reference: str | None = None
     severity: Severity
     platforms: tuple[str, ...] = ("debian", "ubuntu")
+    checked_by: CheckedBy = CheckedBy.ANSIBLE
     check: str
     fix: str
 
@@ -69,8 +81,13 @@ class Catalog:
     def areas(self) -> list[str]:
         return list(dict.fromkeys(c.area for c in self.controls))
 
-    def in_areas(self, areas: list[str]) -> list[Control]:
-        return [c for c in self.controls if c.area in areas]
+    def in_areas(self, areas: list[str],
+                 checked_by: CheckedBy = CheckedBy.ANSIBLE) -> list[Control]:
+        """The areas' controls judged by ``checked_by`` (the playbooks unless told)."""
+        return [c for c in self.controls if c.area in areas and c.checked_by is checked_by]
+
+    def checked_by(self, checker: CheckedBy) -> list[Control]:
+        return [c for c in self.controls if c.checked_by is checker]
 
 
 def _parse_area(name: str, text: str) -> list[Control]:

@@ -25,14 +25,15 @@ def catalog_markdown(catalog: Catalog | None = None) -> str:
     ]
     for area in catalog.areas:
         lines += [f"## {AREA_TITLES.get(area, area)}", ""]
-        for control in catalog.in_areas([area]):
+        for control in (c for c in catalog.controls if c.area == area):
             lines += [
                 f"### {control.id} — {control.title_en}",
                 "",
                 f"{control.title_th}",
                 "",
                 f"- SOP clause: {control.sop_clause}; severity: {control.severity.value}; "
-                f"platforms: {', '.join(control.platforms)}",
+                f"platforms: {', '.join(control.platforms)}; "
+                f"checked by: {control.checked_by.value}",
             ]
             if control.legal_reference:
                 lines.append(f"- Legal reference: {control.legal_reference}")

@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
@@ -279,9 +280,14 @@ class MonitorCollector(Collector):
 class Exposition:
     """The whole /metrics answer: the registry's part, then the per-site part."""
 
-    def __init__(self, plan: MonitorPlan, state: MonitorState) -> None:
+    def __init__(self, plan: MonitorPlan, state: MonitorState,
+                 data_dir: Path | None = None) -> None:
         self.registry = CollectorRegistry()
         self.registry.register(MonitorCollector(plan, state))
+        if data_dir is not None:
+            from dlict.exporter.netdev_metrics import NetdevCollector
+
+            self.registry.register(NetdevCollector(data_dir))
         ProcessCollector(registry=self.registry)
         self.sites = SiteExposition(plan, state)
 

@@ -10,10 +10,10 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import ansible_runner
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from dlict.core.ansible_env import ansible_path, require_program
 from dlict.core.errors import InventoryError
@@ -21,12 +21,14 @@ from dlict.core.logging import register_secret
 from dlict.inventory.devices import device_type_for, is_known_device_type
 from dlict.inventory.locate import YamlIndex, display
 from dlict.inventory.models import (
+    HOST_SETTINGS,
     OFFICE_SITE_ID,
     SCHOOL_CODE,
     SCHOOL_GROUP,
     Host,
     Inventory,
     MonitorSettings,
+    NetdevSettings,
     Role,
     Site,
     SiteKind,
@@ -36,6 +38,7 @@ from dlict.inventory.models import (
 
 SITE_VAR = "dlict_site"
 MONITOR_VAR = "dlict_monitor"
+NETDEV_VAR = "dlict_netdev"
 OFFICE_GROUP = "office"
 SCHOOLS_GROUP = "schools"
 SECRET_VARS = frozenset({
@@ -43,8 +46,10 @@ SECRET_VARS = frozenset({
     "ansible_become_pass", "ansible_sudo_pass", "ansible_httpapi_password",
 })
 _SECRET_NAME = re.compile(r"(password|passwd|secret|token|community|api_key)$", re.IGNORECASE)
+_MAC = re.compile(r"^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}$")
 _UNPARSED = re.compile(r"Unable to parse (?P<path>\S+) as an inventory source")
 ROLE_NAMES = ", ".join(r.value for r in Role)
+_S = TypeVar("_S", bound=BaseModel)
 
 
 @dataclass
@@ -224,18 +229,25 @@ class _Validator:
             return None
 
     def monitor_settings(self) -> MonitorSettings:
-        data = self.raw.groups.get("all", _Group("all")).vars.get(MONITOR_VAR)
+        return self.district_settings(MONITOR_VAR, MonitorSettings, "monitor settings")
+
+    def netdev_settings(self) -> NetdevSettings:
+        return self.district_settings(NETDEV_VAR, NetdevSettings, "network device settings")
+
+    def district_settings(self, name: str, model: type[_S], what: str) -> _S:
+        """A settings mapping of group ``all`` (its defaults when absent or wrong)."""
+        data = self.raw.groups.get("all", _Group("all")).vars.get(name)
         if data is None:
-            return MonitorSettings()
+            return model()
         if not isinstance(data, Mapping):
-            self.group_problem("all", (MONITOR_VAR,), "must be a mapping of monitor settings")
-            return MonitorSettings()
+            self.group_problem("all", (name,), f"must be a mapping of {what}")
+            return model()
         try:
-            return MonitorSettings.model_validate(dict(data))
+            return model.model_validate(dict(data))
         except ValidationError as exc:
             for loc, message in _pydantic_lines(exc):
-                self.group_problem("all", (MONITOR_VAR, *loc), message)
-            return MonitorSettings()
+                self.group_problem("all", (name, *loc), message)
+            return model()
 
     def claim(self, group: str, site_id: str) -> None:
         for host in self.members.get(group, frozenset()):
@@ -282,6 +294,10 @@ class _Validator:
     def hosts(self, sites: list[Site]) -> dict[str, Host]:
         site_of = self.claimed
         role_members = {role: self.members.get(role.value, frozenset()) for role in Role}
+        groups_of: dict[str, set[str]] = {}
+        for group, members in self.members.items():
+            for member in members:
+                groups_of.setdefault(member, set()).add(group)
         out: dict[str, Host] = {}
         for host in sorted(self.raw.hostvars):
             variables = _effective_vars(self.raw, self.members, self.depths, host)
@@ -304,9 +320,26 @@ class _Validator:
                                   f"'{address}' is not an IP address or host name")
                 ok = False
             device_type = self.device_type(host, variables, roles)
+            port = variables.get("ansible_port")
+            if port is not None and (not str(port).isdigit() or not 0 < int(port) < 65536):
+                self.host_problem(host, ("ansible_port",), f"'{port}' is not a TCP port")
+                ok = False
+            mac = variables.get("dlict_mac")
+            if mac is not None and not _MAC.match(str(mac)):
+                self.host_problem(host, ("dlict_mac",),
+                                  f"'{mac}' is not a MAC address (aa:bb:cc:dd:ee:ff)")
+                ok = False
             if ok:
-                out[host] = Host(name=host, address=address, site=owners[0], roles=roles,
-                                 device_type=device_type)
+                user = variables.get("ansible_user")
+                out[host] = Host(
+                    name=host, address=address, site=owners[0], roles=roles,
+                    device_type=device_type,
+                    groups=frozenset(groups_of.get(host, ())),
+                    port=int(port) if port is not None else None,
+                    user=str(user) if user is not None else None,
+                    mac=str(mac).lower().replace("-", ":") if mac is not None else None,
+                    settings={k: v for k, v in variables.items() if k in HOST_SETTINGS},
+                )
         self.dltv_receivers(sites, role_members[Role.DLTV_RECEIVER])
         self.plaintext_secrets()
         return out
@@ -368,10 +401,12 @@ def load_inventory(path: Path) -> Inventory:
     sites = validator.sites()
     hosts = validator.hosts(sites)
     monitor = validator.monitor_settings()
+    netdev = validator.netdev_settings()
     problems += validator.problems
     if problems:
         raise InventoryError(problems)
     if not hosts:
         raise InventoryError([f"{display(path)}: the inventory has no hosts"])
-    return Inventory(source=str(path), sites=tuple(sites), hosts=hosts, monitor=monitor)
+    return Inventory(source=str(path), sites=tuple(sites), hosts=hosts, monitor=monitor,
+                     netdev=netdev)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
@@ -146,6 +146,33 @@ class MonitorSettings(_Strict):
         return value
 
 
+class NetdevSettings(_Strict):
+    """The ``dlict_netdev`` variable of group ``all``: how dlict reaches and judges devices.
+
+    ``known_hosts``: the OpenSSH known_hosts file device keys are checked against (the user's
+    ~/.ssh/known_hosts when unset); an unknown or changed key is refused. ``timeout_s`` bounds
+    each step of a device session (connect, banner, login, every command); ``workers`` devices
+    are worked on at once. ``min_firmware``: the lowest acceptable version per platform
+    (routeros, ios, fortios).
+    """
+
+    known_hosts: str | None = None
+    timeout_s: float = Field(default=20, gt=0, le=600)
+    workers: int = Field(default=16, ge=1, le=256)
+    min_firmware: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("min_firmware", mode="before")
+    @classmethod
+    def _known_platforms(cls, value: object) -> object:
+        if not isinstance(value, dict):
+            return value
+        unknown = sorted(set(value) - {"routeros", "ios", "fortios"})
+        if unknown:
+            raise ValueError(f"unknown platform {', '.join(unknown)} "
+                             "(expected routeros, ios or fortios)")
+        return {k: str(v) for k, v in value.items()}
+
+
 class Contact(_Strict):
     name: str = Field(min_length=1)
     position: str = ""
@@ -164,6 +191,7 @@ class SiteMeta(_Strict):
     link: Link | list[Link] | None = None
     dltv: Dltv | None = None
     services: Services | None = None
+    lan: list[ipaddress.IPv4Network] = Field(default_factory=list)
     contacts: list[Contact] = Field(default_factory=list)
 
     @field_validator("school_code", mode="before")
@@ -183,6 +211,16 @@ class SiteMeta(_Strict):
         return self.link if isinstance(self.link, list) else [self.link]
 
 
+# Host variables dlict reads besides the connection ones: netdev credentials and settings,
+# and what the firewall policy of a host is made of (for dlict netscan verify).
+HOST_SETTINGS = frozenset({
+    "ansible_password", "ansible_ssh_pass", "ansible_ssh_password",
+    "ansible_ssh_private_key_file", "ansible_private_key_file", "ansible_become_password",
+    "dlict_wan_interfaces", "dlict_mgmt_networks", "dlict_district_networks",
+    "dlict_firewall_services", "dlict_firewall_ssh_port", "dlict_netscan_allowed",
+})
+
+
 class Role(StrEnum):
     LINUX_SERVER = "linux_servers"
     WINDOWS_ENDPOINT = "windows_endpoints"
@@ -197,6 +235,14 @@ class SiteKind(StrEnum):
 
 
 class Host(BaseModel):
+    """A host of the district.
+
+    ``groups``: every Ansible group it is in (the firewall's role services are keyed by group).
+    ``port``/``user``: how to reach it over SSH (ansible_port, ansible_user). ``mac``: its
+    registered MAC (dlict_mac), for LAN discovery. ``settings``: the few further variables dlict
+    itself reads (HOST_SETTINGS), as Ansible exported them — a vaulted value stays encrypted.
+    """
+
     model_config = ConfigDict(frozen=True)
 
     name: str
@@ -204,6 +250,11 @@ class Host(BaseModel):
     site: str
     roles: frozenset[Role]
     device_type: str | None = None
+    groups: frozenset[str] = frozenset()
+    port: int | None = None
+    user: str | None = None
+    mac: str | None = None
+    settings: dict[str, Any] = Field(default_factory=dict)
 
 
 class Site(BaseModel):
@@ -225,6 +276,7 @@ class Inventory(BaseModel):
     sites: tuple[Site, ...]
     hosts: dict[str, Host]
     monitor: MonitorSettings = MonitorSettings()
+    netdev: NetdevSettings = NetdevSettings()
 
     def site(self, site_id: str) -> Site:
         for site in self.sites:

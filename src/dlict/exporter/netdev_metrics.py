@@ -1,0 +1,65 @@
+"""Network device figures for /metrics, from what the last ``dlict netdev`` runs recorded."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from dlict.netdev.status import STATUS_FILE, DeviceStatus, netdev_dir, read_status
+
+
+class NetdevCollector(Collector):
+    """Reads the status file at scrape time, again only when it changed."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self._path = netdev_dir(data_dir) / STATUS_FILE
+        self._seen: tuple[int, int] | None = None
+        self._devices: dict[str, DeviceStatus] = {}
+
+    def _status(self) -> dict[str, DeviceStatus]:
+        try:
+            stat = self._path.stat()
+        except OSError:
+            return {}
+        key = (stat.st_mtime_ns, stat.st_size)
+        if key != self._seen:
+            self._devices, self._seen = read_status(self.data_dir), key
+        return self._devices
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        devices = self._status()
+        families = {
+            "up": GaugeMetricFamily(
+                "dlict_netdev_up", "1 if the device answered over SSH at its last backup or "
+                "audit, 0 if not.", labels=["site", "host"]),
+            "contact": GaugeMetricFamily(
+                "dlict_netdev_last_contact_timestamp_seconds", "When dlict last tried the "
+                "device, Unix time.", labels=["site", "host"]),
+            "change": GaugeMetricFamily(
+                "dlict_netdev_config_last_change_timestamp_seconds", "When the device's "
+                "stored configuration last changed, Unix time.", labels=["site", "host"]),
+            "failures": GaugeMetricFamily(
+                "dlict_netdev_audit_failures", "Device rules (controls) the device failed at "
+                "its last audit.", labels=["site", "host"]),
+            "audited": GaugeMetricFamily(
+                "dlict_netdev_last_audit_timestamp_seconds", "When the device was last "
+                "audited, Unix time.", labels=["site", "host"]),
+        }
+        for name in sorted(devices):
+            d = devices[name]
+            labels = [d.site, name]
+            if d.reachable is not None:
+                families["up"].add_metric(labels, 1.0 if d.reachable else 0.0)
+            if d.checked_at is not None:
+                families["contact"].add_metric(labels, d.checked_at)
+            if d.config_changed_at is not None:
+                families["change"].add_metric(labels, d.config_changed_at)
+            if d.audit_failures is not None:
+                families["failures"].add_metric(labels, float(d.audit_failures))
+            if d.audited_at is not None:
+                families["audited"].add_metric(labels, d.audited_at)
+        yield from families.values()

@@ -1,0 +1,1 @@
+"""Network devices over SSH (netmiko): configuration backup with history, and device rules."""
