@@ -24,6 +24,7 @@ APT_PACKAGES=(
   sqlite3 git ca-certificates make
   prometheus prometheus-alertmanager                  # dlict monitor's Prometheus side: promtool, rule tests
   prometheus-smokeping-prober fping                   # the anchors the probe benchmarks compare with
+  ieee-data                                           # dlict netscan discover: vendors of MAC addresses
 )
 
 install_system_packages() {

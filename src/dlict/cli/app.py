@@ -17,6 +17,7 @@ from dlict.cli import (
     logs,
     monitor,
     netdev,
+    netscan,
     probe,
     report,
     runs,
@@ -44,6 +45,7 @@ app.add_typer(logs.app, name="logs")
 app.add_typer(monitor.app, name="monitor")
 app.add_typer(report.app, name="report")
 app.add_typer(netdev.app, name="netdev")
+app.add_typer(netscan.app, name="netscan")
 app.command("facts")(facts.facts)
 app.command("apply")(sop.apply)
 app.command("audit")(sop.audit)

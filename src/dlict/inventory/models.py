@@ -217,7 +217,8 @@ HOST_SETTINGS = frozenset({
     "ansible_password", "ansible_ssh_pass", "ansible_ssh_password",
     "ansible_ssh_private_key_file", "ansible_private_key_file", "ansible_become_password",
     "dlict_wan_interfaces", "dlict_mgmt_networks", "dlict_district_networks",
-    "dlict_firewall_services", "dlict_firewall_ssh_port", "dlict_netscan_allowed",
+    "dlict_firewall_services", "dlict_firewall_ssh_port", "dlict_firewall_role_services",
+    "dlict_netscan_allowed",
 })
 
 
