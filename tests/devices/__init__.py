@@ -1,0 +1,26 @@
+"""Fake network devices that real netmiko reaches over real SSH on 127/8.
+
+``SshDevice`` (our paramiko server: RouterOS, FortiOS, IOS) and ``FakeNosIosDevice`` (FakeNOS
+playing IOS) share one interface, ``FakeDevice``; a ``DeviceLab`` starts and stops many.
+"""
+
+from tests.devices.fakenos_ios import FakeNosIosDevice
+from tests.devices.lab import (
+    FIXTURES,
+    DeviceLab,
+    FakeDevice,
+    outputs_from_case,
+    write_known_hosts,
+)
+from tests.devices.sshdevice import DEFAULT_PASSWORD, SshDevice
+
+__all__ = [
+    "DEFAULT_PASSWORD",
+    "FIXTURES",
+    "DeviceLab",
+    "FakeDevice",
+    "FakeNosIosDevice",
+    "SshDevice",
+    "outputs_from_case",
+    "write_known_hosts",
+]
