@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dlict.controls import load_catalog
+from dlict.controls import CheckedBy, load_catalog
 from tests.integration.sop.conftest import SopFleet, failing, run_dlict
 
 pytestmark = [pytest.mark.integration, pytest.mark.fleet]
@@ -19,7 +19,7 @@ def test_audit_after_apply_passes_every_control_on_every_host(sop_fleet: SopFlee
                                                               audit) -> None:  # type: ignore[no-untyped-def]
     statuses = audit(sop_fleet)
     hosts = {h.name for h in sop_fleet.hosts}
-    controls = {c.id for c in load_catalog().controls}
+    controls = {c.id for c in load_catalog().checked_by(CheckedBy.ANSIBLE)}
     assert {(h, c) for h in hosts for c in controls} == set(statuses)
     skipped = {k: v for k, v in statuses.items() if v == "skipped"}
     # Only auditd's "running" part may be skipped on the fleet (the kernel refuses audit to
@@ -80,4 +80,4 @@ def test_unreachable_host_is_reported_and_others_complete(
               and r["status"] in ("pass", "skipped")}
     assert others == {h.name for h in sop_fleet.hosts}
     assert len([r for r in results if r["host"] != "ghost-srv"]) == (
-        len(sop_fleet.hosts) * len(load_catalog().controls))
+        len(sop_fleet.hosts) * len(load_catalog().checked_by(CheckedBy.ANSIBLE)))
