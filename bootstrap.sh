@@ -88,15 +88,42 @@ run_demo() {
     -m ansible.builtin.command \
     -a "/usr/bin/python3 /usr/local/lib/dlict/dlict-logs.pyz check --policy /etc/dlict/logging.json" \
     || rc=$?
+  echo "== packets from outside: do only the ports the firewall policy allows answer? (scapy SYN probes)"
+  dlict -i "$inventory" --data-dir "$data" --lang en netscan verify || rc=$?
   echo "== one round of school link monitoring (ICMP to every school, as dlict monitor does for Prometheus)"
   dlict -i "$inventory" --data-dir "$data" --lang en monitor --once || rc=$?
+  run_device_demo "$state" "$data" || rc=$?
   echo
   echo "Done. The simulated district has been stopped; what dlict found is kept:"
   echo "  audit report   : $state/audit-report.html (Thai; --lang en for English)"
   echo "  audit results  : $state/audit.json"
+  echo "  device configs : $data/netdev/configs (git history), report $state/devices-report.html"
   echo "  evidence store : $data/evidence.sqlite"
   echo "  log file       : $data/logs/dlict.log"
   echo "  see the runs   : .venv/bin/dlict --data-dir $data runs list"
+  return $rc
+}
+
+# Four simulated routers/firewalls (RouterOS, Cisco IOS through FakeNOS, FortiOS) on loopback,
+# reached over real SSH with verified host keys. One gateway has Winbox open to the internet
+# on purpose: the device audit is expected to find exactly that (exit 1).
+run_device_demo() {
+  local state="$1" data="$2" devices="$1/devices" rc=0 audit_rc=0
+  echo "== network devices: backup over SSH (netmiko), history in git, then the device rules"
+  rm -f "$devices/ready"
+  .venv/bin/python -m tests.devices serve --state "$devices" &
+  local server=$!
+  for _ in $(seq 100); do [ -e "$devices/ready" ] && break; sleep 0.1; done
+  DLICT_NETDEV_PASSWORD="$(cat "$devices/password")" DLICT_NETDEV_SECRET=Demo-Enable-1 \
+    dlict -i "$devices/inventory" --data-dir "$data" --lang en netdev backup || rc=$?
+  DLICT_NETDEV_PASSWORD="$(cat "$devices/password")" DLICT_NETDEV_SECRET=Demo-Enable-1 \
+    dlict -i "$devices/inventory" --data-dir "$data" --lang en netdev audit \
+    --report "$state/devices-report.html" || audit_rc=$?
+  kill "$server" && wait "$server" || true
+  if [ "$audit_rc" -ne 1 ]; then
+    echo "expected the device audit to find the open Winbox (exit 1), got exit $audit_rc" >&2
+    rc=$((rc > 0 ? rc : 3))
+  fi
   return $rc
 }
 

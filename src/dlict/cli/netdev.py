@@ -115,9 +115,8 @@ def backup_command(ctx: typer.Context, limit: LimitOption = None) -> None:
         })
     else:
         table = Table(title=f"{len(report.entries)} devices")
-        for key in ("site", "host", "status"):
+        for key in ("site", "host", "status", "detail"):
             table.add_column(word(key, actx.lang))
-        table.add_column("detail")
         for e in report.entries:
             style = {"failed": "red", "changed": "yellow", "new": "cyan"}.get(e.state, "green")
             table.add_row(e.host.site, e.host.name, f"[{style}]{e.state}[/{style}]",

@@ -12,6 +12,7 @@ WORDS: dict[str, dict[str, str]] = {
     "roles": {"th": "บทบาท", "en": "Roles"},
     "status": {"th": "สถานะ", "en": "Status"},
     "evidence": {"th": "หลักฐาน", "en": "Evidence"},
+    "detail": {"th": "รายละเอียด", "en": "Detail"},
     "isp": {"th": "ผู้ให้บริการ", "en": "ISP"},
     "dltv": {"th": "DLTV", "en": "DLTV"},
     "office": {"th": "สำนักงานเขตฯ", "en": "Office"},

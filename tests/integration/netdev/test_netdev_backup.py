@@ -15,7 +15,7 @@ import pytest
 from tests.conftest import CliRunner
 from tests.devices.lab import FIXTURES, DeviceLab, FakeDevice, outputs_from_case
 from tests.devices.sshdevice import DEFAULT_PASSWORD, SESSIONS
-from tests.integration.netdev.district import write_device_district
+from tests.devices.district import write_device_district
 
 PLATFORMS = ("routeros", "ios", "fortios")
 PER_PLATFORM = 18
