@@ -15,9 +15,9 @@ from dlict.controls import CheckedBy, load_catalog
 from dlict.core.store import EvidenceStore
 from dlict.netdev.status import read_status
 from tests.conftest import CliRunner
+from tests.devices.district import write_device_district
 from tests.devices.lab import FIXTURES, DeviceLab, outputs_from_case
 from tests.devices.sshdevice import DEFAULT_PASSWORD
-from tests.devices.district import write_device_district
 
 NETDEV_CONTROLS = {c.id for c in load_catalog().checked_by(CheckedBy.NETDEV)}
 CASES = [(p.parent.name, p.name) for p in sorted(FIXTURES.glob("*/*")) if p.is_dir()]

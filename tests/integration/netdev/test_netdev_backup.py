@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import CliRunner
+from tests.devices.district import write_device_district
 from tests.devices.lab import FIXTURES, DeviceLab, FakeDevice, outputs_from_case
 from tests.devices.sshdevice import DEFAULT_PASSWORD, SESSIONS
-from tests.devices.district import write_device_district
 
 PLATFORMS = ("routeros", "ios", "fortios")
 PER_PLATFORM = 18
