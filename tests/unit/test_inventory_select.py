@@ -37,5 +37,5 @@ def test_patterns() -> None:
 
 
 def test_a_plain_name_that_is_nothing_is_bad_input() -> None:
-    with pytest.raises(InputError, match="'s9-gw' is no host, group or site of inv"):
+    with pytest.raises(InputError, match="--limit: 's9-gw' matches no host, group or site of inv"):
         select_hosts(inventory(), "s1-gw,s9-gw")

@@ -83,9 +83,10 @@ def verify(
     Exit 0 when every host matches its policy, 1 on a mismatch, 3 when a host could not be
     probed.
     """
+    from dlict.inventory.select import select_hosts
     from dlict.netscan.engine import scapy_engine
     from dlict.netscan.policy import firewall_defaults, policies_for
-    from dlict.netscan.verify import make_plans, parse_extra_ports, run_probes, select_hosts
+    from dlict.netscan.verify import make_plans, parse_extra_ports, run_probes
 
     actx = app_context(ctx)
     inventory = actx.inventory()

@@ -25,8 +25,8 @@ def select_hosts(inventory: Inventory, limit: str | None) -> list[Host]:
         op, pattern = (raw[0], raw[1:]) if raw[0] in "!&" else ("", raw)
         matched = {name for name, host in hosts.items() if _matches(host, pattern)}
         if not matched and not any(ch in pattern for ch in "*?["):
-            raise InputError(f"--limit {limit}: '{pattern}' is no host, group or site "
-                             f"of {inventory.source}")
+            raise InputError(f"--limit: '{pattern}' matches no host, group or site of "
+                             f"{inventory.source}")
         if op == "!":
             chosen -= matched
         elif op == "&":

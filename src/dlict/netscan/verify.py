@@ -9,14 +9,13 @@ only where an answer proves the port open (DNS, NTP, SNMP).
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Address
 
 from dlict.core.errors import InputError
 from dlict.core.results import Result, Status
-from dlict.inventory.models import Host, Inventory
+from dlict.inventory.models import Host
 from dlict.netscan.engine import PacketEngine, PortState, Probe
 from dlict.netscan.policy import Policy, Port, Proto, parse_port, port_list, sorted_ports
 
@@ -53,33 +52,6 @@ def parse_extra_ports(text: str | None) -> list[Port]:
                              f"answers: {known}")
         ports.append(port)
     return ports
-
-
-def select_hosts(inventory: Inventory, limit: str | None) -> list[Host]:
-    """Hosts named by ``limit``: host names, groups, site ids or site groups, separated by
-    commas or colons, with shell wildcards; every host when there is no limit.
-
-    Raises:
-        InputError: a pattern that matches no host.
-    """
-    hosts = sorted(inventory.hosts.values(), key=lambda h: (h.site, h.name))
-    if not limit:
-        return hosts
-    site_groups = {s.id: s.group for s in inventory.sites}
-    chosen: set[str] = set()
-    for pattern in (p.strip() for p in limit.replace(":", ",").split(",")):
-        if not pattern:
-            continue
-        matched = {h.name for h in hosts
-                   if fnmatch.fnmatchcase(h.name, pattern)
-                   or fnmatch.fnmatchcase(h.site, pattern)
-                   or fnmatch.fnmatchcase(site_groups.get(h.site, ""), pattern)
-                   or any(fnmatch.fnmatchcase(g, pattern) for g in h.groups)}
-        if not matched:
-            raise InputError(f"--limit: '{pattern}' matches no host, group or site of "
-                             f"{inventory.source}")
-        chosen |= matched
-    return [h for h in hosts if h.name in chosen]
 
 
 @dataclass(frozen=True)
