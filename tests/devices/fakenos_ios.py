@@ -44,17 +44,34 @@ PASSWORD_PROMPT = "Password: "
 
 
 class _ListeningServer(ParamikoSshServer):  # type: ignore[misc]
-    """FakeNOS's SSH server, listening as soon as it is bound and telling its real port."""
+    """FakeNOS's SSH server, listening as soon as it is bound and telling its real port,
+    and stopping even when a client left in the middle of the handshake."""
 
     def _bind_sockets(self) -> None:
         super()._bind_sockets()
         self._socket.listen()
         self.port = self._socket.getsockname()[1]
 
+    def _listen(self) -> None:
+        # FakeNOS calls listen() again in this thread, on a socket stop() may have closed.
+        with contextlib.suppress(OSError):
+            super()._listen()
+
     def connection_function(self, client: socket.socket, is_running: threading.Event) -> None:
-        # A client that leaves mid-handshake (refusing our host key) is no server error.
-        with contextlib.suppress(paramiko.SSHException, EOFError, OSError):
+        # A client that leaves mid-handshake (refusing our host key) is no server error; its
+        # session's accept() then returns None, which FakeNOS does not expect.
+        with contextlib.suppress(paramiko.SSHException, EOFError, OSError, AttributeError):
             super().connection_function(client, is_running)
+
+    def _close_active_connections(self) -> None:
+        with self._active_sessions_lock:
+            sessions = list(self._active_sessions)
+        super()._close_active_connections()
+        # FakeNOS waits in Transport.accept() with no timeout; when the client left before
+        # that wait began, neither paramiko nor close() wakes it, and the thread is not daemonic.
+        for session in sessions:
+            with session.lock:
+                session.server_accept_cv.notify_all()
 
 
 def write_rsa_key(path: Path) -> paramiko.RSAKey:
