@@ -22,6 +22,15 @@ class Platform:
     name: str
     device_type: str
     commands: Mapping[str, str]
+    # How the device says a command failed: netmiko hands that back as ordinary output.
+    error_markers: tuple[str, ...] = ()
+
+    def command_error(self, output: str) -> str | None:
+        """The device's error line when ``output`` is a refusal rather than an answer."""
+        for line in output.strip().splitlines()[:3]:
+            if any(line.lstrip().startswith(m) for m in self.error_markers):
+                return line.strip()
+        return None
 
     @property
     def config_command(self) -> str:
@@ -38,16 +47,21 @@ ROUTEROS = Platform(
         "services": "/ip service print detail without-paging",
         "users": "/user print detail without-paging",
     },
+    error_markers=("bad command name", "syntax error", "expected end of command",
+                   "no such item", "input does not match any value"),
 )
 IOS = Platform(
     name="ios",
     device_type="cisco_ios",
     commands={CONFIG: "show running-config", "version": "show version"},
+    error_markers=("% Invalid input", "% Incomplete command", "% Ambiguous command",
+                   "% Authorization failed"),
 )
 FORTIOS = Platform(
     name="fortios",
     device_type="fortinet",
     commands={CONFIG: "show full-configuration"},
+    error_markers=("command parse error", "Command fail.", "Unknown action"),
 )
 
 PLATFORMS: dict[str, Platform] = {p.device_type: p for p in (ROUTEROS, IOS, FORTIOS)}

@@ -81,7 +81,13 @@ def fetch_outputs(host: Host, platform: Platform, credentials: Credentials,
                 continue
             text = connection.send_command(command, read_timeout=timeout)
             outputs[name] = text if isinstance(text, str) else str(text)
+            refusal = platform.command_error(outputs[name])
+            if refusal is not None:
+                raise DeviceError(Failure.ERROR, f"{where}: '{command}' was refused: {refusal} "
+                                  "(is the login allowed to read the configuration?)")
         return outputs
+    except DeviceError:
+        raise
     except Exception as exc:
         raise _classify(where, options.known_hosts, exc) from None
     finally:

@@ -148,3 +148,20 @@ def test_bad_since_is_refused(backups: Backups, cli: CliRunner) -> None:
                  "last tuesday", data_dir=backups.data_dir)
     assert result.code == 2
     assert "--since last tuesday: not a date" in result.stderr
+
+
+def test_a_device_that_refuses_the_command_stores_nothing(
+        tmp_path: Path, cli: CliRunner) -> None:
+    with DeviceLab() as lab:
+        lab.add("mute-gw", "routeros", {})  # answers every command with its error line
+        lab.add("talky-gw", "fortios", base_outputs("fortios", 1))
+        known_hosts = lab.write_known_hosts(tmp_path / "known_hosts")
+        inventory = write_device_district(tmp_path / "inventory", lab.devices, known_hosts)
+        result = cli("--json", "-i", str(inventory), "netdev", "backup",
+                     data_dir=tmp_path / "data")
+    assert result.code == 3
+    devices = {d["host"]: d for d in json.loads(result.stdout)["devices"]}
+    assert devices["talky-gw"]["state"] == "new"
+    assert devices["mute-gw"]["state"] == "failed"
+    assert "'/export terse' was refused: bad command name" in devices["mute-gw"]["error"]
+    assert not (tmp_path / "data" / "netdev" / "configs" / "mute-gw.cfg").exists()
