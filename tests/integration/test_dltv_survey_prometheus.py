@@ -19,6 +19,7 @@ import base64
 import csv
 import io
 import json
+import math
 import os
 import shutil
 import socket
@@ -47,6 +48,8 @@ DAYS = 30
 LABELS = 'job="dlict",instance="127.0.0.1:9310"'
 
 Shape = Callable[[datetime], float | None]
+# The first and last sample time the prometheus fixture wrote (Unix seconds).
+BACKFILLED: dict[str, int] = {}
 
 
 def _need_programs() -> None:
@@ -141,6 +144,7 @@ def prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     # Backfilled samples must be older than what the head would take: stop 3 hours ago.
     end = (int(time.time()) - 3 * 3600) // STEP * STEP
     start = end - DAYS * 86400 + STEP
+    BACKFILLED.update(start=start, end=end)
     source = base / "dltv.om"
     assert write_openmetrics(source, start, end) > 250_000
     # One block for the whole month: promtool reads the whole file once per block.
@@ -237,8 +241,16 @@ def test_survey_json_and_english(cli: CliRunner, prometheus: str, tmp_path: Path
         ("4401020003", "unreadable")]
     assert [h["code"] for h in data["healthy"]] == ["4401010001", "4401060007"]
     night = data["healthy"][1]["figures"]
-    # 30 days hold 21 or 22 school days of 96 five-minute samples.
-    assert night["school_samples"] in (20 * 96, 21 * 96, 22 * 96, 23 * 96)
+    # Every step of the queried window that falls in school hours and sees a sample (each
+    # is visible for 5 minutes): ~21 school days of 96, fewer when the window's first day
+    # starts in school hours.
+    first = math.ceil(datetime.fromisoformat(data["start"]).timestamp() / STEP) * STEP
+    last = math.floor(datetime.fromisoformat(data["end"]).timestamp() / STEP) * STEP
+    expected = sum(1 for ts in range(first, last + 1, STEP)
+                   if BACKFILLED["start"] <= ts < BACKFILLED["end"] + STEP
+                   and lessons(datetime.fromtimestamp(ts, BANGKOK)))
+    assert 19 * 96 <= expected <= 23 * 96
+    assert night["school_samples"] == expected
     assert night["unlocked_share"] == 0
 
     csv_file = tmp_path / "en.csv"
