@@ -9,6 +9,7 @@ every device listens, DIR/ready; DIR/password holds the devices' login password 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import signal
 import threading
@@ -31,6 +32,8 @@ ENABLE_SECRET = "Demo-Enable-1"
 
 
 def serve(state: Path) -> int:
+    # FakeNOS narrates every session it closes; the demo's reader wants dlict's output.
+    logging.disable(logging.WARNING)
     state.mkdir(parents=True, exist_ok=True, mode=0o750)
     (state / "ready").unlink(missing_ok=True)
     stop = threading.Event()
