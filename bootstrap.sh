@@ -111,7 +111,7 @@ run_device_demo() {
   local state="$1" data="$2" devices="$1/devices" rc=0 audit_rc=0
   echo "== network devices: backup over SSH (netmiko), history in git, then the device rules"
   rm -f "$devices/ready"
-  .venv/bin/python -m tests.devices serve --state "$devices" &
+  .venv/bin/python -m tests.devices serve --state "$devices" >"$state/devices.log" 2>&1 &
   local server=$!
   for _ in $(seq 100); do [ -e "$devices/ready" ] && break; sleep 0.1; done
   DLICT_NETDEV_PASSWORD="$(cat "$devices/password")" DLICT_NETDEV_SECRET=Demo-Enable-1 \
