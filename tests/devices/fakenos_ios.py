@@ -35,6 +35,7 @@ from tests.devices.sshdevice import (
     DEFAULT_PASSWORD,
     check_loopback,
     known_hosts_entry,
+    netmiko_params,
     platform_named,
 )
 
@@ -223,13 +224,5 @@ class FakeNosIosDevice:
 
     def connect_params(self) -> dict[str, Any]:
         """netmiko ConnectHandler arguments that reach this device (no host-key options)."""
-        params: dict[str, Any] = {
-            "device_type": self.device_type,
-            "host": self._address,
-            "port": self._port,
-            "username": self.username,
-            "password": self.password,
-        }
-        if self.enable_secret is not None:
-            params["secret"] = self.enable_secret
-        return params
+        return netmiko_params(self.device_type, self._address, self._port, self.username,
+                              self.password, self.enable_secret)

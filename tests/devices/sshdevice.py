@@ -66,6 +66,16 @@ def new_host_key() -> paramiko.PKey:
     return paramiko.Ed25519Key.from_private_key(StringIO(pem.decode()))
 
 
+def netmiko_params(device_type: str, address: str, port: int, username: str, password: str,
+                   enable_secret: str | None) -> dict[str, Any]:
+    """netmiko ConnectHandler arguments that reach a fake device (no host-key options)."""
+    params: dict[str, Any] = {"device_type": device_type, "host": address, "port": port,
+                              "username": username, "password": password}
+    if enable_secret is not None:
+        params["secret"] = enable_secret
+    return params
+
+
 def known_hosts_entry(address: str, port: int, key: paramiko.PKey) -> str:
     """One OpenSSH known_hosts line; a port other than 22 is written ``[host]:port``."""
     host = address if port == 22 else f"[{address}]:{port}"
@@ -531,16 +541,8 @@ class SshDevice:
 
     def connect_params(self) -> dict[str, Any]:
         """netmiko ConnectHandler arguments that reach this device (no host-key options)."""
-        params: dict[str, Any] = {
-            "device_type": self.device_type,
-            "host": self._address,
-            "port": self._port,
-            "username": self.username,
-            "password": self.password,
-        }
-        if self.enable_secret is not None:
-            params["secret"] = self.enable_secret
-        return params
+        return netmiko_params(self.device_type, self._address, self._port, self.username,
+                              self.password, self.enable_secret)
 
     def _on_accept(self, conn: socket.socket) -> None:
         if self._stopping:
