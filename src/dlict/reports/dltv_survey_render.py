@@ -12,8 +12,6 @@ import csv
 import io
 from datetime import date, datetime, timedelta
 
-from jinja2 import Environment, PackageLoader, select_autoescape
-
 from dlict import __version__
 from dlict.core.clock import BANGKOK, BE_OFFSET, THAI_MONTHS, format_local
 from dlict.reports.dltv_survey import (
@@ -32,6 +30,7 @@ from dlict.reports.dltv_survey import (
     Unchecked,
     Verdict,
 )
+from dlict.reports.env import report_environment
 
 BOM = "\ufeff"
 
@@ -314,10 +313,7 @@ def director_title(survey: Survey, lang: str) -> str:
 
 def render_html(survey: Survey, lang: str, generated_at: datetime) -> str:
     """One page: the form, could-not-check and no-data lists, figures, rules, signatures."""
-    env = Environment(loader=PackageLoader("dlict.reports"), autoescape=select_autoescape(),
-                      trim_blocks=True, lstrip_blocks=True)
-    env.filters["pct"] = _pct
-    env.filters["db"] = _db
+    env = report_environment(pct=_pct, db=_db)
     analysed = sorted(survey.findings + survey.unchecked + survey.healthy,
                       key=lambda e: e.school.code)
     return env.get_template("dltv_survey.html.j2").render(

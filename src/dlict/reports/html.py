@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from jinja2 import Environment, PackageLoader, select_autoescape
-
 from dlict import __version__
 from dlict.controls import Catalog
 from dlict.core.clock import format_local
 from dlict.core.results import Result, Status
 from dlict.core.store import Run
 from dlict.inventory import Inventory
+from dlict.reports.env import report_environment
 from dlict.reports.summary import scores
 
 TEXT = {
@@ -44,8 +43,7 @@ TEXT = {
 
 def render_audit_html(run: Run, results: Sequence[Result], catalog: Catalog,
                       inventory: Inventory, lang: str) -> str:
-    env = Environment(loader=PackageLoader("dlict.reports"), autoescape=select_autoescape(),
-                      trim_blocks=True, lstrip_blocks=True)
+    env = report_environment()
     site_names = {s.id: (s.meta.name_th if lang == "th" else s.meta.name_en)
                   for s in inventory.sites}
     return env.get_template("audit.html.j2").render(

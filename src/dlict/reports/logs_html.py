@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from jinja2 import Environment, PackageLoader, select_autoescape
-
 from dlict import __version__
 from dlict.core.clock import BE_OFFSET, THAI_MONTHS, format_local
 from dlict.logs.check import KINDS, CheckReport
+from dlict.reports.env import report_environment
 
 TEXT = {
     "th": {
@@ -67,9 +66,7 @@ def thai_day(iso: str | None, lang: str) -> str:
 
 
 def render_logs_html(report: CheckReport, lang: str) -> str:
-    env = Environment(loader=PackageLoader("dlict.reports"), autoescape=select_autoescape(),
-                      trim_blocks=True, lstrip_blocks=True)
-    env.filters["day"] = lambda iso: thai_day(iso, lang)
+    env = report_environment(day=lambda iso: thai_day(iso, lang))
     return env.get_template("logs.html.j2").render(
         t=TEXT[lang], k=KIND_TEXT[lang], lang=lang, data=report.as_dict(),
         when=format_local(report.checked_at, lang), version=__version__,
