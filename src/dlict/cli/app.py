@@ -24,6 +24,7 @@ from dlict.cli import (
     sop,
 )
 from dlict.cli.context import AppContext
+from dlict.cli.text import printable
 from dlict.core.config import load_settings
 from dlict.core.errors import DlictError, ExitCode
 from dlict.core.logging import redact, setup_logging
@@ -101,7 +102,7 @@ def main(argv: list[str] | None = None) -> None:
         app(args=argv, prog_name="dlict")
     except DlictError as exc:
         for line in exc.lines():
-            sys.stderr.write(f"dlict: {redact(line)}\n")
+            sys.stderr.write(f"dlict: {printable(redact(line))}\n")
         sys.exit(int(exc.exit_code))
     except Exception as exc:  # a bug: say so once, with the traceback only in the log
         logger.opt(exception=exc).debug("internal error")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Any
 import typer
 from rich.console import Console
 
+from dlict.cli.text import json_text
 from dlict.core.config import Settings
 from dlict.core.errors import InputError
 from dlict.core.logging import setup_logging
@@ -22,7 +22,9 @@ from dlict.inventory import Inventory, load_inventory
 class AppContext:
     settings: Settings
     json_output: bool = False
-    console: Console = field(default_factory=lambda: Console(highlight=False))
+    # Emoji codes off: a ``:name:`` in a school's name is text. Markup stays on for dlict's own
+    # styles; every value that is not ours goes through ``dlict.cli.text.shown``.
+    console: Console = field(default_factory=lambda: Console(highlight=False, emoji=False))
     _log_file_on: bool = False
 
     @property
@@ -46,7 +48,7 @@ class AppContext:
         return EvidenceStore.open(self.settings.store_path)
 
     def print_json(self, data: Any) -> None:
-        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+        sys.stdout.write(json_text(data) + "\n")
 
 
 def app_context(ctx: typer.Context) -> AppContext:

@@ -12,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from dlict.cli.context import app_context
 from dlict.cli.results_view import print_results, run_as_dict
+from dlict.cli.text import shown
 from dlict.core.errors import ExitCode
 from dlict.core.results import Result, Status
 from dlict.core.store import RunStatus
@@ -41,7 +42,8 @@ def facts(
             task = progress.add_task("facts", total=total)
 
             def advance(result: Result) -> None:
-                progress.update(task, advance=1, description=f"{result.host}: {result.status}")
+                progress.update(task, advance=1,
+                                description=shown(f"{result.host}: {result.status}"))
 
             results = gather_facts(inv, limit=limit, forks=settings.forks,
                                    timeout=settings.ssh_timeout, on_result=advance)
@@ -57,6 +59,6 @@ def facts(
         actx.print_json(run_as_dict(run, results))
     else:
         print_results(actx.console, results, actx.lang, f"facts — run {run_id}")
-        actx.console.print(f"stored as run {run_id} in {settings.store_path}")
+        actx.console.print(f"stored as run {run_id} in {shown(settings.store_path)}")
     if bad:
         raise typer.Exit(ExitCode.OPERATIONAL)

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from dlict.cli.context import app_context
-from dlict.cli.text import word
+from dlict.cli.text import shown, word
 from dlict.inventory import Inventory, Site, SiteKind
 from dlict.inventory.csv_import import import_schools
 
@@ -26,7 +26,8 @@ def validate(ctx: typer.Context) -> None:
     if actx.json_output:
         actx.print_json({"valid": True, "source": inv.source, **counts})
     else:
-        actx.console.print(f"{inv.source}: valid — " + word("sites_hosts", "en").format(**counts))
+        actx.console.print(f"{shown(inv.source)}: valid — "
+                           + word("sites_hosts", "en").format(**counts))
 
 
 def _site_name(site: Site, lang: str) -> str:
@@ -60,11 +61,12 @@ def show(ctx: typer.Context) -> None:
     actx.console.print(word("sites_hosts", lang).format(**inv.kind_counts))
     for site in inv.sites:
         code = word("office", lang) if site.kind is SiteKind.OFFICE else site.id
-        details = [site.meta.amphoe]
-        details += [f"{word('isp', lang)} {link.isp}" for link in site.meta.links]
+        details = [shown(site.meta.amphoe)]
+        details += [f"{word('isp', lang)} {shown(link.isp)}" for link in site.meta.links]
         if site.meta.dltv:
-            details.append(f"DLTV {site.meta.dltv.source}")
-        table = Table(title=f"{code}  {_site_name(site, lang)}\n" + " · ".join(details),
+            details.append(f"DLTV {shown(site.meta.dltv.source)}")
+        table = Table(title=f"{shown(code)}  {shown(_site_name(site, lang))}\n"
+                      + " · ".join(details),
                       title_justify="left", expand=False)
         for key in ("host", "address", "roles"):
             table.add_column(word(key, lang), no_wrap=True)
@@ -73,7 +75,7 @@ def show(ctx: typer.Context) -> None:
             roles = ", ".join(sorted(r.value for r in host.roles))
             if host.device_type:
                 roles += f" ({host.device_type})"
-            table.add_row(host.name, host.address, roles)
+            table.add_row(shown(host.name), shown(host.address), shown(roles))
         actx.console.print(table)
 
 
@@ -89,4 +91,4 @@ def import_schools_command(
     if actx.json_output:
         actx.print_json({"schools": count, "inventory": str(output)})
     else:
-        actx.console.print(f"wrote an inventory of {count} schools to {output}")
+        actx.console.print(f"wrote an inventory of {count} schools to {shown(output)}")

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from dlict.cli.context import app_context
+from dlict.cli.text import printable
 from dlict.core.errors import ExitCode, InputError
 from dlict.core.files import write_private
 from dlict.logs import keys
@@ -51,7 +52,7 @@ def seal(ctx: typer.Context, policy_file: PolicyOption = None, root: RootOption 
                           "pruned": o.pruned, "refused": o.refused} for o in outcomes])
     else:
         for line in seal_lines(outcomes):
-            typer.echo(line)
+            typer.echo(printable(line))
     if any(o.refused for o in outcomes):
         raise typer.Exit(ExitCode.FINDINGS)
 
@@ -93,6 +94,6 @@ def check(
         actx.print_json(data)
     else:
         for line in check_lines(result):
-            typer.echo(line)
+            typer.echo(printable(line))
     if not result.ok:
         raise typer.Exit(ExitCode.FINDINGS)

@@ -17,7 +17,7 @@ from rich.table import Table
 
 from dlict.cli.context import AppContext, app_context
 from dlict.cli.results_view import run_as_dict
-from dlict.cli.text import word
+from dlict.cli.text import printable, shown, word
 from dlict.core.clock import format_local
 from dlict.core.errors import ExitCode, InputError
 from dlict.core.files import write_private
@@ -119,16 +119,17 @@ def backup_command(ctx: typer.Context, limit: LimitOption = None) -> None:
             table.add_column(word(key, actx.lang))
         for e in report.entries:
             style = {"failed": "red", "changed": "yellow", "new": "cyan"}.get(e.state, "green")
-            table.add_row(e.host.site, e.host.name, f"[{style}]{e.state}[/{style}]",
-                          e.error or f"{e.lines} lines")
+            table.add_row(shown(e.host.site), shown(e.host.name), f"[{style}]{e.state}[/{style}]",
+                          shown(e.error or f"{e.lines} lines"))
         actx.console.print(table)
         for e in report.entries:
             if e.state == "changed":
-                actx.console.print(f"--- {e.host.name}", markup=False)
-                actx.console.print(e.diff.rstrip("\n"), markup=False, highlight=False)
+                actx.console.print(f"--- {printable(e.host.name)}", markup=False)
+                actx.console.print(printable(e.diff.rstrip("\n"), keep_newlines=True),
+                                   markup=False, highlight=False)
         changed = sum(e.state in ("changed", "new") for e in report.entries)
         actx.console.print(f"{changed} new or changed, stored as run {run_id}; history in "
-                           f"{history.root}", markup=False)
+                           f"{printable(history.root)}", markup=False)
     _exit(status)
 
 
@@ -168,12 +169,13 @@ def diff_command(
                                       for v in versions], "diff": diff})
         return
     if not versions:
-        actx.console.print(f"{host}: no change since {format_local(moment, actx.lang)}"
-                           if moment else f"{host}: no change", markup=False)
+        actx.console.print(f"{printable(host)}: no change since {format_local(moment, actx.lang)}"
+                           if moment else f"{printable(host)}: no change", markup=False)
         return
     for v in versions:
         actx.console.print(f"{v.commit[:12]}  {format_local(v.at, actx.lang)}", markup=False)
-    actx.console.print(diff.rstrip("\n"), markup=False, highlight=False)
+    actx.console.print(printable(diff.rstrip("\n"), keep_newlines=True), markup=False,
+                       highlight=False)
 
 
 def device_audit(actx: AppContext, inventory: Inventory, limit: str | None, *,

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from dlict.cli.context import app_context
+from dlict.cli.text import printable, shown
 from dlict.core.clock import utc_now
 from dlict.core.errors import ExitCode, InputError
 from dlict.core.files import write_private
@@ -82,10 +83,10 @@ def dltv_survey(
     survey = assemble(inventory, verdicts, present, start=start, end=end, step_s=step)
 
     if not present:
-        sys.stderr.write(f"dlict: warning: Prometheus at {client.url} has no "
+        sys.stderr.write(f"dlict: warning: Prometheus at {printable(client.url)} has no "
                          f"{PRESENCE_MATCH} series in the last {days} days\n")
     for warning in survey.warnings:
-        sys.stderr.write(f"dlict: warning: {warning}\n")
+        sys.stderr.write(f"dlict: warning: {printable(warning)}\n")
     lang = actx.lang
     if csv_file is not None:
         write_private(csv_file, render_csv(survey, lang))
@@ -107,17 +108,17 @@ def dltv_survey(
 
 def _print_table(console: Console, survey: Survey, lang: str) -> None:
     columns = COLUMNS[lang]
-    shown = (0, 1, 2, 5, 6, 7)
+    picked = (0, 1, 2, 5, 6, 7)
     table = Table(title=period_text(survey, lang), title_justify="left")
-    for index in shown:
+    for index in picked:
         table.add_column(columns[index], overflow="fold")
     for row in form_rows(survey, lang):
-        table.add_row(*(row[index] for index in shown))
+        table.add_row(*(shown(row[index]) for index in picked))
     if survey.findings:
         console.print(table)
     for entry in survey.unchecked + survey.no_data:
-        console.print(f"{entry.school.code} {entry.school.name(lang)}: "
-                      f"{unchecked_reason(entry, lang)}")
+        console.print(shown(f"{entry.school.code} {entry.school.name(lang)}: "
+                            f"{unchecked_reason(entry, lang)}"))
 
 
 def _summary(survey: Survey) -> str:

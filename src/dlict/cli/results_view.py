@@ -8,7 +8,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from dlict.cli.text import word
+from dlict.cli.text import shown, word
 from dlict.core.clock import format_local
 from dlict.core.results import Result, Status, count_by_status
 from dlict.core.store import Run
@@ -39,13 +39,14 @@ def run_as_dict(run: Run, results: Sequence[Result]) -> dict[str, Any]:
 
 
 def print_results(console: Console, results: Sequence[Result], lang: str, title: str) -> None:
-    table = Table(title=title)
+    table = Table(title=shown(title))
     for key in ("site", "host", "status", "evidence"):
         table.add_column(word(key, lang))
     for r in results:
         style = STATUS_STYLE[r.status]
-        table.add_row(r.site, r.host, f"[{style}]{word(r.status.value, lang)}[/{style}]",
-                      r.evidence)
+        table.add_row(shown(r.site), shown(r.host),
+                      f"[{style}]{word(r.status.value, lang)}[/{style}]",
+                      shown(r.evidence, keep_newlines=True))
     console.print(table)
     counts = count_by_status(results)
     console.print("  ".join(f"{word(s.value, lang)} {n}" for s, n in counts.items() if n))
@@ -56,6 +57,7 @@ def print_runs(console: Console, runs: Sequence[Run], lang: str) -> None:
     for key in ("run", "kind", "started", "operator", "status"):
         table.add_column(word(key, lang))
     for run in runs:
-        table.add_row(str(run.id), run.kind, format_local(run.started_at, lang), run.operator,
+        table.add_row(str(run.id), shown(run.kind), format_local(run.started_at, lang),
+                      shown(run.operator),
                       word(run.status.value, lang))
     console.print(table)

@@ -16,7 +16,7 @@ from rich.table import Table
 
 from dlict.cli.context import AppContext, app_context
 from dlict.cli.results_view import STATUS_STYLE, run_as_dict
-from dlict.cli.text import word
+from dlict.cli.text import shown, word
 from dlict.controls import CONTROL_ID, Catalog, load_catalog
 from dlict.core.errors import ExitCode
 from dlict.core.files import write_private
@@ -44,13 +44,14 @@ class _HostProgress:
 
     def __call__(self, event: AnsibleEvent) -> None:
         if event.host not in self.tasks:
-            self.tasks[event.host] = self.progress.add_task(event.host, total=self.per_host)
+            self.tasks[event.host] = self.progress.add_task(shown(event.host),
+                                                            total=self.per_host)
         task = self.tasks[event.host]
         if event.unreachable:
             self.progress.update(
                 task,
                 completed=self.per_host,
-                description=f"{event.host} [yellow]unreachable[/yellow]",
+                description=f"{shown(event.host)} [yellow]unreachable[/yellow]",
             )
         elif event.action == "assert" and any(CONTROL_ID.match(t) for t in event.tags):
             self.progress.update(task, advance=1)
@@ -136,9 +137,9 @@ def print_summary(
             style = STATUS_STYLE[r.status]
             first_line = r.evidence.splitlines()[0] if r.evidence else ""
             table.add_row(
-                f"{r.host} {r.control}",
+                shown(f"{r.host} {r.control}"),
                 f"[{style}]{word(r.status.value, lang)}[/{style}]",
-                first_line,
+                shown(first_line),
             )
         actx.console.print(table)
     summary = Table(title="score per site and area" if lang == "en" else "คะแนนรายหน่วยงานและด้าน")
@@ -150,7 +151,8 @@ def print_summary(
     for score in scores(results, catalog):
         site = ("district" if lang == "en" else "ภาพรวมเขต") if score.site == "*" else score.site
         percent = f"{score.percent:.0f} %" if score.percent is not None else "-"
-        summary.add_row(site, score.area, *(str(score.counts[s]) for s in Status), percent)
+        summary.add_row(shown(site), shown(score.area), *(str(score.counts[s]) for s in Status),
+                        percent)
     actx.console.print(summary)
 
 
@@ -179,7 +181,7 @@ def apply(
         print_summary(actx, catalog, inv, sop_run.results)
         actx.console.print(
             "changed: "
-            + ", ".join(f"{h} {n}" for h, n in sorted(changed.items()))
+            + ", ".join(f"{shown(h)} {n}" for h, n in sorted(changed.items()))
             + f" (total {sum(changed.values())}); stored as run {run_id}"
         )
     if code:
