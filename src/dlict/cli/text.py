@@ -8,6 +8,10 @@ import re
 
 from rich.markup import escape as markup_escape
 
+from dlict.core.printable import printable
+
+__all__ = ["json_text", "printable", "shown", "word"]
+
 WORDS: dict[str, dict[str, str]] = {
     "site": {"th": "หน่วยงาน", "en": "Site"},
     "code": {"th": "รหัส", "en": "Code"},
@@ -44,35 +48,8 @@ def word(key: str, lang: str) -> str:
     return WORDS.get(key, {}).get(lang, key)
 
 
-# C0 controls, DEL, C1 controls, and the Unicode bidirectional overrides and isolates that
-# reorder what a terminal shows.
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 # What JSON (ensure_ascii off, for Thai) would still write raw: JSON escapes C0 itself.
 _JSON_RAW = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
-
-
-def _escape_unprintable(match: re.Match[str]) -> str:
-    char = match.group()
-    if char in _NAMED:
-        return _NAMED[char]
-    code = ord(char)
-    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
-
-
-def printable(value: object, *, keep_newlines: bool = False) -> str:
-    """``value`` as text that sends the terminal nothing but text.
-
-    Every control character is shown as its escape (``\\n``, ``\\x1b``, ``\\u202e``), so
-    a value from an inventory, a device or a log line can neither start a terminal escape
-    sequence nor fake a line of dlict's output. ``keep_newlines`` keeps the line breaks of a
-    value that is a block of lines by nature (evidence, a configuration diff).
-    """
-    text = str(value)
-    if keep_newlines:
-        return "\n".join(_UNPRINTABLE.sub(_escape_unprintable, line)
-                         for line in text.split("\n"))
-    return _UNPRINTABLE.sub(_escape_unprintable, text)
 
 
 def shown(value: object, *, keep_newlines: bool = False) -> str:

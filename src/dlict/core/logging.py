@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from loguru import logger
 
+from dlict.core.printable import printable
+
 if TYPE_CHECKING:
     from loguru import Message, Record
 
@@ -88,8 +90,10 @@ def _redact_value(value: Any) -> Any:
 
 
 def _patch_record(record: Record) -> None:
-    """Redact the parts of a record that other sinks (added by a library) could read."""
-    record["message"] = redact(record["message"])
+    """Redact the parts of a record that other sinks (added by a library) could read, and
+    show the message's control characters escaped: a value logged (a device's answer, a host
+    name) can neither fake a log line nor send the terminal an escape sequence."""
+    record["message"] = printable(redact(record["message"]))
     record["extra"].update({k: _redact_value(v) for k, v in record["extra"].items()})
 
 
