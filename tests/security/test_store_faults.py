@@ -1,0 +1,282 @@
+"""The evidence store and the data dir under bad conditions: a file, a damaged page, a full or
+read-only disk. Each is one clear line naming the path (exit 2 for a wrong path, 3 for the
+machine), never "internal error" or a traceback, and nothing written or half-written.
+
+Conditions are real: a 1 MiB tmpfs filled to the last byte, a read-only bind mount, the
+immutable attribute, bytes overwritten in a page of a real store. Needs root (mount, chattr).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from dlict.core.clock import utc_now
+from dlict.core.results import Result, Status
+from dlict.core.store import QUICK_CHECK_EVERY_OPEN_MAX_BYTES, EvidenceStore, RunStatus
+from tests.conftest import EXAMPLE_INVENTORY
+
+STORE = "evidence.sqlite"
+# A write command that opens the store before it contacts anything; every address of the
+# example district is in 127.0.0.0/8.
+FACTS = ("-i", str(EXAMPLE_INVENTORY), "facts", "--limit", "office-log")
+
+
+@dataclass
+class Outcome:
+    code: int
+    stdout: str
+    stderr: str
+
+    def one_line(self) -> str:
+        """The single line dlict printed on stderr; fails if there is more, or a traceback."""
+        lines = self.stderr.splitlines()
+        assert len(lines) == 1, self.stderr
+        assert "Traceback" not in self.stderr and "internal error" not in self.stderr
+        return lines[0]
+
+
+def dlict(data_dir: Path, *args: str) -> Outcome:
+    """Run the real ``dlict`` program (umask 022, as on a stock system)."""
+    done = subprocess.run([sys.executable, "-m", "dlict", "--data-dir", str(data_dir), *args],
+                          capture_output=True, text=True, timeout=120, umask=0o022, check=False)
+    return Outcome(done.returncode, done.stdout, done.stderr)
+
+
+def sh(*command: str | Path) -> None:
+    subprocess.run([str(c) for c in command], check=True, capture_output=True)
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def fill_store(path: Path, results: int, evidence_bytes: int = 300) -> None:
+    with EvidenceStore.open(path) as store:
+        run_id = store.start_run("audit", "dlict audit")
+        store.add_results(run_id, [
+            Result(site="4401010001", host=f"s4401010001-h{i:06d}", control="FW-01",
+                   status=Status.PASS, evidence=f"row {i:06d} " + "x" * evidence_bytes)
+            for i in range(results)
+        ])
+        store.finish_run(run_id, RunStatus.OK)
+
+
+def damage_page_holding(path: Path, marker: bytes) -> None:
+    """Overwrite the b-tree header and cell pointers of the page that holds ``marker``."""
+    data = bytearray(path.read_bytes())
+    page_size = int.from_bytes(data[16:18], "big")  # from the file header
+    page = data.index(marker) // page_size
+    assert page > 0, "the marker must not be on page 1"
+    start = page * page_size + 8  # keep the page type byte: a subtle, realistic damage
+    data[start:start + 64] = bytes(range(64))
+    path.write_bytes(data)
+
+
+def fill_to_the_brim(mountpoint: Path) -> None:
+    fd = os.open(mountpoint / "filler", os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        chunk = 1 << 16
+        while chunk:
+            try:
+                os.write(fd, b"\0" * chunk)
+            except OSError:
+                chunk //= 2
+    finally:
+        os.close(fd)
+    assert os.statvfs(mountpoint).f_bavail == 0
+
+
+@pytest.fixture
+def small_tmpfs(tmp_path: Path) -> Iterator[Path]:
+    mountpoint = tmp_path / "small"
+    mountpoint.mkdir()
+    sh("mount", "-t", "tmpfs", "-o", "size=1m,mode=0755", "tmpfs", mountpoint)
+    try:
+        yield mountpoint
+    finally:
+        sh("umount", mountpoint)
+
+
+@contextmanager
+def read_only_bind(source: Path, target: Path) -> Iterator[Path]:
+    target.mkdir()
+    sh("mount", "--bind", source, target)
+    try:
+        sh("mount", "-o", "remount,bind,ro", target)
+        yield target
+    finally:
+        sh("umount", target)
+
+
+@contextmanager
+def immutable(path: Path) -> Iterator[Path]:
+    sh("chattr", "+i", path)
+    try:
+        yield path
+    finally:
+        sh("chattr", "-i", path)
+
+
+def test_a_new_data_dir_is_0750_and_its_files_0640(tmp_path: Path) -> None:
+    data = tmp_path / "var" / "lib" / "dlict"
+    assert dlict(data, "runs", "list").code == 0
+    modes = {p.relative_to(tmp_path).as_posix(): p.stat().st_mode & 0o777
+             for p in (data.parent.parent, data.parent, data, data / "logs",
+                       data / STORE, data / "logs" / "dlict.log")}
+    assert modes == {"var": 0o750, "var/lib": 0o750, "var/lib/dlict": 0o750,
+                     "var/lib/dlict/logs": 0o750, f"var/lib/dlict/{STORE}": 0o640,
+                     "var/lib/dlict/logs/dlict.log": 0o640}
+
+
+@pytest.mark.parametrize("below", ["", "sub/dir"])
+def test_a_data_dir_that_is_a_file(tmp_path: Path, below: str) -> None:
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("not a directory\n")
+    out = dlict(a_file / below if below else a_file, "runs", "list")
+    assert out.code == 2
+    assert out.one_line() == (f"dlict: {a_file}: cannot create the data directory: "
+                              "it exists and is not a directory")
+    assert a_file.read_text() == "not a directory\n"
+
+
+def test_a_new_data_dir_on_a_read_only_mount(tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    with read_only_bind(tmp_path / "src", tmp_path / "ro") as ro:
+        out = dlict(ro / "dlict", "runs", "list")
+        assert out.code == 3
+        assert out.one_line() == (f"dlict: {ro / 'dlict'}: cannot create the data directory: "
+                                  "the file system is mounted read-only")
+    assert list((tmp_path / "src").iterdir()) == []
+
+
+def test_a_store_on_a_read_only_mount(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    fill_store(data / STORE, 10)
+    (data / "logs").mkdir(mode=0o750)
+    before = digest(data / STORE)
+    with read_only_bind(data, tmp_path / "ro") as ro:
+        out = dlict(ro, *FACTS)
+        assert out.code == 3
+        line = out.one_line()
+        assert line.startswith(f"dlict: {ro}/")
+        assert line.endswith("the file system is mounted read-only")
+    assert digest(data / STORE) == before
+
+
+def test_a_read_only_store_can_be_read_and_a_write_is_one_line(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    fill_store(data / STORE, 10)
+    before = digest(data / STORE)
+    with immutable(data / STORE):
+        listed = dlict(data, "--json", "runs", "list")
+        written = dlict(data, *FACTS)
+    assert listed.code == 0 and '"kind": "audit"' in listed.stdout
+    assert written.code == 3
+    assert written.one_line() == (
+        f"dlict: {data / STORE}: cannot write to the evidence store: the file or its directory "
+        "is read-only (permissions or immutable attribute) (attempt to write a readonly "
+        "database)")
+    assert digest(data / STORE) == before
+
+
+def test_a_new_store_on_a_full_disk_leaves_nothing(small_tmpfs: Path) -> None:
+    fill_to_the_brim(small_tmpfs)
+    data = small_tmpfs / "data"
+    out = dlict(data, "runs", "list")
+    assert out.code == 3
+    assert out.one_line() == (f"dlict: {data / STORE}: cannot open the evidence store: no "
+                              "space left on the device (disk or quota full); nothing was written")
+    assert not (data / STORE).exists()
+
+
+def test_a_full_disk_during_a_run_half_writes_nothing(small_tmpfs: Path) -> None:
+    data = small_tmpfs / "data"
+    fill_store(data / STORE, 100)
+    (data / "logs").mkdir(mode=0o750)
+    (data / "logs" / "dlict.log").touch(mode=0o640)
+    fill_to_the_brim(small_tmpfs)
+    out = dlict(data, *FACTS)
+    assert out.code == 3
+    line = out.one_line()
+    assert line.startswith(f"dlict: {data / STORE}: cannot ")
+    assert line.endswith("no space left on the device (disk or quota full); nothing was written")
+    (small_tmpfs / "filler").unlink()
+    with EvidenceStore.open(data / STORE) as store:
+        assert [(r.kind, r.status) for r in store.runs()] == [("audit", RunStatus.OK)]
+        assert store.count_results() == 100
+        assert store.integrity_ok()
+
+
+def test_a_damaged_page_is_refused_and_left_untouched(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    fill_store(data / STORE, 3000)
+    damage_page_holding(data / STORE, b"row 001500 ")
+    before = digest(data / STORE)
+    for command in (("runs", "list"), FACTS):
+        out = dlict(data, *command)
+        assert out.code == 3
+        line = out.one_line()
+        assert line.startswith(f"dlict: {data / STORE}: cannot open the evidence store: "
+                               "the file is damaged (")
+        assert line.endswith("); nothing was written to it: restore it from a backup")
+        assert digest(data / STORE) == before
+    assert sorted(p.name for p in data.iterdir()) == [STORE, "logs"]  # no -wal or -shm left
+
+
+def _large_store_checked_at(path: Path, days_ago: float) -> None:
+    fill_store(path, 20_000)
+    assert path.stat().st_size > QUICK_CHECK_EVERY_OPEN_MAX_BYTES
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("INSERT INTO store_checks (kind, checked_at) VALUES ('quick_check', ?)",
+                     ((utc_now() - timedelta(days=days_ago)).isoformat(),))
+    finally:
+        conn.close()  # the last connection moves the WAL into the file
+
+
+def test_a_large_store_checked_today_finds_damage_where_it_reads(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    _large_store_checked_at(data / STORE, days_ago=0.5)
+    damage_page_holding(data / STORE, b"row 010000 ")
+    before = digest(data / STORE)
+    assert dlict(data, "runs", "list").code == 0  # no full check: the last is recent
+    out = dlict(data, "runs", "show", "1")
+    assert out.code == 3
+    assert out.one_line() == (f"dlict: {data / STORE}: cannot read the evidence store: the file "
+                              "is damaged (database disk image is malformed); nothing was "
+                              "written to it: restore it from a backup")
+    assert digest(data / STORE) == before
+
+
+def test_a_large_store_is_checked_in_full_once_a_day(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    _large_store_checked_at(data / STORE, days_ago=2)
+    damage_page_holding(data / STORE, b"row 010000 ")
+    before = digest(data / STORE)
+    out = dlict(data, "runs", "list")
+    assert out.code == 3
+    assert "cannot open the evidence store: the file is damaged (" in out.one_line()
+    assert digest(data / STORE) == before
+
+
+def test_a_sound_large_store_records_its_daily_check(tmp_path: Path) -> None:
+    path = tmp_path / "data" / STORE
+    _large_store_checked_at(path, days_ago=2)
+    assert dlict(path.parent, "runs", "list").code == 0
+    conn = sqlite3.connect(path)
+    try:
+        (last,) = conn.execute("SELECT max(checked_at) FROM store_checks").fetchone()
+    finally:
+        conn.close()
+    assert last > (utc_now() - timedelta(minutes=5)).isoformat()
