@@ -9,6 +9,8 @@ immutable attribute, bytes overwritten in a page of a real store. Needs root (mo
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -93,9 +95,8 @@ def test_a_read_only_store_can_be_read_and_a_write_is_one_line(tmp_path: Path) -
     assert listed.code == 0 and '"kind": "audit"' in listed.stdout
     assert written.code == 3
     assert written.one_line() == (
-        f"dlict: {data / STORE}: cannot write to the evidence store: the file or its directory "
-        "is read-only (permissions or immutable attribute) (attempt to write a readonly "
-        "database)")
+        f"dlict: {data / STORE}: cannot write to the evidence store: the file is not writable "
+        "(permissions or immutable attribute) (attempt to write a readonly database)")
     assert digest(data / STORE) == before
 
 
@@ -189,3 +190,33 @@ def test_a_sound_large_store_records_its_daily_check(tmp_path: Path) -> None:
     finally:
         conn.close()
     assert last > (utc_now() - timedelta(minutes=5)).isoformat()
+
+
+def test_a_directory_where_the_store_should_be(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    (data / STORE).mkdir(parents=True)
+    out = dlict(data, "runs", "list")
+    assert out.code == 2
+    assert out.one_line() == (f"dlict: {data / STORE}: cannot open the evidence store: it is "
+                              "not a regular file")
+
+
+def test_a_store_linked_to_nowhere_creates_nothing_there(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / STORE).symlink_to(tmp_path / "elsewhere.sqlite")
+    out = dlict(data, "runs", "list")
+    assert out.code == 2
+    assert out.one_line() == (f"dlict: {data / STORE}: cannot open the evidence store: it is a "
+                              "symbolic link to a missing file")
+    assert not (tmp_path / "elsewhere.sqlite").exists()
+
+
+def test_a_nul_byte_in_the_configured_data_dir(tmp_path: Path) -> None:
+    config = tmp_path / "dlict.yaml"
+    config.write_text('data_dir: "/var/lib/dl\\0ict"\n')
+    done = subprocess.run([sys.executable, "-m", "dlict", "--config", str(config), "runs", "list"],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        f"dlict: {config}: data_dir: Value error, a path cannot contain a NUL byte"]

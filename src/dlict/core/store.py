@@ -15,6 +15,7 @@ from __future__ import annotations
 import getpass
 import os
 import sqlite3
+import stat
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
@@ -26,7 +27,7 @@ from types import TracebackType
 
 from dlict import __version__
 from dlict.core.clock import utc_now
-from dlict.core.errors import StoreError
+from dlict.core.errors import InputError, StoreError
 from dlict.core.files import EVIDENCE_MODE, make_private_dirs, os_failure
 from dlict.core.results import Result, Status
 
@@ -111,11 +112,26 @@ def _create_private_file(path: Path) -> bool:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, EVIDENCE_MODE)
     except FileExistsError:
+        _require_regular_file(path)
         return False
     except OSError as exc:
         raise os_failure(path, "create the evidence store", exc) from exc
     os.close(fd)
     return True
+
+
+def _require_regular_file(path: Path) -> None:
+    """Refuse a directory, a device or a link to nowhere where the store should be (exit 2):
+    SQLite would fail on the first, and create the link's target with its own mode."""
+    try:
+        is_file = stat.S_ISREG(path.stat().st_mode)
+    except FileNotFoundError:
+        raise InputError(f"{path}: cannot open the evidence store: it is a symbolic link "
+                         "to a missing file") from None
+    except OSError as exc:
+        raise os_failure(path, "open the evidence store", exc) from exc
+    if not is_file:
+        raise InputError(f"{path}: cannot open the evidence store: it is not a regular file")
 
 
 def _remove_if_still_empty(path: Path) -> None:
@@ -154,13 +170,18 @@ def _first_problem(rows: list[str]) -> str:
     return f"{lines[0]}, and {more} more problem{'s' if more > 1 else ''}" if more else lines[0]
 
 
-def _why_not_writable(path: Path) -> str:
+def _why_not_writable(path: Path) -> str | None:
     try:
         if os.statvfs(path.parent).f_flag & os.ST_RDONLY:
             return "the file system is mounted read-only"
     except OSError:
-        pass
-    return "the file or its directory is read-only (permissions or immutable attribute)"
+        return None
+    # access() also answers no for root when the file or its directory is immutable
+    for target in (path, path.parent):
+        if target.exists() and not os.access(target, os.W_OK):
+            return (f"{'the file' if target == path else 'its directory'} is not writable "
+                    "(permissions or immutable attribute)")
+    return None
 
 
 def _disk_is_full(path: Path) -> bool:
@@ -187,7 +208,9 @@ def _failure(path: Path, exc: sqlite3.Error, doing: str, busy_timeout_s: float
         return StoreError(f"{where}: no space left on the device (disk or quota full); "
                           "nothing was written")
     if code in (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PERM):
-        return StoreError(f"{where}: {_why_not_writable(path)} ({exc})")
+        cause = _why_not_writable(path) or ("the file is read-only"
+                                             if code == sqlite3.SQLITE_READONLY else "")
+        return StoreError(f"{where}: {cause} ({exc})" if cause else f"{where}: {exc}")
     if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
         return StoreError(f"{where}: another process kept it locked for more than "
                           f"{busy_timeout_s:g} s")
