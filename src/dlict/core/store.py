@@ -242,7 +242,8 @@ class EvidenceStore:
         Raises:
             StoreError: the file is damaged, not a dlict store, from a newer dlict, locked for
                 longer than ``busy_timeout_s``, or on a full or read-only disk.
-            InputError: something that is not a directory stands where the data dir should be.
+            InputError: the data dir or the store path names the wrong kind of thing (a file
+                where a directory should be, a directory or a link to nowhere as the store).
             OperationalError: the data directory or the file cannot be created.
         """
         created = _create_private_file(path)
