@@ -8,6 +8,7 @@ immutable attribute, bytes overwritten in a page of a real store. Needs root (mo
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import subprocess
 import sys
@@ -220,3 +221,18 @@ def test_a_nul_byte_in_the_configured_data_dir(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert done.stderr.splitlines() == [
         f"dlict: {config}: data_dir: Value error, a path cannot contain a NUL byte"]
+
+
+def test_a_data_dir_the_user_may_not_create(tmp_path: Path) -> None:
+    private = tmp_path / "root-only"
+    private.mkdir(mode=0o700)
+    data = private / "dlict"
+    done = subprocess.run(
+        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+         sys.executable, "-m", "dlict", "--data-dir", str(data), "runs", "list"],
+        capture_output=True, text=True, timeout=60, check=False,
+        cwd="/", env={**os.environ, "HOME": str(private)})
+    assert done.returncode == 3
+    assert done.stderr.splitlines() == [
+        f"dlict: {data}: cannot create the data directory: Permission denied"]
+    assert list(private.iterdir()) == []
