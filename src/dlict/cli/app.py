@@ -27,6 +27,7 @@ from dlict.cli.context import AppContext
 from dlict.cli.text import printable
 from dlict.core.config import load_settings
 from dlict.core.errors import DlictError, ExitCode
+from dlict.core.files import environment_failure
 from dlict.core.logging import redact, setup_logging
 
 app = typer.Typer(
@@ -104,7 +105,11 @@ def main(argv: list[str] | None = None) -> None:
         for line in exc.lines():
             sys.stderr.write(f"dlict: {printable(redact(line))}\n")
         sys.exit(int(exc.exit_code))
-    except Exception as exc:  # a bug: say so once, with the traceback only in the log
+    except Exception as exc:  # a bug (or the machine): one line, the traceback only in the log
         logger.opt(exception=exc).debug("internal error")
+        failure = environment_failure(exc)  # unless the disk or a path is to blame
+        if failure is not None:
+            sys.stderr.write(f"dlict: {redact(str(failure))}\n")
+            sys.exit(int(failure.exit_code))
         sys.stderr.write(f"dlict: internal error: {redact(repr(exc))} (please report it)\n")
         sys.exit(int(ExitCode.OPERATIONAL))

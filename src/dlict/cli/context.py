@@ -13,6 +13,7 @@ from rich.console import Console
 from dlict.cli.text import json_text
 from dlict.core.config import Settings
 from dlict.core.errors import InputError
+from dlict.core.files import make_private_dirs, os_failure
 from dlict.core.logging import setup_logging
 from dlict.core.store import EvidenceStore
 from dlict.inventory import Inventory, load_inventory
@@ -41,11 +42,18 @@ class AppContext:
 
     def open_store(self) -> EvidenceStore:
         """The evidence store; commands that record runs also start the log file then."""
+        settings = self.settings
         if not self._log_file_on:
-            setup_logging(self.settings.log_level, self.settings.log_json,
-                          log_file=self.settings.log_file)
+            try:
+                make_private_dirs(settings.data_dir)
+            except OSError as exc:
+                raise os_failure(settings.data_dir, "create the data directory", exc) from exc
+            try:
+                setup_logging(settings.log_level, settings.log_json, log_file=settings.log_file)
+            except OSError as exc:
+                raise os_failure(settings.log_file, "open the log file", exc) from exc
             self._log_file_on = True
-        return EvidenceStore.open(self.settings.store_path)
+        return EvidenceStore.open(settings.store_path)
 
     def print_json(self, data: Any) -> None:
         sys.stdout.write(json_text(data) + "\n")

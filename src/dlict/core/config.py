@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from dlict.core.errors import ConfigError
 from dlict.core.yamlfile import load_yaml_file
@@ -43,6 +43,14 @@ class Settings(BaseModel):
     log_json: bool = False
     forks: int = Field(default=20, ge=1, le=500)
     ssh_timeout: int = Field(default=20, ge=1, le=600)
+
+    @field_validator("inventory", "data_dir")
+    @classmethod
+    def _no_nul_byte(cls, value: Path | None) -> Path | None:
+        # the operating system refuses such a path with a ValueError, far from its origin
+        if value is not None and "\0" in str(value):
+            raise ValueError("a path cannot contain a NUL byte")
+        return value
 
     @property
     def store_path(self) -> Path:

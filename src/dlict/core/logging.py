@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from loguru import logger
 
+from dlict.core.files import make_private_dirs
 from dlict.core.printable import printable
 
 if TYPE_CHECKING:
@@ -110,21 +111,34 @@ class _RedactingStream:
 
 
 class _RedactingFile:
-    """A loguru sink appending redacted text to a file created 0640."""
+    """A loguru sink appending redacted text to a file created 0640.
+
+    A write that fails (disk full, file system gone read-only) is reported once on stderr and
+    the file is left alone from then on: logging must never turn into a traceback of its own.
+    """
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o750)
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
-        self._file = os.fdopen(fd, "a", encoding="utf-8")
+        make_private_dirs(path.parent)
+        self.path = path
+        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
         self._lock = threading.Lock()
+        self._failed = False
 
     def __call__(self, message: Message) -> None:
+        data = redact(str(message)).encode("utf-8", "backslashreplace")
         with self._lock:
-            self._file.write(redact(str(message)))
-            self._file.flush()
+            if self._failed:
+                return
+            try:
+                while data:
+                    data = data[os.write(self._fd, data):]
+            except OSError as exc:
+                self._failed = True
+                sys.stderr.write(f"dlict: {self.path}: cannot write the log file: "
+                                 f"{exc.strerror}; no more lines are written to it\n")
 
     def close(self) -> None:
-        self._file.close()
+        os.close(self._fd)
 
 
 class _InterceptHandler(logging.Handler):

@@ -20,6 +20,7 @@ import yaml
 from pydantic import ValidationError
 
 from dlict.core.errors import CsvImportError, InputError
+from dlict.core.files import os_failure
 from dlict.inventory.devices import NETWORK_OS, is_known_device_type
 from dlict.inventory.loader import load_inventory
 from dlict.inventory.locate import display
@@ -225,7 +226,10 @@ def import_schools(csv_path: Path, out_dir: Path) -> int:
         if out_dir.exists():
             out_dir.rmdir()
         staging.rename(out_dir)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(staging, ignore_errors=True)
+        if isinstance(exc, OSError):  # named by the folder asked for, not the staging one
+            cause = OSError(exc.errno, exc.strerror)
+            raise os_failure(out_dir, "write the inventory (nothing was written)", cause) from exc
         raise
     return len(schools)

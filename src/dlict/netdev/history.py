@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 from dlict.core.errors import InputError, OperationalError
-from dlict.core.files import write_private
+from dlict.core.files import make_private_dirs, write_private
 
 _GIT_ENV = {
     "GIT_AUTHOR_NAME": "dlict", "GIT_AUTHOR_EMAIL": "dlict@localhost",
@@ -57,7 +57,7 @@ class ConfigHistory:
     def ensure(self) -> None:
         if (self.root / ".git").is_dir():
             return
-        self.root.mkdir(parents=True, exist_ok=True, mode=0o750)
+        make_private_dirs(self.root)
         self.root.chmod(0o750)
         self._git("init", "-q", "-b", "main")
         self._git("config", "core.fileMode", "false")

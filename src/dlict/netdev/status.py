@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from dlict.core.clock import utc_now
-from dlict.core.files import write_atomic
+from dlict.core.files import make_private_dirs, write_atomic
 
 STATUS_FILE = "status.json"
 
@@ -43,7 +43,7 @@ def read_status(data_dir: Path) -> dict[str, DeviceStatus]:
 
 @contextmanager
 def _locked(folder: Path) -> Iterator[None]:
-    folder.mkdir(parents=True, exist_ok=True, mode=0o750)
+    make_private_dirs(folder)
     with (folder / ".status.lock").open("a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         yield
