@@ -203,15 +203,23 @@ def _needs_ports(proto: str | None) -> bool:
     return proto is None or proto.upper() in _PORT_PROTOS
 
 
+def _port(text: str | None) -> str | None:
+    """The text if it is a port number (ASCII digits), else None: bytes that are not a
+    number (a NUL, a control character, other scripts' digits) do not make a port present."""
+    if text and text.isascii() and text.isdigit():
+        return text
+    return None
+
+
 def _endpoint(text: str) -> tuple[str, str | None]:
     """Split ``addr:port``, ``[v6]:port``, ``addr`` or a bare IPv6 address."""
     if text.startswith("["):
         addr, _, rest = text[1:].partition("]")
         port = rest[1:] if rest.startswith(":") else ""
-        return addr, port if port.isdigit() else None
+        return addr, _port(port)
     if text.count(":") == 1:
         addr, _, port = text.partition(":")
-        return addr, port if port.isdigit() else None
+        return addr, _port(port)
     return text, None
 
 
@@ -253,7 +261,7 @@ def _netfilter(msg: str, time: str | None) -> ParsedLine | None:
         src_mac = mac[18:35]
     fields.update(
         src=kv.get("SRC"), dst=kv.get("DST"), proto=proto,
-        src_port=kv.get("SPT"), dst_port=kv.get("DPT"), src_mac=src_mac,
+        src_port=_port(kv.get("SPT")), dst_port=_port(kv.get("DPT")), src_mac=src_mac,
     )
     required: tuple[str, ...] = ("src", "dst")
     if _needs_ports(proto) and "FRAG" not in body:  # later fragments carry no ports
@@ -323,12 +331,12 @@ def _fortigate(msg: str, time: str | None) -> ParsedLine | None:
             time = f"{kv['date']}T{kv['time']}{tz[1]}:{tz[2]}"
     proto = kv.get("proto")
     fields: dict[str, str | None] = {
-        "src": kv.get("srcip"), "src_port": kv.get("srcport"),
-        "dst": kv.get("dstip"), "dst_port": kv.get("dstport"),
+        "src": kv.get("srcip"), "src_port": _port(kv.get("srcport")),
+        "dst": kv.get("dstip"), "dst_port": _port(kv.get("dstport")),
         "proto": proto, "action": kv.get("action"), "user": kv.get("user"),
         "src_mac": kv.get("srcmac") or kv.get("mastersrcmac"),
-        "nat_src": kv.get("transip"), "nat_src_port": kv.get("transport"),
-        "nat_dst": kv.get("tranip"), "nat_dst_port": kv.get("tranport"),
+        "nat_src": kv.get("transip"), "nat_src_port": _port(kv.get("transport")),
+        "nat_dst": kv.get("tranip"), "nat_dst_port": _port(kv.get("tranport")),
     }
     required: tuple[str, ...] = ("src", "dst")
     if _needs_ports(proto):
@@ -415,9 +423,11 @@ def _routeros_dhcp(msg: str, time: str | None) -> ParsedLine | None:
 _SSH_SHAPE = re.compile(r"(?:Accepted|Failed) \S+ for ")
 _SSH_AUTH = re.compile(
     r"(?P<outcome>Accepted|Failed) (?P<method>\S+) for (?P<invalid>invalid user )?(?P<user>.*?)"
-    r" from (?P<src>\S+)(?: port (?P<port>\d+))?"
+    r" from (?P<src>\S+)(?: port (?P<port>[0-9]+))?"
 )
-_SSH_INVALID = re.compile(r"Invalid user (?P<user>.*?) from (?P<src>\S+)(?: port (?P<port>\d+))?")
+_SSH_INVALID = re.compile(
+    r"Invalid user (?P<user>.*?) from (?P<src>\S+)(?: port (?P<port>[0-9]+))?"
+)
 
 
 def _openssh(msg: str, time: str | None) -> ParsedLine | None:
