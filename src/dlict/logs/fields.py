@@ -633,15 +633,19 @@ def _routeros(topics: str) -> _Route | None:
     return _ROUTEROS_TOPICS.get(topics.partition(",")[0])
 
 
-class _Routed(NamedTuple):
-    route: _Route
-    msg: str
-    time: str | None  # the header's time stamp when it carries a zone
-    process: str | None  # "HOST TAG[PID]:" when the tag names a process id
+# (parser, message, the header's time stamp when it carries a zone, the header): a plain
+# tuple, as this runs for every line of a known program.
+_Routed = tuple[_Route, str, str | None, re.Match[str]]
+
+
+def _process(head: re.Match[str]) -> str | None:
+    """"HOST TAG[PID]:" of a line whose tag names a process id, else None."""
+    tag: str = head["tag"]
+    return f"{head['host']} {tag}" if tag.endswith("]:") else None
 
 
 def _route(line: str) -> _Routed | None:
-    """The parser for a line, its message, zoned time and process; None for other programs."""
+    """The parser for a line, its message, zoned time and header; None for other programs."""
     head = _HEADER.match(line)
     if head is None:
         return None
@@ -656,7 +660,7 @@ def _route(line: str) -> _Routed | None:
         elif tag.startswith("(squid-"):
             route = _R_SQUID
         elif "devid=" in msg and "type=" in msg:
-            return _Routed(_R_FORTIGATE, f"{tag} {msg}", time, None)
+            return _R_FORTIGATE, f"{tag} {msg}", time, head
         else:
             first, _, rest = msg.partition(" ")  # RouterOS after a remote-log-prefix
             if "," in first and (route := _routeros(first)) is not None:
@@ -667,8 +671,7 @@ def _route(line: str) -> _Routed | None:
         repeated = _REPEATED.fullmatch(msg)
         if repeated is not None:
             msg = repeated["inner"]
-    process = f"{head['host']} {tag}" if tag.endswith("]:") else None
-    return _Routed(route, msg, time, process)
+    return route, msg, time, head
 
 
 def parse_line(line: str) -> ParsedLine | None:
@@ -677,7 +680,8 @@ def parse_line(line: str) -> ParsedLine | None:
     routed = _route(line)
     if routed is None:
         return None
-    return routed.route.parse(routed.msg, routed.time)
+    route, msg, time, _head = routed
+    return route.parse(msg, time)
 
 
 # --------------------------------------------------------------------------- sampling
@@ -733,7 +737,8 @@ class FieldSampler:
         routed = _route(line)
         if routed is None:
             return
-        route, msg, time, process = routed
+        route, msg, time, head = routed
+        process = _process(head) if self._awaiting else None
         if (self._full(route.log_type) and self._full(UNKNOWN)
                 and (process is None or process not in self._awaiting)):
             return
@@ -756,8 +761,8 @@ class FieldSampler:
         missing = parsed.missing
         if not missing:
             tally.complete += 1
-        elif process is not None and parsed.from_sibling and set(missing) <= set(
-                parsed.from_sibling):
+        elif parsed.from_sibling and set(missing) <= set(parsed.from_sibling) and (
+                process := process or _process(head)) is not None:
             self._awaiting.setdefault(process, []).append(_Awaiting(
                 parsed.log_type, parsed.fields.get("src", ""), parsed.fields.get("user", ""),
                 missing))
