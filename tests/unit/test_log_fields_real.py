@@ -1,74 +1,19 @@
 """Traffic-data field checks on REAL log lines from public sources (fixtures/logs_real/README.md).
 
-Each excerpt is kept verbatim as its source published it; :func:`as_stored` turns it into the
-line the district log server writes (rsyslog's ``RSYSLOG_FileFormat``: the time the client's
-rsyslog stamped, with microseconds and zone, then host, syslog tag and message), which is
-what ``dlict logs check`` reads.  A healthy service's own log must pass; the same log with a
-field truly taken out must still fail.
+Each excerpt is kept verbatim as its source published it; ``tests.logs_real.stored`` turns it
+into the lines the district log server writes, which is what ``dlict logs check`` reads.
+A healthy service's own log must pass; the same log with a field truly taken out must still
+fail.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
 from dlict.logs.fields import FieldSampler, FieldsVerdict
-
-REAL = Path(__file__).parent / "fixtures" / "logs_real"
-MONTHS = {m: n for n, m in enumerate(
-    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
-SYSLOG = re.compile(
-    r"(?P<mon>[A-Z][a-z]{2}) +(?P<day>\d{1,2}) (?P<hms>\d\d:\d\d:\d\d) (?P<rest>.*)")
-LOGHUB_THUNDERBIRD = re.compile(r"- \d+ \S+ \S+ ")
-PRI = re.compile(r"<\d{1,3}>")
-
-
-@dataclass(frozen=True)
-class Source:
-    """How a published excerpt reaches the log server."""
-
-    path: str
-    log_type: str
-    sampled: int  # traffic-data lines in the excerpt
-    tag: str | None = None  # program tag for access logs shipped via syslog (no header)
-    sender: str | None = None  # a device that sends bare messages (FortiGate)
-    strip: re.Pattern[str] | None = None  # the data set's own prefix before the syslog line
-
-
-SOURCES = [
-    Source("openssh/loghub-openssh-2k.log", "auth", 19),
-    Source("openssh/elastic-ubuntu1204-auth.log", "auth", 9),
-    Source("openssh/cerulean-server-issue.log", "auth", 19),
-    Source("isc-dhcpd/loghub-thunderbird-2k.log", "dhcp", 3, strip=LOGHUB_THUNDERBIRD),
-    Source("nginx/elastic-nginx-access.log", "web", 14, tag="nginx:"),
-    Source("apache/elastic-apache-access.log", "web", 12, tag="apache2:"),
-    Source("squid/elastic-squid-access.log", "web", 26, tag="squid[1201]:"),
-    Source("netfilter/elastic-iptables-raw.log", "firewall", 16),
-    Source("fortigate/elastic-fortinet.log", "firewall", 6, sender="10.1.0.1"),
-]
-
-
-def as_stored(line: str, source: Source, index: int) -> str:
-    """The line as the log server's RSYSLOG_FileFormat template writes it."""
-    stamp = f"2026-11-21T10:15:{index % 60:02d}.{index * 7919 % 1_000_000:06d}+07:00"
-    if source.sender is not None:
-        return f"{stamp} {source.sender} {PRI.sub('', line, count=1)}"
-    if source.tag is not None:
-        return f"{stamp} web01 {source.tag} {line}"
-    if source.strip is not None:
-        line = source.strip.sub("", line, count=1)
-    m = SYSLOG.fullmatch(line)
-    assert m is not None, line
-    day = f"2026-{MONTHS[m['mon']]:02d}-{int(m['day']):02d}"
-    return f"{day}T{m['hms']}.{index * 7919 % 1_000_000:06d}+07:00 {m['rest']}"
-
-
-def stored(source: Source) -> list[str]:
-    raw = (REAL / source.path).read_text(encoding="utf-8").splitlines()
-    return [as_stored(line, source, i) + "\n" for i, line in enumerate(raw)]
+from tests.logs_real import REAL, SOURCES, Source, stored
 
 
 def verdicts(lines: list[str]) -> list[FieldsVerdict]:
