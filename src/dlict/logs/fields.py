@@ -639,7 +639,7 @@ _Routed = tuple[_Route, str, str | None, re.Match[str]]
 
 
 def _process(head: re.Match[str]) -> str | None:
-    """"HOST TAG[PID]:" of a line whose tag names a process id, else None."""
+    """The ``HOST TAG[PID]:`` of a line whose tag names a process id, else None."""
     tag: str = head["tag"]
     return f"{head['host']} {tag}" if tag.endswith("]:") else None
 
@@ -761,13 +761,18 @@ class FieldSampler:
         missing = parsed.missing
         if not missing:
             tally.complete += 1
-        elif parsed.from_sibling and set(missing) <= set(parsed.from_sibling) and (
-                process := process or _process(head)) is not None:
-            self._awaiting.setdefault(process, []).append(_Awaiting(
-                parsed.log_type, parsed.fields.get("src", ""), parsed.fields.get("user", ""),
-                missing))
-        else:
+        elif not self._await_sibling(parsed, missing, process or _process(head)):
             tally.missing.update(missing)
+
+    def _await_sibling(self, parsed: ParsedLine, missing: tuple[str, ...],
+                       process: str | None) -> bool:
+        """Keep the line to be completed by a later line of its process, if it may be."""
+        if process is None or not set(missing) <= set(parsed.from_sibling):
+            return False
+        self._awaiting.setdefault(process, []).append(_Awaiting(
+            parsed.log_type, parsed.fields.get("src", ""), parsed.fields.get("user", ""),
+            missing))
+        return True
 
     def _settle(self, process: str, sibling: ParsedLine) -> None:
         """Count as complete the awaiting lines of `process` that `sibling` completes."""
