@@ -69,9 +69,24 @@ Required fields (field names as in the returned dictionary)
     an authenticated-user field (squid native, common, combined), where ``-`` (anonymous)
     counts as present.
 
+    web lines answered 400 or 408 whose request is ``-`` or not an HTTP request line (the
+    client sent nothing, or bytes that are not HTTP) have no method or URI to log: they need
+    ``src`` and ``status`` only.  An access log may start with the virtual host (Apache
+    ``%v:%p`` or ``%v``, nginx ``$host``) before the client address.
+
     A field is present when it is found with a non-empty value.  Values are kept as written
     in the line; nothing is guessed (a FreeRADIUS ``[user/password]`` keeps only the part
     before the ``/``, so no password is carried on).
+
+Lines judged with their siblings
+    An attempt is identified by its lines together, not by each alone.  OpenSSH before 7.5
+    writes ``Invalid user X from A`` without the port; the ``Failed <method> for invalid user
+    X from A port P`` line of the same attempt carries it.  Such a line (the only kind that
+    may borrow, and only ``src_port``) counts as complete when a line of the same process
+    (same host and ``TAG[PID]``) naming the same client address and user carries the port,
+    later in the file, even after the type's sample is full.  If none comes, the line lacks
+    ``src_port`` as before.  :func:`parse_line` judges one line alone and so still reports
+    it missing.
 
 Unknown formats (``log_type == "unknown"``)
     A line is "unknown" only when its TAG names one of the services above, no parser reads it,
@@ -108,6 +123,9 @@ class ParsedLine:
     source_format: str  # e.g. "netfilter", "squid-native"; for UNKNOWN the service, e.g. "squid"
     fields: dict[str, str] = field(hash=False)
     required: tuple[str, ...] = ()
+    # Required fields this kind of line leaves to another line of the same process
+    # (see "Lines judged with their siblings" in the module docstring).
+    from_sibling: tuple[str, ...] = ()
 
     @property
     def missing(self) -> tuple[str, ...]:
@@ -160,12 +178,13 @@ def _result(
     time: str | None,
     fields: dict[str, str | None],
     required: tuple[str, ...],
+    from_sibling: tuple[str, ...] = (),
 ) -> ParsedLine:
     """A ParsedLine with ``time`` added; fields whose value is None are dropped."""
     kept = {name: value for name, value in fields.items() if value is not None}
     if time is not None and "time" not in kept:
         kept["time"] = time
-    return ParsedLine(log_type, source_format, kept, ("time", *required))
+    return ParsedLine(log_type, source_format, kept, ("time", *required), from_sibling)
 
 
 def _unknown(service: str) -> ParsedLine:
@@ -184,15 +203,23 @@ def _needs_ports(proto: str | None) -> bool:
     return proto is None or proto.upper() in _PORT_PROTOS
 
 
+def _port(text: str | None) -> str | None:
+    """The text if it is a port number (ASCII digits), else None: bytes that are not a
+    number (a NUL, a control character, other scripts' digits) do not make a port present."""
+    if text and text.isascii() and text.isdigit():
+        return text
+    return None
+
+
 def _endpoint(text: str) -> tuple[str, str | None]:
     """Split ``addr:port``, ``[v6]:port``, ``addr`` or a bare IPv6 address."""
     if text.startswith("["):
         addr, _, rest = text[1:].partition("]")
         port = rest[1:] if rest.startswith(":") else ""
-        return addr, port if port.isdigit() else None
+        return addr, _port(port)
     if text.count(":") == 1:
         addr, _, port = text.partition(":")
-        return addr, port if port.isdigit() else None
+        return addr, _port(port)
     return text, None
 
 
@@ -234,7 +261,7 @@ def _netfilter(msg: str, time: str | None) -> ParsedLine | None:
         src_mac = mac[18:35]
     fields.update(
         src=kv.get("SRC"), dst=kv.get("DST"), proto=proto,
-        src_port=kv.get("SPT"), dst_port=kv.get("DPT"), src_mac=src_mac,
+        src_port=_port(kv.get("SPT")), dst_port=_port(kv.get("DPT")), src_mac=src_mac,
     )
     required: tuple[str, ...] = ("src", "dst")
     if _needs_ports(proto) and "FRAG" not in body:  # later fragments carry no ports
@@ -304,12 +331,12 @@ def _fortigate(msg: str, time: str | None) -> ParsedLine | None:
             time = f"{kv['date']}T{kv['time']}{tz[1]}:{tz[2]}"
     proto = kv.get("proto")
     fields: dict[str, str | None] = {
-        "src": kv.get("srcip"), "src_port": kv.get("srcport"),
-        "dst": kv.get("dstip"), "dst_port": kv.get("dstport"),
+        "src": kv.get("srcip"), "src_port": _port(kv.get("srcport")),
+        "dst": kv.get("dstip"), "dst_port": _port(kv.get("dstport")),
         "proto": proto, "action": kv.get("action"), "user": kv.get("user"),
         "src_mac": kv.get("srcmac") or kv.get("mastersrcmac"),
-        "nat_src": kv.get("transip"), "nat_src_port": kv.get("transport"),
-        "nat_dst": kv.get("tranip"), "nat_dst_port": kv.get("tranport"),
+        "nat_src": kv.get("transip"), "nat_src_port": _port(kv.get("transport")),
+        "nat_dst": kv.get("tranip"), "nat_dst_port": _port(kv.get("tranport")),
     }
     required: tuple[str, ...] = ("src", "dst")
     if _needs_ports(proto):
@@ -396,9 +423,11 @@ def _routeros_dhcp(msg: str, time: str | None) -> ParsedLine | None:
 _SSH_SHAPE = re.compile(r"(?:Accepted|Failed) \S+ for ")
 _SSH_AUTH = re.compile(
     r"(?P<outcome>Accepted|Failed) (?P<method>\S+) for (?P<invalid>invalid user )?(?P<user>.*?)"
-    r" from (?P<src>\S+)(?: port (?P<port>\d+))?"
+    r" from (?P<src>\S+)(?: port (?P<port>[0-9]+))?"
 )
-_SSH_INVALID = re.compile(r"Invalid user (?P<user>.*?) from (?P<src>\S+)(?: port (?P<port>\d+))?")
+_SSH_INVALID = re.compile(
+    r"Invalid user (?P<user>.*?) from (?P<src>\S+)(?: port (?P<port>[0-9]+))?"
+)
 
 
 def _openssh(msg: str, time: str | None) -> ParsedLine | None:
@@ -406,16 +435,20 @@ def _openssh(msg: str, time: str | None) -> ParsedLine | None:
     if m is not None:
         outcome = m["outcome"].lower() if m["invalid"] is None else "failed-invalid-user"
         method: str | None = m["method"]
+        from_sibling: tuple[str, ...] = ()
     else:
         m = _SSH_INVALID.match(msg)
         if m is None:
             return _unknown("openssh") if _SSH_SHAPE.match(msg) else None
         outcome, method = "invalid-user", None
+        # OpenSSH before 7.5 writes this line without the port; the Failed line of the same
+        # attempt (same process) names it.
+        from_sibling = ("src_port",)
     fields: dict[str, str | None] = {
         "user": m["user"], "src": m["src"], "src_port": m["port"],
         "outcome": outcome, "auth_method": method,
     }
-    return _result("auth", "openssh", time, fields, ("user", "src", "src_port"))
+    return _result("auth", "openssh", time, fields, ("user", "src", "src_port"), from_sibling)
 
 
 _RADIUS = re.compile(
@@ -473,12 +506,15 @@ def _routeros_hotspot(msg: str, time: str | None) -> ParsedLine | None:
 # --------------------------------------------------------------------------- web
 
 _CLF = re.compile(
-    r"(?:(?P<vhost>\S+:\d+) )?(?P<src>\S+) (?P<ident>\S+) (?P<user>\S+) \[(?P<ts>[^\]]*)\] "
+    r"(?:(?P<vhost>\S+) )?(?P<src>\S+) (?P<ident>\S+) (?P<user>\S+) \[(?P<ts>[^\]]*)\] "
     r'"(?P<request>(?:[^"\\]|\\.)*)" (?P<status>\S+) (?P<size>\S+)'
 )
 _CLF_TIME = re.compile(r"\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}")
 _REQUEST = re.compile(r"(?P<method>[A-Z][A-Z0-9_-]*) (?P<uri>\S+)(?: HTTP/\d(?:\.\d)?)?")
 _STATUS = re.compile(r"\d{3}")
+# The server answered before any request line was read (400 Bad Request for bytes that are
+# not HTTP, 408 Request Timeout for none at all): there is no method or URI to log.
+_NO_REQUEST_STATUS = frozenset({"400", "408"})
 _HTTP_SHAPE = re.compile(
     r'(?:^|[\s"])(?:GET|HEAD|POST|PUT|DELETE|OPTIONS|PATCH|CONNECT|PROPFIND|TRACE) \S'
     r"|\bHTTP/\d"
@@ -504,6 +540,8 @@ def _clf(m: re.Match[str], time: str | None, source_format: str, proxy: bool) ->
         "bytes": m["size"], "vhost": m["vhost"],
     }
     required: tuple[str, ...] = ("src", "method", "uri", "status")
+    if request is None and status in _NO_REQUEST_STATUS:
+        required = ("src", "status")
     if proxy:
         required += ("user",)
     return _result("web", source_format, time or zoned, fields, required)
@@ -595,8 +633,19 @@ def _routeros(topics: str) -> _Route | None:
     return _ROUTEROS_TOPICS.get(topics.partition(",")[0])
 
 
-def _route(line: str) -> tuple[_Route, str, str | None] | None:
-    """The parser for a line, its message and its zoned time; None for other programs."""
+# (parser, message, the header's time stamp when it carries a zone, the header): a plain
+# tuple, as this runs for every line of a known program.
+_Routed = tuple[_Route, str, str | None, re.Match[str]]
+
+
+def _process(head: re.Match[str]) -> str | None:
+    """The ``HOST TAG[PID]:`` of a line whose tag names a process id, else None."""
+    tag: str = head["tag"]
+    return f"{head['host']} {tag}" if tag.endswith("]:") else None
+
+
+def _route(line: str) -> _Routed | None:
+    """The parser for a line, its message, zoned time and header; None for other programs."""
     head = _HEADER.match(line)
     if head is None:
         return None
@@ -611,7 +660,7 @@ def _route(line: str) -> tuple[_Route, str, str | None] | None:
         elif tag.startswith("(squid-"):
             route = _R_SQUID
         elif "devid=" in msg and "type=" in msg:
-            return _R_FORTIGATE, f"{tag} {msg}", time
+            return _R_FORTIGATE, f"{tag} {msg}", time, head
         else:
             first, _, rest = msg.partition(" ")  # RouterOS after a remote-log-prefix
             if "," in first and (route := _routeros(first)) is not None:
@@ -622,7 +671,7 @@ def _route(line: str) -> tuple[_Route, str, str | None] | None:
         repeated = _REPEATED.fullmatch(msg)
         if repeated is not None:
             msg = repeated["inner"]
-    return route, msg, time
+    return route, msg, time, head
 
 
 def parse_line(line: str) -> ParsedLine | None:
@@ -631,7 +680,7 @@ def parse_line(line: str) -> ParsedLine | None:
     routed = _route(line)
     if routed is None:
         return None
-    route, msg, time = routed
+    route, msg, time, _head = routed
     return route.parse(msg, time)
 
 
@@ -646,13 +695,30 @@ class _Tally:
     examples: list[str] = field(default_factory=list)
 
 
+class _Awaiting(NamedTuple):
+    """A sampled line that lacks only fields a sibling line of its process may supply."""
+
+    log_type: str
+    src: str
+    user: str
+    missing: tuple[str, ...]
+
+    def supplied_by(self, sibling: ParsedLine) -> bool:
+        """Does the sibling name the same client and user, and carry what this line lacks?"""
+        fields = sibling.fields
+        return (fields.get("src") == self.src and fields.get("user") == self.user
+                and all(fields.get(name) for name in self.missing))
+
+
 class FieldSampler:
     """Feed lines one by one (str, without or with trailing newline); keeps at most `per_type`
     sampled lines per log type, memory bounded; call verdicts() at the end.
 
     The first `per_type` traffic-data lines of each type are sampled; later lines of a type
-    that is full are skipped after the TAG look-up, without running the message parsers.
-    Only counts, the names of missing fields and three example lines are kept.
+    that is full are skipped after the TAG look-up, without running the message parsers,
+    unless a sampled line of the same process still awaits its sibling.  Only counts, the
+    names of missing fields, three example lines and the awaiting lines' identities (at most
+    `per_type` per type) are kept.
     """
 
     def __init__(self, per_type: int = 50) -> None:
@@ -660,6 +726,7 @@ class FieldSampler:
             raise ValueError("per_type must be at least 1")
         self.per_type = per_type
         self._tallies: dict[str, _Tally] = {}
+        self._awaiting: dict[str, list[_Awaiting]] = {}  # by process
 
     def _full(self, log_type: str) -> bool:
         tally = self._tallies.get(log_type)
@@ -670,12 +737,16 @@ class FieldSampler:
         routed = _route(line)
         if routed is None:
             return
-        route, msg, time = routed
-        if self._full(route.log_type) and self._full(UNKNOWN):
+        route, msg, time, head = routed
+        process = _process(head) if self._awaiting else None
+        if (self._full(route.log_type) and self._full(UNKNOWN)
+                and (process is None or process not in self._awaiting)):
             return
         parsed = route.parse(msg, time)
         if parsed is None:
             return
+        if process is not None and process in self._awaiting:
+            self._settle(process, parsed)
         tally = self._tallies.get(parsed.log_type)
         if tally is None:
             tally = self._tallies[parsed.log_type] = _Tally()
@@ -688,19 +759,51 @@ class FieldSampler:
                 tally.examples.append(example)
             return
         missing = parsed.missing
-        if missing:
-            tally.missing.update(missing)
-        else:
+        if not missing:
             tally.complete += 1
+        elif not self._await_sibling(parsed, missing, process or _process(head)):
+            tally.missing.update(missing)
+
+    def _await_sibling(self, parsed: ParsedLine, missing: tuple[str, ...],
+                       process: str | None) -> bool:
+        """Keep the line to be completed by a later line of its process, if it may be."""
+        if process is None or not set(missing) <= set(parsed.from_sibling):
+            return False
+        self._awaiting.setdefault(process, []).append(_Awaiting(
+            parsed.log_type, parsed.fields.get("src", ""), parsed.fields.get("user", ""),
+            missing))
+        return True
+
+    def _settle(self, process: str, sibling: ParsedLine) -> None:
+        """Count as complete the awaiting lines of `process` that `sibling` completes."""
+        still = []
+        for line in self._awaiting[process]:
+            if line.supplied_by(sibling):
+                self._tallies[line.log_type].complete += 1
+            else:
+                still.append(line)
+        if still:
+            self._awaiting[process] = still
+        else:
+            del self._awaiting[process]
+
+    def _unsettled(self) -> dict[str, set[str]]:
+        """Fields still missing, by log type, from lines whose sibling never came."""
+        missing: dict[str, set[str]] = {}
+        for lines in self._awaiting.values():
+            for line in lines:
+                missing.setdefault(line.log_type, set()).update(line.missing)
+        return missing
 
     def verdicts(self) -> list[FieldsVerdict]:
         """One verdict per log type seen, sorted by log type."""
+        unsettled = self._unsettled()
         return [
             FieldsVerdict(
                 log_type=log_type,
                 lines_sampled=tally.sampled,
                 lines_complete=tally.complete,
-                missing=tuple(sorted(tally.missing)),
+                missing=tuple(sorted(tally.missing | unsettled.get(log_type, set()))),
                 unknown_formats=tuple(tally.examples),
                 ok=tally.complete == tally.sampled and not tally.examples,
             )
