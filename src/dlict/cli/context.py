@@ -13,7 +13,7 @@ from rich.console import Console
 
 from dlict.core.config import Settings
 from dlict.core.errors import InputError
-from dlict.core.logging import setup_logging
+from dlict.core.logging import redact_known_in, setup_logging
 from dlict.core.store import EvidenceStore
 from dlict.inventory import Inventory, load_inventory
 
@@ -46,7 +46,10 @@ class AppContext:
         return EvidenceStore.open(self.settings.store_path)
 
     def print_json(self, data: Any) -> None:
-        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+        """``data`` as JSON on stdout, any registered secret masked (a probed service may
+        echo one back)."""
+        text = json.dumps(redact_known_in(data), ensure_ascii=False, indent=2, default=str)
+        sys.stdout.write(text + "\n")
 
 
 def app_context(ctx: typer.Context) -> AppContext:
