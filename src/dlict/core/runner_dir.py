@@ -10,19 +10,21 @@ SIGINT too.
 SIGTERM is turned into :class:`Terminated` (a ``SystemExit`` with code 143) so that the
 ``finally`` blocks run. A call that can cancel its Ansible program (``cancellable=True``)
 asks for it with :meth:`RunnerDir.stop_requested`, passed as ansible-runner's
-``cancel_callback``: the signal is then only noted, ansible-runner kills the program's
-process group, and the signal's exception is raised once the call has returned, so no
-Ansible program is left running on the hosts after dlict has gone.
+``cancel_callback``: the signal is then only noted, every process started under dlict is
+killed (Ansible's workers leave ansible-playbook's process group, so ansible-runner's own
+kill of that group leaves them running), and the signal's exception is raised once the call
+has returned, so no Ansible program goes on changing hosts after dlict has gone.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -60,8 +62,56 @@ class RunnerDir:
     stop_signal: int | None = None
 
     def stop_requested(self) -> bool:
-        """ansible-runner's ``cancel_callback``: True once SIGTERM or SIGINT arrived."""
-        return self.stop_signal is not None
+        """ansible-runner's ``cancel_callback``: True once SIGTERM or SIGINT arrived, and
+        then every process this one started has been killed."""
+        if self.stop_signal is None:
+            return False
+        kill_descendants()
+        return True
+
+
+def _parents() -> dict[int, int]:
+    """Every visible process id and its parent's, from /proc."""
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue  # ended meanwhile
+            parents[int(entry.name)] = int(stat.rpartition(")")[2].split()[1])
+    return parents
+
+
+def _descendants(root: int) -> set[int]:
+    children: dict[int, list[int]] = {}
+    for pid, parent in _parents().items():
+        children.setdefault(parent, []).append(pid)
+    found: set[int] = set()
+    todo = [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def kill_descendants() -> None:
+    """Stop every process this one started (and theirs), until none is left, then kill them:
+    a stopped process cannot fork while the tree is being read."""
+    stopped: set[int] = set()
+    while fresh := _descendants(os.getpid()) - stopped:
+        for pid in fresh:
+            _signal(pid, signal.SIGSTOP)
+        stopped |= fresh
+    for pid in stopped:
+        _signal(pid, signal.SIGKILL)
+
+
+def _signal(pid: int, number: signal.Signals) -> None:
+    with suppress(ProcessLookupError):
+        os.kill(pid, number)
 
 
 @contextmanager
