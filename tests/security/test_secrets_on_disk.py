@@ -14,6 +14,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -231,6 +232,21 @@ def _alive(pid: int) -> bool:
     return stat.rpartition(")")[2].split()[0] != "Z"
 
 
+def _still_running(processes: dict[int, str]) -> list[str]:
+    return [command for pid, command in processes.items()
+            if _alive(pid) and _command(pid) == command]
+
+
+def _stop(process: subprocess.Popen[bytes], children: dict[int, str]) -> None:
+    """Leave nothing running whatever the test found (a failing dlict orphans Ansible)."""
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+    for pid, command in children.items():
+        if _alive(pid) and _command(pid) == command:
+            os.kill(pid, signal.SIGKILL)
+
+
 def _wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
@@ -245,6 +261,7 @@ def test_sigterm_during_an_ansible_run_removes_its_private_dir_and_program(
     silent = SilentServer()
     (sandbox.inventory / "host_vars" / "office-log.yml").write_text(yaml.safe_dump(
         {"ansible_host": "127.0.0.1", "ansible_port": silent.port, "ansible_user": "nobody"}))
+    children: dict[int, str] = {}
     process = subprocess.Popen(
         [DLICT, "--data-dir", str(sandbox.data), "-i", str(sandbox.inventory), "audit",
          "--limit", "office-log", "--no-devices"],
@@ -258,24 +275,62 @@ def test_sigterm_during_an_ansible_run_removes_its_private_dir_and_program(
         assert process.poll() is None, process.communicate()
         private = sandbox.left_in_tmpdir()
         assert (sandbox.tmpdir / private[0]).stat().st_mode & 0o777 == 0o700
-        children = {pid: _command(pid) for pid in _children(process.pid)}
+        children.update({pid: _command(pid) for pid in _children(process.pid)})
         started = time.monotonic()
         process.send_signal(signal.SIGTERM)
         _stdout, stderr = process.communicate(timeout=30)
         took = time.monotonic() - started
         time.sleep(0.5)  # init reaps what was killed
         # while the SSH server still holds its connections, or they would end by themselves
-        left_running = [command for pid, command in children.items()
-                        if _alive(pid) and _command(pid) == command]
+        left_running = _still_running(children)
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        _stop(process, children)
         silent.close()
     assert process.returncode == 143, stderr
     assert b"stopped by SIGTERM" in stderr and b"Traceback" not in stderr
     assert took < 10
     assert sandbox.left_in_tmpdir() == []
     assert any(command.startswith("ssh") for command in children.values())
+    assert left_running == []
+    assert sandbox.files_holding_secrets() == []
+
+
+SLOW_INVENTORY_SCRIPT = """#!{python}
+import json, os, time
+parent = os.getppid()
+deadline = time.monotonic() + 30
+while os.getppid() == parent and time.monotonic() < deadline:  # ends with ansible-inventory
+    time.sleep(0.1)
+print(json.dumps({{"_meta": {{"hostvars": {{}}}}}}))
+"""
+
+
+@pytest.mark.parametrize(("stop", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_a_stop_signal_while_the_inventory_loads_removes_the_private_dir(
+        sandbox: Sandbox, stop: signal.Signals, code: int) -> None:
+    """An inventory script that takes its time keeps ansible-inventory running; a signal."""
+    script = sandbox.inventory / "slow.py"
+    script.write_text(SLOW_INVENTORY_SCRIPT.format(python=sys.executable))
+    script.chmod(0o755)
+    children: dict[int, str] = {}
+    process = subprocess.Popen(
+        [DLICT, "--data-dir", str(sandbox.data), "-i", str(sandbox.inventory), "inventory",
+         "validate"], env=sandbox.env(), cwd=sandbox.root, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE)
+    try:
+        _wait_for(lambda: any("slow.py" in _command(c) for c in _children(process.pid))
+                  or process.poll() is not None, 60, "inventory script started")
+        assert process.poll() is None, process.communicate()
+        assert len(sandbox.left_in_tmpdir()) == 1
+        children.update({pid: _command(pid) for pid in _children(process.pid)})
+        process.send_signal(stop)
+        _stdout, stderr = process.communicate(timeout=30)
+        time.sleep(0.5)
+        left_running = _still_running(children)
+    finally:
+        _stop(process, children)
+    assert process.returncode == code, stderr
+    assert b"Traceback" not in stderr
+    assert sandbox.left_in_tmpdir() == []
     assert left_running == []
     assert sandbox.files_holding_secrets() == []
