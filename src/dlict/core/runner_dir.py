@@ -8,12 +8,14 @@ with ``mkdtemp`` (0700, owned by this user) and removed in a ``finally``, on SIG
 SIGINT too.
 
 SIGTERM is turned into :class:`Terminated` (a ``SystemExit`` with code 143) so that the
-``finally`` blocks run. A call that can cancel its Ansible program (``cancellable=True``)
-asks for it with :meth:`RunnerDir.stop_requested`, passed as ansible-runner's
-``cancel_callback``: the signal is then only noted, every process started under dlict is
-killed (Ansible's workers leave ansible-playbook's process group, so ansible-runner's own
-kill of that group leaves them running), and the signal's exception is raised once the call
-has returned, so no Ansible program goes on changing hosts after dlict has gone.
+``finally`` blocks run, after every process started under dlict (ansible-inventory and the
+inventory scripts it runs, say) has been killed. A call that can cancel its Ansible program
+(``cancellable=True``) asks for it with :meth:`RunnerDir.stop_requested`, passed as
+ansible-runner's ``cancel_callback``: the signal is then only noted, every process started
+under dlict is killed (Ansible's workers leave ansible-playbook's process group, so
+ansible-runner's own kill of that group leaves them running), and the signal's exception is
+raised once the call has returned, so no Ansible program goes on changing hosts after dlict
+has gone.
 """
 
 from __future__ import annotations
@@ -146,7 +148,9 @@ def runner_dir(*, cancellable: bool = False) -> Iterator[RunnerDir]:
 
     def note_or_raise(signum: int, _frame: FrameType | None) -> None:
         if not cancellable or private.stop_signal is not None:
-            raise_for(signum)  # a second signal does not wait for the cancel either
+            # a second signal does not wait for the cancel either
+            kill_descendants()
+            raise_for(signum)
         private.stop_signal = signum
 
     try:
@@ -159,8 +163,12 @@ def runner_dir(*, cancellable: bool = False) -> Iterator[RunnerDir]:
 
 
 def _remove(path: Path) -> None:
+    # a second signal waits until the directory is gone rather than cut its removal short
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     try:
         shutil.rmtree(path)
     except OSError as exc:
         logger.warning("could not remove ansible-runner's directory {}: {} (it may hold "
                        "secrets: remove it by hand)", path, exc.strerror or exc)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
