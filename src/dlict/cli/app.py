@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import signal
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -28,7 +27,7 @@ from dlict.cli.context import AppContext
 from dlict.core.config import load_settings
 from dlict.core.errors import DlictError, ExitCode
 from dlict.core.logging import redact, setup_logging
-from dlict.core.runner_dir import Terminated, terminate_by_exception
+from dlict.core.runner_dir import Terminated, unwind_on_sigterm
 
 app = typer.Typer(
     name="dlict",
@@ -99,8 +98,7 @@ def root(
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; exit 0 ok, 1 findings, 2 bad input, 3 operational error."""
-    # SIGTERM unwinds like Ctrl-C, so that temporary directories are removed on the way out.
-    signal.signal(signal.SIGTERM, terminate_by_exception)
+    unwind_on_sigterm()
     try:
         app(args=argv, prog_name="dlict")
     except Terminated:

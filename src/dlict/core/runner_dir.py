@@ -56,6 +56,13 @@ def terminate_by_exception(signum: int, _frame: FrameType | None) -> None:
     raise_for(signum)
 
 
+def unwind_on_sigterm() -> None:
+    """From now on SIGTERM raises :class:`Terminated`, so that temporary directories are
+    removed on the way out (signals reach the main thread only: elsewhere, nothing)."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, terminate_by_exception)
+
+
 @dataclass
 class RunnerDir:
     """The private directory of one ansible-runner call and the stop signal it got, if any."""
