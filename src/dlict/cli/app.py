@@ -29,6 +29,7 @@ from dlict.core.config import load_settings
 from dlict.core.errors import DlictError, ExitCode
 from dlict.core.files import environment_failure
 from dlict.core.logging import redact, setup_logging
+from dlict.core.runner_dir import Terminated, unwind_on_sigterm
 
 app = typer.Typer(
     name="dlict",
@@ -99,8 +100,12 @@ def root(
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; exit 0 ok, 1 findings, 2 bad input, 3 operational error."""
+    unwind_on_sigterm()
     try:
         app(args=argv, prog_name="dlict")
+    except Terminated:
+        sys.stderr.write("dlict: stopped by SIGTERM\n")
+        raise
     except DlictError as exc:
         for line in exc.lines():
             sys.stderr.write(f"dlict: {printable(redact(line))}\n")

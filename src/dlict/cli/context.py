@@ -14,7 +14,7 @@ from dlict.cli.text import json_text
 from dlict.core.config import Settings
 from dlict.core.errors import InputError
 from dlict.core.files import make_private_dirs, os_failure
-from dlict.core.logging import setup_logging
+from dlict.core.logging import redact_known_in, setup_logging
 from dlict.core.store import EvidenceStore
 from dlict.inventory import Inventory, load_inventory
 
@@ -56,7 +56,9 @@ class AppContext:
         return EvidenceStore.open(settings.store_path)
 
     def print_json(self, data: Any) -> None:
-        sys.stdout.write(json_text(data) + "\n")
+        """``data`` as JSON on stdout, any registered secret masked (a probed service may
+        echo one back)."""
+        sys.stdout.write(json_text(redact_known_in(data)) + "\n")
 
 
 def app_context(ctx: typer.Context) -> AppContext:

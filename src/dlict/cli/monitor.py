@@ -16,6 +16,7 @@ from dlict.cli.context import AppContext, app_context
 from dlict.cli.text import printable
 from dlict.core.errors import ExitCode, InputError, OperationalError
 from dlict.core.files import write_atomic
+from dlict.core.logging import redact_known
 from dlict.exporter.exposition import Exposition
 from dlict.exporter.plan import MonitorPlan, build_plan
 from dlict.exporter.scheduler import CheckRounds, IcmpWorker, run_once
@@ -83,7 +84,7 @@ def _print_once(actx: AppContext, rows: list[dict[str, Any]]) -> None:
         for address, target in row.get("targets", {}).items():
             line += (f" {address} loss {target['loss_ratio'] * 100:.0f}% rtt "
                      f"{_ms(target['rtt_s'])}")
-        typer.echo(printable(f"{line}  {name}"))
+        typer.echo(printable(redact_known(f"{line}  {name}")))
 
 
 def _serve(plan: MonitorPlan, listen: str, web: WebConfig, data_dir: Path) -> None:

@@ -66,13 +66,30 @@ def register_environment_secrets(environ: Mapping[str, str] | None = None) -> No
             register_secret(value)
 
 
-def redact(text: str) -> str:
-    """Mask every registered secret and every secret-looking ``key=value`` in ``text``."""
+def redact_known(text: str) -> str:
+    """Mask every registered secret in ``text`` and nothing else (its shape stays intact)."""
     with _lock:
         known = sorted(_secrets, key=len, reverse=True)
     for secret in known:
         if secret in text:
             text = text.replace(secret, MASK)
+    return text
+
+
+def redact_known_in(value: Any) -> Any:
+    """``value`` (JSON-like data) with every registered secret masked in its strings."""
+    if isinstance(value, str):
+        return redact_known(value)
+    if isinstance(value, Mapping):
+        return {redact_known_in(k): redact_known_in(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact_known_in(v) for v in value]
+    return value
+
+
+def redact(text: str) -> str:
+    """Mask every registered secret and every secret-looking ``key=value`` in ``text``."""
+    text = redact_known(text)
     text = _BEARER.sub(lambda m: m.group("key") + MASK, text)
     return _KEY_VALUE.sub(lambda m: m.group("key") + MASK, text)
 

@@ -24,6 +24,7 @@ from types import TracebackType
 from urllib.parse import urljoin, urlsplit
 
 from dlict import __version__
+from dlict.core.logging import redact, register_secret
 from dlict.probes.tcp import (
     Deadline,
     DeadlineHTTPConnection,
@@ -48,6 +49,16 @@ class Credentials:
     user: str
     password: str = field(repr=False)
 
+    def __post_init__(self) -> None:
+        # masked in every log line and output, also as the Basic token a server may echo
+        register_secret(self.password)
+        register_secret(basic_token(self))
+
+
+def basic_token(credentials: Credentials) -> str:
+    """The base64 ``user:password`` of HTTP Basic authentication."""
+    return base64.b64encode(f"{credentials.user}:{credentials.password}".encode()).decode()
+
 
 def credentials_from_env(user_var: str, password_var: str) -> Credentials | None:
     """Credentials from two environment variables, ``None`` when the user one is unset."""
@@ -61,7 +72,7 @@ class FetchError(Exception):
     """A request that failed: ``status`` is the HTTP status when the server answered at all."""
 
     def __init__(self, message: str, status: int | None = None) -> None:
-        super().__init__(message)
+        super().__init__(redact(message))  # the server's words (reason, bad line) may echo one
         self.status = status
 
     @property
@@ -161,8 +172,7 @@ def authorization(challenge: Challenge, credentials: Credentials, method: str,
                   target: str) -> str:
     """The ``Authorization`` header value answering ``challenge`` for one request."""
     if challenge.scheme == "basic":
-        pair = f"{credentials.user}:{credentials.password}".encode()
-        return "Basic " + base64.b64encode(pair).decode("ascii")
+        return "Basic " + basic_token(credentials)
     params = challenge.params
     name = _DIGESTS[params.get("algorithm", "MD5").upper()]
 

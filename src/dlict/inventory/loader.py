@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 from dlict.core.ansible_env import ansible_path, require_program
 from dlict.core.errors import InventoryError
 from dlict.core.logging import register_secret
+from dlict.core.runner_dir import runner_dir
 from dlict.inventory.devices import device_type_for, is_known_device_type
 from dlict.inventory.locate import YamlIndex, display
 from dlict.inventory.models import (
@@ -68,14 +69,16 @@ class _Raw:
 
 def _ansible_export(path: Path) -> tuple[dict[str, Any], str]:
     require_program("ansible-inventory")
-    out, err = ansible_runner.get_inventory(
-        action="list",
-        inventories=[str(path.resolve())],
-        response_format="json",
-        export=True,
-        quiet=True,
-        envvars={"PATH": ansible_path(), "ANSIBLE_INVENTORY_UNPARSED_WARNING": "True"},
-    )
+    with runner_dir() as private:
+        out, err = ansible_runner.get_inventory(
+            action="list",
+            inventories=[str(path.resolve())],
+            response_format="json",
+            export=True,
+            quiet=True,
+            private_data_dir=str(private.path),
+            envvars={"PATH": ansible_path(), "ANSIBLE_INVENTORY_UNPARSED_WARNING": "True"},
+        )
     if not isinstance(out, dict):
         raise InventoryError(
             [f"{display(path)}: Ansible could not read this inventory: {err.strip()}"]

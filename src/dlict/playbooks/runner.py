@@ -7,7 +7,6 @@ dlict does not parse ansible-playbook's text output: ansible-runner gives struct
 from __future__ import annotations
 
 import json
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +17,7 @@ import ansible_runner
 from dlict.core.ansible_env import ansible_path, require_program
 from dlict.core.logging import redact
 from dlict.core.paths import data_path
+from dlict.core.runner_dir import runner_dir
 
 CALLBACK_DIR = Path(__file__).resolve().parent / "ansible_plugins" / "callback"
 
@@ -135,12 +135,12 @@ def run_playbook(
     stats: dict[str, Any] = {}
 
     cmdline = " ".join(flag for flag, on in (("--check", check), ("--diff", diff)) if on)
-    with tempfile.TemporaryDirectory(prefix="dlict-run-") as private:
+    with runner_dir(cancellable=True) as private:
         # A control socket of its own per run: a multiplexed SSH connection left by an earlier
         # run would otherwise be reused without the host key being checked again.
-        control_dir = Path(private) / "cp"
+        control_dir = private.path / "cp"
         control_dir.mkdir(mode=0o700)
-        tags_file = Path(private) / "task-tags.jsonl"
+        tags_file = private.path / "task-tags.jsonl"
         tags_of = _TaskTags(tags_file)
 
         def handle(raw: Mapping[str, Any]) -> bool:
@@ -154,7 +154,7 @@ def run_playbook(
             return False  # nothing to keep on disk: events live in the evidence store
 
         run = ansible_runner.run(
-            private_data_dir=private,
+            private_data_dir=str(private.path),
             playbook=str(playbook.resolve()),
             inventory=str(inventory.resolve()),
             limit=limit,
@@ -175,8 +175,10 @@ def run_playbook(
                 "DLICT_TAGS_FILE": str(tags_file),
             },
             event_handler=handle,
+            cancel_callback=private.stop_requested,
             quiet=True,
-            settings={"suppress_ansible_output": True},
+            # how often the cancel callback is asked: a stop signal waits at most this long
+            settings={"suppress_ansible_output": True, "pexpect_timeout": 1},
         )
         return PlaybookOutcome(status=str(run.status), rc=int(run.rc or 0), events=events,
                                stats=stats)

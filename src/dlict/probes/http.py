@@ -19,6 +19,7 @@ from urllib.parse import quote, urlsplit
 from cryptography import x509
 
 from dlict.core.errors import InputError
+from dlict.core.logging import redact
 from dlict.probes.tcp import (
     Deadline,
     DeadlineHTTPConnection,
@@ -158,7 +159,7 @@ def http_get(url: str, timeout_s: float, verify: bool = True,
         while read < BODY_LIMIT and (chunk := response.read(min(_CHUNK, BODY_LIMIT - read))):
             read += len(chunk)
     except (OSError, http.client.HTTPException) as exc:
-        result.error = describe_error(exc, timeout_s)
+        result.error = redact(describe_error(exc, timeout_s))  # may quote what the server sent
         if isinstance(exc, ssl.SSLCertVerificationError):
             result.cert_expiry_days = _unverified_expiry_days(host, port, deadline)
         else:
@@ -166,7 +167,7 @@ def http_get(url: str, timeout_s: float, verify: bool = True,
     else:
         result.up = result.status < 400
         if not result.up:
-            result.error = f"HTTP {result.status} {response.reason}".strip()
+            result.error = redact(f"HTTP {result.status} {response.reason}".strip())
     finally:
         connection.close()
         result.total_seconds = deadline.elapsed()
