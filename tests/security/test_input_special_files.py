@@ -96,3 +96,18 @@ def test_fifo_as_the_school_list(tmp_path: Path) -> None:
                         data_dir=tmp_path / "data")
     _refused(run.code, run.stderr, pipe, " (a FIFO)")
     assert not (tmp_path / "out").exists()
+
+
+def test_fifo_in_a_linked_directory_of_the_inventory(tmp_path: Path) -> None:
+    """Ansible follows a linked directory; so does the check (and a link loop ends it)."""
+    inventory = tmp_path / "inventory"
+    shutil.copytree(EXAMPLE_INVENTORY, inventory)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (inventory / "more").symlink_to(elsewhere)
+    (inventory / "group_vars" / "loop").symlink_to(inventory)
+    with fifo(elsewhere / "hosts-extra") as pipe:
+        run = run_dlict("-i", str(inventory), "inventory", "validate",
+                        data_dir=tmp_path / "data")
+    _refused(run.code, run.stderr, inventory / "more" / pipe.name,
+             "; an inventory holds only files")

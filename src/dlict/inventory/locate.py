@@ -53,9 +53,16 @@ def _walk(node: yaml.Node, prefix: KeyPath, out: list[tuple[KeyPath, int]],
 
 
 def _tree_files(root: Path) -> list[Path]:
-    """Every file under ``root`` that is not hidden, in a stable order."""
+    """Every file under ``root`` that is not hidden, in a stable order; linked directories
+    are followed as Ansible follows them, each directory visited once (a link loop ends)."""
     found = []
-    for dirpath, dirnames, filenames in os.walk(root):
+    seen: set[tuple[int, int]] = set()
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+        info = Path(dirpath).stat()
+        if (info.st_dev, info.st_ino) in seen:
+            dirnames[:] = []
+            continue
+        seen.add((info.st_dev, info.st_ino))
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         found += [Path(dirpath) / name for name in sorted(filenames) if not name.startswith(".")]
     return found
