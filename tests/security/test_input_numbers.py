@@ -44,12 +44,15 @@ def test_probe_numbers(cli: CliRunner, argv: list[str], message: str) -> None:
     (["logs", "check", "--days", "0"], "--days: 0 is out of range (1 to 36500)"),
     (["netscan", "verify", "--timeout", "nan"], "--timeout: 'nan' is not a finite number"),
     (["netscan", "verify", "--retries", "-1"], "--retries: -1 is out of range (0 to 5)"),
-    (["monitor", "export-sd", "--dir", ".", "--node-port", "70000"],
+    (["monitor", "export-sd", "--dir", "{tmp}", "--node-port", "70000"],
      "--node-port: 70000 is out of range (1 to 65535)"),
 ])
-def test_command_numbers(cli: CliRunner, argv: list[str], message: str) -> None:
-    result = cli("-i", str(EXAMPLE_INVENTORY), *argv)
+def test_command_numbers(cli: CliRunner, tmp_path: Path, argv: list[str], message: str) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    result = cli("-i", str(EXAMPLE_INVENTORY), *[a.replace("{tmp}", str(out)) for a in argv])
     assert (result.code, result.stderr) == (2, f"dlict: {message}\n")
+    assert not any(out.iterdir())  # nothing written
 
 
 @pytest.mark.parametrize(("name", "value"), [("timeout_ms", math.inf), ("period_ms", math.nan),
