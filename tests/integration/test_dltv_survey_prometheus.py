@@ -298,8 +298,8 @@ def test_prometheus_down_is_exit_3_one_line(cli: CliRunner, tmp_path: Path) -> N
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["--days", "0"], "dlict: --days must be between 1 and 400, got 0\n"),
-    (["--days", "401"], "dlict: --days must be between 1 and 400, got 401\n"),
+    (["--days", "0"], "dlict: --days: 0 is out of range (1 to 400)\n"),
+    (["--days", "401"], "dlict: --days: 401 is out of range (1 to 400)\n"),
     (["--prometheus", "127.0.0.1:9090"],
      "dlict: --prometheus '127.0.0.1:9090': expected http://HOST:PORT or https://HOST:PORT\n"),
     (["--csv", "/nonexistent/dir/x.csv"],

@@ -9,9 +9,11 @@ from typing import Annotated
 import typer
 
 from dlict.cli.context import app_context
+from dlict.cli.options import number_option
 from dlict.cli.text import printable
 from dlict.core.errors import ExitCode, InputError
 from dlict.core.files import write_private
+from dlict.core.numbers import NumberRange
 from dlict.logs import keys
 from dlict.logs.check import check_tree, load_public_for
 from dlict.logs.metrics import exposition
@@ -64,8 +66,9 @@ def check(
     root: RootOption = None,
     state: StateOption = None,
     key: Annotated[Path | None, typer.Option("--key", help="Trusted public key.")] = None,
-    days: Annotated[int | None, typer.Option("--days", help="Window in days (default: the "
-                                                            "retention).")] = None,
+    days: Annotated[int | None, number_option("--days", NumberRange(1, 36_500, whole=True),
+                                              "Window in days (default: the retention).")
+                    ] = None,
     json_file: Annotated[Path | None, typer.Option("--json-file",
                                                    help="Also write the JSON here.")] = None,
     report: Annotated[Path | None, typer.Option("--report", help="Write the HTML report here "

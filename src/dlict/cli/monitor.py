@@ -13,10 +13,12 @@ import typer
 from loguru import logger
 
 from dlict.cli.context import AppContext, app_context
+from dlict.cli.options import number_option
 from dlict.cli.text import printable
 from dlict.core.errors import ExitCode, InputError, OperationalError
 from dlict.core.files import write_atomic
 from dlict.core.logging import redact_known
+from dlict.core.numbers import NumberRange
 from dlict.exporter.exposition import Exposition
 from dlict.exporter.plan import MonitorPlan, build_plan
 from dlict.exporter.scheduler import CheckRounds, IcmpWorker, run_once
@@ -160,8 +162,9 @@ def export_sd(
     directory: Annotated[Path, typer.Option(
         "--dir", help="Where Prometheus reads file_sd targets (e.g. /etc/prometheus/targets).")],
     listen: ListenOption = DEFAULT_LISTEN,
-    node_port: Annotated[int, typer.Option(
-        "--node-port", help="node_exporter's port on the district's Linux servers.")] = 9100,
+    node_port: Annotated[int, number_option(
+        "--node-port", NumberRange(1, 65_535, whole=True),
+        "node_exporter's port on the district's Linux servers.")] = 9100,
 ) -> None:
     """Write Prometheus file_sd targets from the inventory: dlict.json (the monitor) and
     node.json (node_exporter on every Linux server, labels site and host)."""

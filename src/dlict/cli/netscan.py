@@ -14,8 +14,10 @@ import typer
 from loguru import logger
 
 from dlict.cli.context import AppContext, app_context
+from dlict.cli.options import number_option
 from dlict.cli.results_view import print_results, run_as_dict
 from dlict.core.errors import ExitCode, InventoryError
+from dlict.core.numbers import NumberRange
 from dlict.core.results import Result, Status
 from dlict.core.store import RunStatus
 
@@ -26,10 +28,10 @@ app = typer.Typer(
 )
 RUN_KIND = "netscan"
 
-TimeoutOption = Annotated[float, typer.Option(
-    "--timeout", min=0.1, max=60.0, help="Seconds to wait for answers after the last probe.")]
-RetriesOption = Annotated[int, typer.Option(
-    "--retries", min=0, max=5, help="How often unanswered probes are sent again.")]
+TimeoutOption = Annotated[float, number_option(
+    "--timeout", NumberRange(0.1, 60), "Seconds to wait for answers after the last probe.")]
+RetriesOption = Annotated[int, number_option(
+    "--retries", NumberRange(0, 5, whole=True), "How often unanswered probes are sent again.")]
 
 
 def _exit_code(results: Sequence[Result]) -> ExitCode:

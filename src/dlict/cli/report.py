@@ -13,10 +13,12 @@ from rich.console import Console
 from rich.table import Table
 
 from dlict.cli.context import app_context
+from dlict.cli.options import number_option
 from dlict.cli.text import printable, shown
 from dlict.core.clock import utc_now
 from dlict.core.errors import ExitCode, InputError
 from dlict.core.files import write_private
+from dlict.core.numbers import NumberRange
 from dlict.reports.dltv_survey import PRESENCE_MATCH, Survey, assemble, collect
 from dlict.reports.dltv_survey_render import (
     COLUMNS,
@@ -45,14 +47,15 @@ def dltv_survey(
     prometheus: Annotated[str, typer.Option(
         "--prometheus", help="Prometheus base URL (basic auth from DLICT_PROMETHEUS_USER / "
         "DLICT_PROMETHEUS_PASSWORD).")] = DEFAULT_URL,
-    days: Annotated[int, typer.Option("--days", help=f"Days back from now, 1 to {MAX_DAYS}.")
-                    ] = 30,
+    days: Annotated[int, number_option("--days", NumberRange(1, MAX_DAYS, whole=True),
+                                       f"Days back from now, 1 to {MAX_DAYS}.")] = 30,
     csv_file: Annotated[Path | None, typer.Option(
         "--csv", help="Write the survey form as CSV (UTF-8 with BOM, for Excel).")] = None,
     html_file: Annotated[Path | None, typer.Option(
         "--html", help="Write the report page to sign (Thai; --lang en).")] = None,
-    timeout: Annotated[float, typer.Option(
-        "--timeout", help="Seconds to wait for each Prometheus answer.")] = DEFAULT_TIMEOUT_S,
+    timeout: Annotated[float, number_option(
+        "--timeout", NumberRange(0, 600, low_open=True),
+        "Seconds to wait for each Prometheus answer.")] = DEFAULT_TIMEOUT_S,
 ) -> None:
     """Schools whose DLTV satellite equipment needs replacement or repair, from the last N days.
 
@@ -60,10 +63,6 @@ def dltv_survey(
     some do, 2 bad input, 3 Prometheus cannot be reached.
     """
     actx = app_context(ctx)
-    if not 1 <= days <= MAX_DAYS:
-        raise InputError(f"--days must be between 1 and {MAX_DAYS}, got {days}")
-    if not timeout > 0:
-        raise InputError(f"--timeout must be more than 0 seconds, got {timeout:g}")
     for option, target in (("--csv", csv_file), ("--html", html_file)):
         if target is not None and not target.parent.is_dir():
             raise InputError(f"{option} {target}: the directory does not exist")

@@ -7,7 +7,9 @@ from typing import Annotated
 import typer
 
 from dlict.cli.context import app_context
+from dlict.cli.options import number_option
 from dlict.cli.results_view import print_results, print_runs, run_as_dict
+from dlict.core.numbers import NumberRange
 
 app = typer.Typer(help="Past runs and their results, from the evidence store.",
                   no_args_is_help=True)
@@ -19,7 +21,8 @@ def list_runs(
     kind: Annotated[
         str | None, typer.Option(help="Only runs of this kind (facts, audit, …).")
     ] = None,
-    limit: Annotated[int, typer.Option(help="How many of the latest runs.")] = 20,
+    limit: Annotated[int, number_option("--limit", NumberRange(1, 100_000, whole=True),
+                                        "How many of the latest runs.")] = 20,
 ) -> None:
     """The latest runs, newest first."""
     actx = app_context(ctx)

@@ -109,7 +109,7 @@ def load_settings(
     path = config_file
     if path is None and env.get(ENV_PREFIX + "CONFIG"):
         path = Path(env[ENV_PREFIX + "CONFIG"])
-    if path is not None and not path.is_file():
+    if path is not None and not path.exists():
         raise ConfigError(f"{path}: configuration file not found")
     if path is None and SYSTEM_CONFIG.is_file():
         path = SYSTEM_CONFIG

@@ -23,9 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from dlict.core.errors import InputError
+from dlict.core.yamlfile import load_yaml_file
 
 _TLS_KEYS = {"cert_file", "key_file", "client_auth_type", "client_ca_file", "min_version"}
 _CLIENT_AUTH = {
@@ -115,14 +114,7 @@ def _tls_context(path: Path, tls: dict[str, Any]) -> ssl.SSLContext:
 
 def load_web_config(path: Path) -> WebConfig:
     """Read and check a web configuration file; any problem is one line naming the file."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except OSError as exc:
-        raise _problem(path, f"cannot read: {exc.strerror}") from exc
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-        raise InputError(f"{where}: not valid YAML") from exc
+    data = load_yaml_file(path) or {}
     if not isinstance(data, dict):
         raise _problem(path, "must be a mapping")
     unknown = sorted(set(data) - {"tls_server_config", "basic_auth_users"})

@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from dlict.core.errors import CsvImportError, InputError
 from dlict.core.files import os_failure
+from dlict.core.inputs import read_input_bytes
 from dlict.inventory.devices import NETWORK_OS, is_known_device_type
 from dlict.inventory.loader import load_inventory
 from dlict.inventory.locate import display
@@ -123,9 +124,7 @@ def read_schools(csv_path: Path) -> list[_School]:
     """Parse and check every row; all problems are reported together."""
     where = display(csv_path)
     try:
-        text = csv_path.read_bytes().decode("utf-8-sig")
-    except OSError as exc:
-        raise InputError(f"{where}: cannot read: {exc.strerror}") from exc
+        text = read_input_bytes(Path(where)).decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(
             f"{where}: not UTF-8 text (save the sheet as CSV UTF-8): {exc.reason}"
@@ -159,6 +158,11 @@ def read_schools(csv_path: Path) -> list[_School]:
         raise CsvImportError(problems)
     if not schools:
         raise InputError(f"{where}: no school rows")
+    if not any(s.server or s.router or s.dltv_host for s in schools):
+        # an inventory without a single host fails validation; say so before writing it
+        raise CsvImportError([
+            f"{where}: row {s.row}: no address: server_address and router_address are empty "
+            "(the inventory needs at least one host)" for s in schools])
     return schools
 
 
@@ -220,8 +224,7 @@ def import_schools(csv_path: Path, out_dir: Path) -> int:
               f"# Imported by dlict from {csv_path.name}: {len(schools)} schools.\n")
         for group, variables in group_vars.items():
             _dump(staging / "group_vars" / f"{group}.yml", variables)
-        if any(s.server or s.router or s.dltv_host for s in schools):
-            load_inventory(staging)
+        load_inventory(staging)
         staging.chmod(0o750)
         if out_dir.exists():
             out_dir.rmdir()

@@ -35,6 +35,7 @@ from dlict.inventory.models import (
     SiteKind,
     SiteMeta,
     is_address,
+    normalise_school_code,
 )
 
 SITE_VAR = "dlict_site"
@@ -269,15 +270,15 @@ class _Validator:
         codes: dict[str, str] = {}
         for group in groups.get(SCHOOLS_GROUP, _Group(SCHOOLS_GROUP)).children:
             match = SCHOOL_GROUP.match(group)
-            self.claim(group, match["code"] if match else group)
-            if match is None or not SCHOOL_CODE.match(match["code"]):
+            code = normalise_school_code(match["code"]) if match else group
+            self.claim(group, code)
+            if match is None or not SCHOOL_CODE.match(code):
                 self.group_problem(group, (), "a group under schools must be named "
                                    "school_<code> with the school's 10-digit OBEC code")
                 continue
             meta = self.site_meta(group)
             if meta is None:
                 continue
-            code = match["code"]
             if meta.school_code is None:
                 self.group_problem(group, (SITE_VAR, "school_code"), "required field missing")
                 continue

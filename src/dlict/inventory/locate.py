@@ -7,14 +7,20 @@ index of the YAML files' key paths and lines answers "file:line" for a problem.
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
-from dlict.core.yamlfile import yaml_error_line
+from dlict.core.errors import InputError
+from dlict.core.inputs import MAX_INPUT_BYTES, read_input_text
+from dlict.core.yamlfile import compose_yaml
 
 YAML_SUFFIXES = (".yml", ".yaml")
+VARS_DIRS = ("group_vars", "host_vars")
+# All the files of one inventory together: Ansible holds every one of them in memory at once.
+MAX_INVENTORY_BYTES = 8 * MAX_INPUT_BYTES
 KeyPath = tuple[str, ...]
 
 
@@ -46,17 +52,61 @@ def _walk(node: yaml.Node, prefix: KeyPath, out: list[tuple[KeyPath, int]],
             _walk(value, key_path, out, duplicates)
 
 
+def _tree_files(root: Path) -> list[Path]:
+    """Every file under ``root`` that is not hidden, in a stable order; linked directories
+    are followed as Ansible follows them, each directory visited once (a link loop ends)."""
+    found = []
+    seen: set[tuple[int, int]] = set()
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+        info = Path(dirpath).stat()
+        if (info.st_dev, info.st_ino) in seen:
+            dirnames[:] = []
+            continue
+        seen.add((info.st_dev, info.st_ino))
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        found += [Path(dirpath) / name for name in sorted(filenames) if not name.startswith(".")]
+    return found
+
+
+def ansible_reads(root: Path) -> list[Path]:
+    """Every file Ansible may open for an inventory file or directory: the tree of a
+    directory; a file with the group_vars and host_vars beside it."""
+    if root.is_dir():
+        return _tree_files(root)
+    return [root] + [path for name in VARS_DIRS for path in _tree_files(root.parent / name)]
+
+
 def inventory_files(root: Path) -> list[Path]:
     """Every YAML file Ansible would read for an inventory file or directory."""
-    if root.is_file():
-        return [root]
-    found = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in sorted(filenames):
-            if name.endswith(YAML_SUFFIXES) and not name.startswith("."):
-                found.append(Path(dirpath) / name)
-    return found
+    return [path for path in ansible_reads(root)
+            if path == root or path.name.endswith(YAML_SUFFIXES)]
+
+
+def _unfit_file(path: Path) -> str | None:
+    """Why Ansible must not be given ``path`` (not a regular file, or too large), if so."""
+    try:
+        info = path.stat()
+    except OSError as exc:
+        return f"{display(path)}: cannot read: {exc.strerror}"
+    if not stat.S_ISREG(info.st_mode):
+        return f"{display(path)}: not a regular file; an inventory holds only files"
+    if info.st_size > MAX_INPUT_BYTES:
+        return (f"{display(path)}: too large ({info.st_size} bytes; at most "
+                f"{MAX_INPUT_BYTES} are read)")
+    return None
+
+
+def unfit_inventory_files(root: Path) -> list[str]:
+    """One line for each file of the inventory that is not a regular file or too large, and
+    for a tree too large as a whole: checked before Ansible opens any of them."""
+    problems = [problem for path in ansible_reads(root)
+                if (problem := _unfit_file(path)) is not None]
+    if not problems:
+        total = sum(path.stat().st_size for path in ansible_reads(root))
+        if total > MAX_INVENTORY_BYTES:
+            problems.append(f"{display(root)}: the inventory's files hold {total} bytes "
+                            f"(at most {MAX_INVENTORY_BYTES})")
+    return problems
 
 
 class YamlIndex:
@@ -65,20 +115,17 @@ class YamlIndex:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.files: list[_File] = []
-        self.syntax_errors: list[str] = []
-        for path in inventory_files(root):
-            self._index(path)
+        self.syntax_errors: list[str] = unfit_inventory_files(root)
+        if not self.syntax_errors:
+            for path in inventory_files(root):
+                self._index(path)
 
     def _index(self, path: Path) -> None:
+        shown = Path(display(path))
         try:
-            text = path.read_text(encoding="utf-8-sig")
-        except UnicodeDecodeError as exc:
-            self.syntax_errors.append(f"{display(path)}: not UTF-8 text ({exc.reason})")
-            return
-        try:
-            documents = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
-        except yaml.YAMLError as exc:
-            self.syntax_errors.append(yaml_error_line(Path(display(path)), exc))
+            documents = compose_yaml(shown, read_input_text(shown))
+        except InputError as exc:
+            self.syntax_errors.append(str(exc))
             return
         entry = _File(path)
         duplicates: list[tuple[str, int, int]] = []

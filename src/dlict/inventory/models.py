@@ -10,7 +10,11 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 SCHOOL_GROUP = re.compile(r"^school_(?P<code>.*)$")
-SCHOOL_CODE = re.compile(r"^\d{10}$")
+SCHOOL_CODE = re.compile(r"^[0-9]{10}$")
+# An OBEC code typed in Thai (๐-๙) or full-width (０-９) digits is the same code: it is
+# compared and stored in ASCII digits. Any other character, digit-like or not, is refused.
+_CODE_DIGITS = str.maketrans({chr(base + n): str(n) for base in (0x0E50, 0xFF10)
+                              for n in range(10)})
 OFFICE_SITE_ID = "office"
 DLTV_SOURCES = ("tvheadend", "dvb_femon", "hls", "none")
 DLTV_CHANNELS = range(1, 16)
@@ -18,6 +22,11 @@ DLTV_CHANNELS = range(1, 16)
 _HOSTNAME = re.compile(
     r"^(?=.{1,253}$)(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?$"
 )
+
+
+def normalise_school_code(text: str) -> str:
+    """A school code with Thai and full-width digits written as ASCII digits."""
+    return text.strip().translate(_CODE_DIGITS)
 
 
 def is_address(value: str) -> bool:
@@ -49,7 +58,8 @@ Endpoint = Annotated[str, AfterValidator(_check_url_or_address)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True,
+                              allow_inf_nan=False)
 
 
 class Link(_Strict):
@@ -200,9 +210,10 @@ class SiteMeta(_Strict):
         if value is None:
             return None
         text = str(value)
-        if not SCHOOL_CODE.match(text):
+        code = normalise_school_code(text)
+        if not SCHOOL_CODE.match(code):
             raise ValueError(f"school code '{text}' must be 10 digits (the OBEC code)")
-        return text
+        return code
 
     @property
     def links(self) -> list[Link]:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from dlict.core.errors import InputError
+from dlict.core.inputs import read_input_text
 
 DEFAULT_POLICY_FILE = Path("/etc/dlict/logging.json")
 #: Computer Crime Act s.26: at least 90 days; an officer may order up to two years.
@@ -58,12 +59,10 @@ def load_policy(path: Path) -> Policy:
     Raises:
         InputError: the file is missing, not JSON, or a value has the wrong type.
     """
+    if not path.exists():
+        raise InputError(f"{path}: no such policy file")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise InputError(f"{path}: no such policy file") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read: {exc}") from exc
+        data = json.loads(read_input_text(path))
     except json.JSONDecodeError as exc:
         raise InputError(f"{path}:{exc.lineno}: not JSON: {exc.msg}") from exc
     if not isinstance(data, dict):

@@ -35,7 +35,7 @@ ECHO_REQUEST, ECHO_REPLY = 8, 0
 _ONLY_ECHO_REPLIES = struct.pack("=I", ~(1 << ECHO_REPLY) & 0xFFFFFFFF)
 _RECEIVE_BUFFER = 8 << 20
 _DRAIN_EVERY = 256  # sends between reads when there is no gap to wait in
-_MAX_COUNT = 0x10000  # the sequence number is 16 bits
+MAX_COUNT = 0x10000  # the sequence number is 16 bits
 # How far behind its schedule a send may be and still be made up by the next ones: a
 # select() wakes some tens of microseconds late, which at sub-millisecond intervals (the
 # monitor spreads a round over most of its period) would stretch a round by half.
@@ -146,8 +146,8 @@ class Sweep:
 
     def __init__(self, targets: Sequence[str], count: int = 1, interval_ms: float = 1.0,
                  period_ms: float = 1000.0, timeout_ms: float = 1000.0) -> None:
-        if not 1 <= count <= _MAX_COUNT:
-            raise InputError(f"--count must be from 1 to {_MAX_COUNT}, got {count}")
+        if not 1 <= count <= MAX_COUNT:
+            raise InputError(f"--count must be from 1 to {MAX_COUNT}, got {count}")
         if interval_ms < 0 or period_ms < 0 or timeout_ms <= 0:
             raise InputError("intervals must not be negative and the timeout must be positive")
         self.results = [TargetResult(a) for a in targets]
