@@ -9,6 +9,9 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
+from tests.conftest import CliRunner
 from tests.monitoring import fetch, running_monitor, self_signed_certificate
 from tests.security.exporter_support import (
     PARTIAL_REQUEST,
@@ -158,3 +161,14 @@ def test_clients_that_leave_early_leave_no_traceback(tmp_path: Path) -> None:
         output = monitor.output()
     assert "Traceback" not in output and "Exception" not in output, output[-3000:]
     assert "Error" not in output, output[-3000:]
+
+
+@pytest.mark.parametrize(("option", "value"), [
+    ("--request-timeout", "nan"), ("--request-timeout", "inf"), ("--request-timeout", "0"),
+    ("--max-connections", "0"), ("--max-connections", "1000000"),
+])
+def test_limits_out_of_range_are_one_line(cli: CliRunner, tmp_path: Path, option: str,
+                                          value: str) -> None:
+    result = cli("-i", str(small_district(tmp_path / "inv")), "monitor", option, value)
+    assert result.code == 2
+    assert result.stderr.strip().count("\n") == 0 and f"{option} " in result.stderr
