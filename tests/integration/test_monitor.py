@@ -3,7 +3,6 @@ exporter as a real process scraped over HTTP (plain, gzip, basic auth, TLS)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import gzip
 import json
 import ssl
@@ -14,14 +13,17 @@ from pathlib import Path
 
 import bcrypt
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import CliRunner
-from tests.monitoring import School, fetch, free_port, running_monitor, write_district
+from tests.monitoring import (
+    School,
+    fetch,
+    free_port,
+    running_monitor,
+    self_signed_certificate,
+    write_district,
+)
 
 FAST = {"count": 2, "period_ms": 100, "timeout_ms": 300, "services_interval_s": 5,
         "check_timeout_s": 2}
@@ -120,28 +122,8 @@ def test_metrics_are_served_at_scrape_time(tmp_path: Path, web_server: str) -> N
     assert status_404 == 404
 
 
-def _self_signed(tmp: Path) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(hours=1))
-            .not_valid_after(now + dt.timedelta(days=30))
-            .add_extension(x509.SubjectAlternativeName(
-                [x509.IPAddress(__import__("ipaddress").ip_address("127.0.0.1"))]),
-                critical=False)
-            .sign(key, hashes.SHA256()))
-    cert_file, key_file = tmp / "monitor.crt", tmp / "monitor.key"
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                           serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return cert_file, key_file
-
-
 def test_tls_and_basic_auth_like_prometheus_exporters(tmp_path: Path) -> None:
-    cert, key = _self_signed(tmp_path)
+    cert, key = self_signed_certificate(tmp_path)
     hashed = bcrypt.hashpw(b"s3cret-scrape", bcrypt.gensalt(rounds=10)).decode()
     web = tmp_path / "web.yml"
     web.write_text(f"tls_server_config:\n  cert_file: {cert.name}\n  key_file: {key.name}\n"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import signal
 import threading
 from pathlib import Path
@@ -19,13 +20,17 @@ from dlict.core.errors import ExitCode, InputError, OperationalError
 from dlict.core.files import write_atomic
 from dlict.core.logging import redact_known
 from dlict.core.numbers import NumberRange
+from dlict.exporter.connections import ServerLimits
 from dlict.exporter.exposition import Exposition
 from dlict.exporter.plan import MonitorPlan, build_plan
 from dlict.exporter.scheduler import CheckRounds, IcmpWorker, run_once
-from dlict.exporter.server import DEFAULT_LISTEN, Health, make_server, parse_listen
+from dlict.exporter.server import DEFAULT_LISTEN, Health, make_server, parse_listen, unprotected
 from dlict.exporter.state import MonitorState
 from dlict.exporter.webconfig import WebConfig, load_web_config
 from dlict.inventory.models import Inventory, Role
+
+MAX_CONNECTIONS = 10_000
+MAX_TIMEOUT_S = 300.0
 
 app = typer.Typer(help="School links, services and DLTV receivers, served to Prometheus.")
 
@@ -89,14 +94,39 @@ def _print_once(actx: AppContext, rows: list[dict[str, Any]]) -> None:
         typer.echo(printable(redact_known(f"{line}  {name}")))
 
 
-def _serve(plan: MonitorPlan, listen: str, web: WebConfig, data_dir: Path) -> None:
+def _limits(max_connections: int, request_timeout: float) -> ServerLimits:
+    if not 1 <= max_connections <= MAX_CONNECTIONS:
+        raise InputError(f"--max-connections {max_connections}: give 1 to {MAX_CONNECTIONS}")
+    if not (math.isfinite(request_timeout) and 0.5 <= request_timeout <= MAX_TIMEOUT_S):
+        raise InputError(f"--request-timeout {request_timeout}: give 0.5 to {MAX_TIMEOUT_S:.0f} "
+                         "seconds")
+    return ServerLimits(max_connections, request_timeout)
+
+
+def _check_exposure(listen: str, web: WebConfig, web_config: Path | None,
+                    insecure: bool) -> str | None:
+    """Refuse to serve beyond loopback unprotected, unless told; the warning to log if told."""
+    missing = unprotected(listen, web)
+    if missing is None:
+        return None
+    where = f"{web_config}" if web_config is not None else "no --web-config"
+    if not insecure:
+        raise InputError(f"--listen {listen} reaches beyond this machine, but {where} gives no "
+                         f"{missing}: set it in a --web-config file, or give --insecure-listen "
+                         "to serve every school's status to anyone who can connect")
+    return (f"dlict monitor: INSECURE: serving {listen} without {missing} "
+            "(--insecure-listen): anyone who can connect reads every school's status")
+
+
+def _serve(plan: MonitorPlan, listen: str, web: WebConfig, data_dir: Path,
+           limits: ServerLimits, warning: str | None) -> None:
     state = MonitorState()
     worker = IcmpWorker(plan, state)
     rounds = CheckRounds(plan, state)
     settings = plan.settings
     cycle_s = settings.count * settings.period_ms / 1000 + settings.timeout_ms / 1000
     health = Health(state, cycle_s, bool(plan.icmp_targets), lambda: worker.error)
-    server = make_server(listen, Exposition(plan, state, data_dir), web, health)
+    server = make_server(listen, Exposition(plan, state, data_dir), web, health, limits)
     stop = threading.Event()
 
     def on_signal(_number: int, _frame: FrameType | None) -> None:
@@ -112,6 +142,8 @@ def _serve(plan: MonitorPlan, listen: str, web: WebConfig, data_dir: Path) -> No
     logger.info("dlict monitor: {} ICMP targets, {} service checks, {} DLTV receivers; "
                 "serving {}://{}/metrics", len(plan.icmp_targets), len(plan.services),
                 len(plan.receivers), scheme, listen)
+    if warning is not None:
+        logger.warning(warning)
     try:
         while not stop.wait(1.0):
             if worker.error is not None:
@@ -133,6 +165,15 @@ def monitor(
     once: Annotated[bool, typer.Option("--once", help="One round of every check, printed; "
                                        "exit 1 when something failed.")] = False,
     json_output: Annotated[bool, typer.Option("--json", help="With --once: JSON.")] = False,
+    insecure_listen: Annotated[bool, typer.Option(
+        "--insecure-listen", help="Serve beyond loopback without TLS and authentication "
+        "(refused otherwise).")] = False,
+    max_connections: Annotated[int, typer.Option(
+        "--max-connections", help="Connections served at once; at the cap, the one that has "
+        "waited longest for a request makes room.")] = ServerLimits.max_connections,
+    request_timeout: Annotated[float, typer.Option(
+        "--request-timeout", help="Seconds a client has to send its request (three times "
+        "that between requests on a kept-alive connection).")] = ServerLimits.request_timeout_s,
 ) -> None:
     """Probe every site's link, services and DLTV receiver and serve /metrics."""
     if ctx.invoked_subcommand is not None:
@@ -140,7 +181,9 @@ def monitor(
     actx = app_context(ctx)
     actx.json_output = actx.json_output or json_output
     parse_listen(listen)
+    limits = _limits(max_connections, request_timeout)
     web = load_web_config(web_config) if web_config is not None else WebConfig()
+    warning = None if once else _check_exposure(listen, web, web_config, insecure_listen)
     inventory = actx.inventory()
     plan = build_plan(inventory)
     if once:
@@ -153,7 +196,7 @@ def monitor(
         return
     if json_output:
         raise InputError("--json goes with --once")
-    _serve(plan, listen, web, actx.settings.data_dir)
+    _serve(plan, listen, web, actx.settings.data_dir, limits, warning)
 
 
 @app.command("export-sd")

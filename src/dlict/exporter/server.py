@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import errno
+import ipaddress
 import json
 import socket
+import ssl
+import sys
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from loguru import logger
+
 from dlict.core.errors import InputError, OperationalError
+from dlict.exporter.basic_auth import Verdict
+from dlict.exporter.connections import ConnectionGuard, OncePer, ServerLimits
 from dlict.exporter.exposition import CONTENT_TYPE, Exposition
 from dlict.exporter.state import MonitorState
 from dlict.exporter.webconfig import WebConfig
 
 DEFAULT_LISTEN = "127.0.0.1:9310"
+_SWEEP_S = 0.25  # how often connections overdue with their request are looked for
 _LANDING = (b"<html><head><title>dlict monitor</title></head><body><h1>dlict monitor</h1>"
             b"<p><a href=\"/metrics\">/metrics</a> &middot; <a href=\"/healthz\">/healthz</a>"
             b"</p></body></html>")
@@ -24,6 +33,39 @@ def parse_listen(value: str) -> tuple[str, int]:
     if not sep or not port.isdigit() or not 0 <= int(port) < 65536:
         raise InputError(f"--listen '{value}': give ADDRESS:PORT, e.g. {DEFAULT_LISTEN}")
     return host.strip("[]") or "0.0.0.0", int(port)  # noqa: S104 - only when asked for
+
+
+def is_loopback(host: str) -> bool:
+    """True for an address (or the name localhost) that only this machine can reach."""
+    if host == "localhost":
+        return True
+    try:
+        address = ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return False  # any other name may resolve to anything
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped.is_loopback
+    return address.is_loopback
+
+
+def unprotected(listen: str, web: WebConfig) -> str | None:
+    """What ``web`` lacks to serve on ``listen`` safely: None on loopback, or with TLS and a
+    client authentication (basic auth, or client certificates TLS verifies)."""
+    host, _port = parse_listen(listen)
+    if is_loopback(host):
+        return None
+    missing = []
+    if web.tls is None:
+        missing.append("TLS (tls_server_config)")
+    if web.auth is None and not web.client_certs_verified:
+        missing.append("authentication (basic_auth_users)")
+    return " and ".join(missing) or None
+
+
+def _client_gone(error: BaseException | None) -> bool:
+    if isinstance(error, ConnectionError | TimeoutError | ssl.SSLError):
+        return True
+    return isinstance(error, OSError) and error.errno in (errno.ENOTCONN, errno.EBADF)
 
 
 class Health:
@@ -57,15 +99,74 @@ class Health:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
-    request_queue_size = 64
+    request_queue_size = 256  # a burst of connections waits to be accepted, not refused
     exposition: Exposition
     web: WebConfig
     health: Health
+    guard: ConnectionGuard
+
+    def __init__(self, address: tuple[str, int], limits: ServerLimits) -> None:
+        self.guard = ConnectionGuard(limits)
+        self._next_sweep = 0.0
+        self._warn_descriptors = OncePer(60, time.monotonic)
+        super().__init__(address, _Handler)
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        try:
+            return super().get_request()
+        except OSError as exc:
+            if exc.errno in (errno.EMFILE, errno.ENFILE):
+                self._out_of_descriptors()
+            raise  # socketserver drops the failed accept and goes on
+
+    def _out_of_descriptors(self) -> None:
+        # the listening socket stays readable: without a pause this would spin on accept()
+        if self._warn_descriptors.due():
+            logger.warning("dlict monitor: out of file descriptors; closing the connection "
+                           "that waited longest for a request")
+        if not self.guard.make_room():
+            time.sleep(0.1)
+
+    def verify_request(self, request: Any, client_address: Any) -> bool:
+        return self.guard.admit(request)
+
+    def shutdown_request(self, request: Any) -> None:
+        self.guard.release(request)
+        super().shutdown_request(request)
+
+    def service_actions(self) -> None:
+        now = time.monotonic()
+        if now >= self._next_sweep:
+            self._next_sweep = now + _SWEEP_S
+            self.guard.close_overdue()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        error = sys.exc_info()[1]
+        if _client_gone(error):
+            logger.debug("dlict monitor: {} left early: {}", client_address[0], error)
+        else:
+            logger.error("dlict monitor: answering {} failed: {}: {}", client_address[0],
+                         type(error).__name__, error)
 
 
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
+    _first = True
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.settimeout(self.server.guard.limits.idle_timeout_s)  # any read or write
+
+    def handle_one_request(self) -> None:
+        self.server.guard.waiting(self.connection, first=self._first)
+        self._first = False
+        super().handle_one_request()
+
+    def parse_request(self) -> bool:
+        understood = super().parse_request()  # reads the headers too
+        self.server.guard.answering(self.connection)
+        return understood
 
     def log_message(self, format: str, *args: Any) -> None:
         return  # scrapes every 15 s are not news
@@ -85,7 +186,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.do_GET()
 
     def do_GET(self) -> None:
-        if not self.server.web.authorised(self.headers.get("Authorization")):
+        verdict = self.server.web.check(self.headers.get("Authorization"),
+                                        str(self.client_address[0]))
+        if verdict is Verdict.THROTTLED:
+            self._send(429, b"Too Many Requests\n", "text/plain; charset=utf-8",
+                       {"Retry-After": "1"})
+            return
+        if verdict is not Verdict.ALLOWED:
             self._send(401, b"Unauthorized\n", "text/plain; charset=utf-8",
                        {"WWW-Authenticate": 'Basic realm="dlict"'})
             return
@@ -104,8 +211,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(404, b"Not Found\n", "text/plain; charset=utf-8")
 
 
-def make_server(listen: str, exposition: Exposition, web: WebConfig,
-                health: Health) -> ThreadingHTTPServer:
+def make_server(listen: str, exposition: Exposition, web: WebConfig, health: Health,
+                limits: ServerLimits | None = None) -> ThreadingHTTPServer:
     host, port = parse_listen(listen)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
 
@@ -113,7 +220,7 @@ def make_server(listen: str, exposition: Exposition, web: WebConfig,
         address_family = family
 
     try:
-        server = Server((host, port), _Handler)
+        server = Server((host, port), limits or ServerLimits())
     except OSError as exc:
         raise OperationalError(f"cannot listen on {listen}: {exc.strerror}") from exc
     if web.tls is not None:

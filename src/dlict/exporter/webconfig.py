@@ -13,18 +13,15 @@ Prometheus exporter toolkit (``--web.config.file``), so one file serves every ex
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import hmac
+import re
 import ssl
-import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from dlict.core.errors import InputError
 from dlict.core.yamlfile import load_yaml_file
+from dlict.exporter.basic_auth import BasicAuth, Verdict
 
 _TLS_KEYS = {"cert_file", "key_file", "client_auth_type", "client_ca_file", "min_version"}
 _CLIENT_AUTH = {
@@ -34,42 +31,20 @@ _CLIENT_AUTH = {
     "VerifyClientCertIfGiven": ssl.CERT_OPTIONAL,
     "RequireAndVerifyClientCert": ssl.CERT_REQUIRED,
 }
+# $2b$, the cost (04-31), then 53 characters of salt and hash in bcrypt's base64
+_BCRYPT_HASH = re.compile(r"\$2[aby]\$(0[4-9]|[12][0-9]|3[01])\$[./A-Za-z0-9]{53}")
 _VERSIONS = {"TLS12": ssl.TLSVersion.TLSv1_2, "TLS13": ssl.TLSVersion.TLSv1_3}
 
 
 @dataclass
 class WebConfig:
     tls: ssl.SSLContext | None = None
-    users: dict[str, bytes] = field(default_factory=dict)  # name -> bcrypt hash
-    # bcrypt is slow on purpose; a scrape every 15 s must not pay for it each time
-    _verified: dict[str, bytes] = field(default_factory=dict, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    auth: BasicAuth | None = None  # None: no basic_auth_users, every request is let in
+    client_certs_verified: bool = False  # TLS asks every client for a certificate it trusts
 
-    def authorised(self, header: str | None) -> bool:
-        if not self.users:
-            return True
-        if not header or not header.startswith("Basic "):
-            return False
-        try:
-            user, _, password = base64.b64decode(header[6:], validate=True).decode().partition(
-                ":")
-        except (binascii.Error, UnicodeDecodeError):
-            return False
-        stored = self.users.get(user)
-        if stored is None:
-            return False
-        digest = hashlib.sha256(stored + b"\0" + password.encode()).digest()
-        with self._lock:
-            known = self._verified.get(user)
-        if known is not None and hmac.compare_digest(known, digest):
-            return True
-        import bcrypt  # only needed with basic auth
-
-        if not bcrypt.checkpw(password.encode(), stored):
-            return False
-        with self._lock:
-            self._verified[user] = digest
-        return True
+    def check(self, header: str | None, client: str) -> Verdict:
+        """What a request's ``Authorization`` header, from address ``client``, is worth."""
+        return Verdict.ALLOWED if self.auth is None else self.auth.check(header, client)
 
 
 def _problem(path: Path, message: str) -> InputError:
@@ -123,11 +98,16 @@ def load_web_config(path: Path) -> WebConfig:
                        "basic_auth_users)")
     config = WebConfig()
     if data.get("tls_server_config"):
-        config.tls = _tls_context(path, dict(data["tls_server_config"]))
+        tls = dict(data["tls_server_config"])
+        config.tls = _tls_context(path, tls)
+        config.client_certs_verified = tls.get("client_auth_type") == "RequireAndVerifyClientCert"
+    users = {}
     for user, hashed in dict(data.get("basic_auth_users") or {}).items():
         text = str(hashed)
-        if not text.startswith(("$2a$", "$2b$", "$2y$")):
+        if not _BCRYPT_HASH.fullmatch(text):
             raise _problem(path, f"basic_auth_users: {user}: the password must be a bcrypt "
                            "hash, never the password itself")
-        config.users[str(user)] = text.encode()
+        users[str(user)] = text.encode()
+    if users:
+        config.auth = BasicAuth(users)
     return config
