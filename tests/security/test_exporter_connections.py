@@ -171,4 +171,4 @@ def test_limits_out_of_range_are_one_line(cli: CliRunner, tmp_path: Path, option
                                           value: str) -> None:
     result = cli("-i", str(small_district(tmp_path / "inv")), "monitor", option, value)
     assert result.code == 2
-    assert result.stderr.strip().count("\n") == 0 and f"{option} " in result.stderr
+    assert result.stderr.strip().count("\n") == 0 and f"{option}:" in result.stderr

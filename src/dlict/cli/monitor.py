@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import signal
 import threading
 from pathlib import Path
@@ -94,15 +93,6 @@ def _print_once(actx: AppContext, rows: list[dict[str, Any]]) -> None:
         typer.echo(printable(redact_known(f"{line}  {name}")))
 
 
-def _limits(max_connections: int, request_timeout: float) -> ServerLimits:
-    if not 1 <= max_connections <= MAX_CONNECTIONS:
-        raise InputError(f"--max-connections {max_connections}: give 1 to {MAX_CONNECTIONS}")
-    if not (math.isfinite(request_timeout) and 0.5 <= request_timeout <= MAX_TIMEOUT_S):
-        raise InputError(f"--request-timeout {request_timeout}: give 0.5 to {MAX_TIMEOUT_S:.0f} "
-                         "seconds")
-    return ServerLimits(max_connections, request_timeout)
-
-
 def _check_exposure(listen: str, web: WebConfig, web_config: Path | None,
                     insecure: bool) -> str | None:
     """Refuse to serve beyond loopback unprotected, unless told; the warning to log if told."""
@@ -168,11 +158,13 @@ def monitor(
     insecure_listen: Annotated[bool, typer.Option(
         "--insecure-listen", help="Serve beyond loopback without TLS and authentication "
         "(refused otherwise).")] = False,
-    max_connections: Annotated[int, typer.Option(
-        "--max-connections", help="Connections served at once; at the cap, the one that has "
+    max_connections: Annotated[int, number_option(
+        "--max-connections", NumberRange(1, MAX_CONNECTIONS, whole=True),
+        "Connections served at once; at the cap, the one that has "
         "waited longest for a request makes room.")] = ServerLimits.max_connections,
-    request_timeout: Annotated[float, typer.Option(
-        "--request-timeout", help="Seconds a client has to send its request (three times "
+    request_timeout: Annotated[float, number_option(
+        "--request-timeout", NumberRange(0.5, MAX_TIMEOUT_S),
+        "Seconds a client has to send its request (three times "
         "that between requests on a kept-alive connection).")] = ServerLimits.request_timeout_s,
 ) -> None:
     """Probe every site's link, services and DLTV receiver and serve /metrics."""
@@ -181,7 +173,7 @@ def monitor(
     actx = app_context(ctx)
     actx.json_output = actx.json_output or json_output
     parse_listen(listen)
-    limits = _limits(max_connections, request_timeout)
+    limits = ServerLimits(max_connections, request_timeout)
     web = load_web_config(web_config) if web_config is not None else WebConfig()
     warning = None if once else _check_exposure(listen, web, web_config, insecure_listen)
     inventory = actx.inventory()
