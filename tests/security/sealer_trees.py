@@ -8,6 +8,7 @@ from __future__ import annotations
 import grp
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Mapping
@@ -78,6 +79,23 @@ def unsealed_tree(base: Path, *, sources: int = 2, days: int = 4, lines: int = 2
                 end = datetime.combine(day, time(23, 59), tzinfo=moment.tzinfo).timestamp()
                 os.utime(path, (end, end))
     return tree
+
+
+def copy_tree(tree: Tree, base: Path) -> Tree:
+    """A copy of a whole tree (keys, state, policy) under ``base``, owners and times kept."""
+    shutil.copytree(tree.base, base, symlinks=True, dirs_exist_ok=True)
+    for directory, subdirectories, files in os.walk(tree.base):
+        for name in [*subdirectories, *files]:
+            original = Path(directory) / name
+            info = original.lstat()
+            os.chown(base / original.relative_to(tree.base), info.st_uid, info.st_gid,
+                     follow_symlinks=False)
+    copy = Tree(base, base / "tree", base / "keys" / "logseal.key", base / "state",
+                base / "logging.json", tree.today)
+    settings = json.loads(copy.policy_file.read_text())
+    settings.update(root=str(copy.root), signing_key=str(copy.key), state_dir=str(copy.state))
+    copy.policy_file.write_text(json.dumps(settings))
+    return copy
 
 
 @dataclass(frozen=True)

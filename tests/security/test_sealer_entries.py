@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.security.sealer_trees import Tree, check, problems, seal, sealed_days, unsealed_tree
+from tests.security.sealer_trees import check, problems, seal, sealed_days, unsealed_tree
 
 ATTACKED_BACK = 2  # the day before yesterday: closed and due whatever the hour
 

@@ -122,6 +122,7 @@ def test_an_unreadable_day_stops_only_its_own_source(shared_base: Path) -> None:
     assert tree.day(3) in sealed_days(tree, 0)
     assert locked.exists()
     run, report = check(tree, preexec=as_nobody)
+    assert run.code == 1
     found = [(kind, day) for kind, day, _ in problems(report, tree.name(0))]
     assert ("unreadable", tree.day(2)) in found, found
     assert not [kind for kind, _, _ in problems(report, tree.name(1))
