@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 from dlict.logs import keys
 from tests.logtree import day_lines, source_names
@@ -130,16 +131,16 @@ def seal(tree: Tree, *extra: str, **kwargs: object) -> Run:
                  **kwargs)  # type: ignore[arg-type]
 
 
-def check(tree: Tree, *extra: str, **kwargs: object) -> tuple[Run, dict[str, object]]:
+def check(tree: Tree, *extra: str, **kwargs: object) -> tuple[Run, dict[str, Any]]:
     run = dlict(tree, "--json", "logs", "check", "--policy", str(tree.policy_file), *extra,
                 **kwargs)  # type: ignore[arg-type]
     assert run.code in (0, 1), run.output
     return run, json.loads(run.stdout)
 
 
-def problems(report: dict[str, object], source: str) -> list[tuple[str, str | None, str]]:
+def problems(report: dict[str, Any], source: str) -> list[tuple[str, str | None, str]]:
     """(kind, day, detail) of one source's problems in a check's JSON."""
-    for entry in report["sources"]:  # type: ignore[attr-defined]
+    for entry in report["sources"]:
         if entry["source"] == source:
             return [(p["kind"], p["day"], p["detail"]) for p in entry["problems"]]
     raise AssertionError(f"{source} is not in the report")

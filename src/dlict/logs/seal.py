@@ -186,6 +186,10 @@ def _seal_source(source: Source, private: Ed25519PrivateKey, heads: dict[str, ma
         _raise_if_disk(exc)
         outcome.refused = f"the directory cannot be read ({exc.strerror})"
         return outcome
+    if last is not None:
+        # The state follows the manifest even when this run adds nothing: a seal killed after
+        # writing a manifest but before the state would otherwise leave it behind for good.
+        heads[source.name] = manifest.Head(last.seq, last.hash, last.day)
     closed = last_closed_day(now, zone)
     if last is not None:
         first_day = last.day + timedelta(days=1)
@@ -253,6 +257,7 @@ def _seal_day(source: Source, day: date, names: list[str], private: Ed25519Priva
     sign = partial(manifest.make_entry, private, seq=seq, source=source.name, day=day,
                    sealed_at=sealed_at, prev=prev)
     limits = policy.limits
+    (source.path / f".{packed}.tmp").unlink(missing_ok=True)  # left by an interrupted seal
     present = [name for name in (plain, packed) if name in names]
     if not present:
         return sign(file=None, size=0, sha256="", lines=0, tail="")
@@ -306,7 +311,6 @@ def _text_sha256(path: Path, limits: Limits) -> str | None:
 
 def _compress(plain: Path, packed: Path, limits: Limits) -> tuple[int, str, TextShape]:
     temporary = packed.with_name(f".{packed.name}.tmp")
-    temporary.unlink(missing_ok=True)  # left by an interrupted seal
     shape = TextShape(limits)
     try:
         with open_day(plain) as source:
