@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from dlict.logs.bundle import build
+from dlict.logs.check import KINDS
+from dlict.reports.logs_html import KIND_TEXT
 from tests.security.sealer_trees import check, problems, seal, sealed_days, unsealed_tree
 
 ATTACKED_BACK = 2  # the day before yesterday: closed and due whatever the hour
@@ -99,3 +103,24 @@ def test_seal_again_after_the_entry_is_replaced_by_the_real_file(tmp_path: Path)
     assert result.code == 0, result.output
     run, _report = check(tree, timeout=30)
     assert run.code == 0, run.stdout
+
+
+def test_every_finding_kind_has_its_thai_name() -> None:
+    assert set(KIND_TEXT["th"]) == set(KINDS)
+
+
+def test_the_server_zipapp_refuses_a_fifo_too(tmp_path: Path) -> None:
+    """Debian's python3 in isolated mode with only the archive: the same refusal, no hang."""
+    tree = unsealed_tree(tmp_path)
+    attacked = tree.day_file(1, ATTACKED_BACK)
+    attacked.unlink()
+    os.mkfifo(attacked, 0o640)
+    archive = tmp_path / "dlict-logs.pyz"
+    archive.write_bytes(build())
+    for command in ("seal", "check"):
+        run = subprocess.run(["/usr/bin/python3", "-I", str(archive), command, "--policy",
+                              str(tree.policy_file)], capture_output=True, text=True,
+                             timeout=30, check=False, cwd=tmp_path)
+        assert run.returncode == 1, run.stderr
+        assert "Traceback" not in run.stderr
+        assert f"{tree.day(ATTACKED_BACK)}" in run.stdout and "FIFO" in run.stdout, run.stdout

@@ -125,7 +125,14 @@ def check_lock(state_dir: Path, wait_seconds: float) -> Iterator[None]:
         yield  # no state directory: no seal has ever run here
         return
     except OSError:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except FileNotFoundError:
+            yield  # a read-only state directory no seal has written to
+            return
+        except OSError as exc:
+            raise OperationalError(f"{path}: cannot open the seal lock ({exc.strerror})"
+                                   ) from exc
     try:
         deadline = time.monotonic() + wait_seconds
         while True:
