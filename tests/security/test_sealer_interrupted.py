@@ -101,3 +101,25 @@ def test_check_waits_for_a_running_seal_or_says_it_is_running(tmp_path: Path) ->
     assert run.code == 0, run.stdout
     for index in (0, 1):
         assert problems(report, tree.name(index)) == []
+
+
+def test_an_append_torn_by_a_crash_is_sealed_again(tmp_path: Path) -> None:
+    """Power lost inside the last manifest append: half an entry, and no state yet."""
+    tree = unsealed_tree(tmp_path, sources=2, days=2)
+    before_state = 2 * 2 * 5 + 1  # five checkpoints a day, then the one before the state
+    killed = seal(tree, env={HOOK: f"kill@{before_state}"})
+    assert killed.code == -9
+    assert not (tree.state / "heads.json").exists()
+    manifest = tree.source(1) / "manifest.dlict.jsonl"
+    whole = manifest.read_bytes()
+    last_start = whole.rstrip(b"\n").rfind(b"\n") + 1
+    manifest.write_bytes(whole[: last_start + (len(whole) - last_start) // 2])
+
+    again = seal(tree)
+
+    assert again.code == 0, again.output
+    assert f"{tree.name(1)}: sealed {tree.day(1)}" in again.stdout
+    assert manifest.read_bytes().startswith(whole[:last_start])  # the whole entries kept
+    run, _report = check(tree)
+    assert run.code == 0, run.stdout
+    assert sealed_days(tree, 1) == [tree.day(2), tree.day(1)]

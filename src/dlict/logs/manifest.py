@@ -238,6 +238,22 @@ def _hex(value: Any) -> str:
     return value
 
 
+def drop_torn_tail(path: Path) -> None:
+    """Cut a manifest back to its last whole line (after an append torn by a crash)."""
+    try:
+        raw = _read_bounded(path, MAX_MANIFEST_BYTES)
+    except (DayFileRefusedError, FileNotFoundError) as exc:
+        raise OperationalError(f"{path}: cannot be read back ({exc})") from exc
+    fd = os.open(path, os.O_WRONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OperationalError(f"{path}: not a regular file; refusing to change it")
+        os.ftruncate(fd, raw.rfind(b"\n") + 1)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def append_entries(path: Path, entries: list[Entry]) -> None:
     """Append whole lines and flush them to disk before returning."""
     # Never through a symlink, never into a FIFO (ENXIO at once instead of a hang).

@@ -176,11 +176,16 @@ def _seal_source(source: Source, private: Ed25519PrivateKey, heads: dict[str, ma
                  now: datetime, zone: tzinfo, policy: Policy) -> SealOutcome:
     outcome = SealOutcome(source.name)
     reading = manifest.read_manifest(source.manifest, source.name, private.public_key())
+    head = heads.get(source.name)
+    if _torn_append(reading, head):
+        # A seal stopped inside its last append (power loss): that entry was never recorded
+        # in the state, so it is dropped and the day sealed again.
+        manifest.drop_torn_tail(source.manifest)
+        reading = manifest.read_manifest(source.manifest, source.name, private.public_key())
     if reading.problems:
         first = reading.problems[0]
         outcome.refused = f"the manifest does not verify ({first.kind}: {first.detail})"
         return outcome
-    head = heads.get(source.name)
     last = reading.newest
     recorded = reading.by_seq(head.seq) if head is not None else None
     if head is not None and (recorded is None or recorded.hash != head.hash):
@@ -233,6 +238,15 @@ def _seal_source(source: Source, private: Ed25519PrivateKey, heads: dict[str, ma
     if policy.prune:
         outcome.pruned = _prune(source, [*reading.entries, *new], now, zone, policy)
     return outcome
+
+
+def _torn_append(reading: manifest.ManifestReading, head: manifest.Head | None) -> bool:
+    """Only a cut last line after entries that all verify, past what the state recorded."""
+    if [p.kind for p in reading.problems] != ["manifest-truncated"]:
+        return False
+    if len(reading.entries) != reading.total_lines - 1:
+        return False
+    return head is None or head.seq <= len(reading.entries)
 
 
 def _raise_if_disk(exc: OSError) -> None:
