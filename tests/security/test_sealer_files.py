@@ -127,3 +127,23 @@ def test_an_unreadable_day_stops_only_its_own_source(shared_base: Path) -> None:
     assert ("unreadable", tree.day(2)) in found, found
     assert not [kind for kind, _, _ in problems(report, tree.name(1))
                 if kind != "permissions"]  # the tree is nobody's, not root:adm
+
+
+def test_an_unreadable_site_directory_is_a_finding_not_a_crash(shared_base: Path) -> None:
+    tree = unsealed_tree(shared_base)
+    hand_to_nobody(tree)
+    site = tree.source(0).parent
+    os.chown(site, 0, 0)
+    site.chmod(0o700)
+
+    result = seal(tree, preexec=as_nobody)
+
+    assert result.code == 1, result.output
+    assert f"REFUSED {site.name}/?: the manifest does not verify (unreadable: " \
+           f"manifest.dlict.jsonl: its directory cannot be opened (Permission denied))" \
+        in result.stdout, result.output
+    assert tree.day(1) in sealed_days(tree, 1)
+    run, report = check(tree, preexec=as_nobody)
+    assert run.code == 1
+    found = problems(report, f"{site.name}/?")
+    assert ("unreadable", None) in [(kind, day) for kind, day, _ in found], found

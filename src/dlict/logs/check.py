@@ -509,7 +509,10 @@ class _Judge:
     def _permissions(self, report: SourceReport, source: Source, listing: _Listing) -> None:
         bad: list[str] = []
         for directory in (source.path.parent, source.path):
-            mode = directory.stat().st_mode
+            try:
+                mode = directory.stat().st_mode
+            except OSError:
+                continue  # reported as unreadable
             if mode & 0o007:
                 bad.append(f"{directory} mode {stat.S_IMODE(mode):04o}")
         for name, (_day, info) in sorted(listing.day_files.items()):

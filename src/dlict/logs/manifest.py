@@ -119,8 +119,9 @@ def read_manifest(path: Path, source: str, public: Ed25519PublicKey) -> Manifest
     except FileNotFoundError:
         return ManifestReading([], [], set(), 0)
     except DayFileRefusedError as exc:
-        return ManifestReading([], [ManifestProblem(
-            "manifest-edited", None, f"{path.name}: {exc.reason}")], set(), 0)
+        kind = "unreadable" if exc.kind == "unreadable" else "manifest-edited"
+        return ManifestReading([], [ManifestProblem(kind, None, f"{path.name}: {exc.reason}")],
+                               set(), 0)
     lines = raw.split(b"\n")
     cut = lines[-1] != b""  # a manifest always ends with a newline
     if not cut:
