@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import stat
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import pytest
 from dlict.logs.bundle import build
 from dlict.logs.check import KINDS
 from dlict.reports.logs_html import KIND_TEXT
-from tests.security.sealer_trees import check, problems, seal, sealed_days, unsealed_tree
+from tests.security.sealer_trees import REPO, check, problems, seal, sealed_days, unsealed_tree
 
 ATTACKED_BACK = 2  # the day before yesterday: closed and due whatever the hour
 
@@ -124,3 +125,26 @@ def test_the_server_zipapp_refuses_a_fifo_too(tmp_path: Path) -> None:
         assert run.returncode == 1, run.stderr
         assert "Traceback" not in run.stderr
         assert f"{tree.day(ATTACKED_BACK)}" in run.stdout and "FIFO" in run.stdout, run.stdout
+
+
+def test_a_day_file_mounted_from_another_filesystem_is_not_read(tmp_path: Path) -> None:
+    """A file bind-mounted over a day file from a tmpfs (in a private mount namespace that
+    dies with the command): a regular file, but not one of the tree's."""
+    tree = unsealed_tree(tmp_path)
+    attacked = tree.day_file(0, ATTACKED_BACK)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    mount = (f"mount -t tmpfs none {elsewhere} && "
+             f"echo '2026-01-01T00:00:00+00:00 other sshd[1]: not ours' > {elsewhere}/day && "
+             f"mount --bind {elsewhere}/day {attacked} && exec \"$@\"")
+    sealing = subprocess.run(
+        ["unshare", "-m", "sh", "-c", mount, "sh", sys.executable, "-m", "dlict",
+         "--data-dir", str(tmp_path / "data"), "logs", "seal", "--policy",
+         str(tree.policy_file)],
+        capture_output=True, text=True, timeout=60, check=False,
+        env={**os.environ, "PYTHONPATH": f"{REPO / 'src'}:{REPO}"})
+    assert sealing.returncode == 1, sealing.stdout + sealing.stderr
+    assert f"FINDING {tree.name(0)} {tree.day(ATTACKED_BACK)}: it is on another filesystem " \
+           f"than its directory" in sealing.stdout
+    assert tree.day(ATTACKED_BACK) not in sealed_days(tree, 0)
+    assert attacked.read_bytes().startswith(tree.day(ATTACKED_BACK).encode())  # untouched
