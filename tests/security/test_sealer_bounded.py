@@ -11,7 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.security.sealer_trees import Tree, check, problems, seal, unsealed_tree
+from tests.security.sealer_trees import (
+    Run,
+    Tree,
+    check,
+    dlict,
+    problems,
+    seal,
+    unsealed_tree,
+)
 
 MEMORY_LIMIT = 2 << 30  # address space for the whole dlict process
 
@@ -83,3 +91,25 @@ def test_the_line_cap_is_the_policy_s(tmp_path: Path) -> None:
     assert "longer than 8192 bytes" in result.stdout
     assert f"{tree.name(0)}: sealed" in result.stdout
 
+
+
+@pytest.mark.parametrize(("settings", "message"), [
+    ({"max_line_bytes": 10}, "max_line_bytes must be at least 4096, got 10"),
+    ({"max_file_bytes": 0}, "max_file_bytes must be at least 1, got 0"),
+    ({"max_file_bytes": "64G"}, "max_file_bytes must be a non-negative whole number, got '64G'"),
+])
+def test_a_bad_cap_in_the_policy_is_one_line_and_exit_2(tmp_path: Path,
+                                                        settings: dict[str, object],
+                                                        message: str) -> None:
+    tree = unsealed_tree(tmp_path, sources=1, days=1)
+    tree.policy_file.write_text(json.dumps({**json.loads(tree.policy_file.read_text()),
+                                            **settings}))
+    for command in (seal, check_raw):
+        run = command(tree)
+        assert run.code == 2, run.output
+        assert run.stderr.strip() == f"dlict: {tree.policy_file}: {message}", run.stderr
+    assert not (tree.source(0) / "manifest.dlict.jsonl").exists()
+
+
+def check_raw(tree: Tree) -> Run:
+    return dlict(tree, "logs", "check", "--policy", str(tree.policy_file))
