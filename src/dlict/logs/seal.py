@@ -41,9 +41,8 @@ from dlict.logs.streams import (
     Limits,
     OverLimitError,
     TextShape,
-    digest_file,
     open_day,
-    read_text_shape,
+    read_stored,
 )
 from dlict.logs.tree import Source, day_file_name, day_of, last_closed_day, sources
 
@@ -290,8 +289,7 @@ def _seal_day(source: Source, day: date, names: list[str], private: Ed25519Priva
         size, sha256, shape = _compress(source.path / plain, source.path / packed, limits)
         return sign(file=packed, size=size, sha256=sha256, lines=shape.total_lines,
                     tail=shape.tail)
-    digest = digest_file(source.path / name, limits)
-    reading = read_text_shape(source.path / name, limits)
+    digest, reading = read_stored(source.path / name, limits)
     return sign(file=name, size=digest.size, sha256=digest.sha256,
                 lines=reading.shape.total_lines, tail=reading.shape.tail)
 

@@ -253,7 +253,63 @@ def read_text_shape(path: Path, limits: Limits = DEFAULT_LIMITS) -> TextReading:
         raise DayFileRefusedError("unreadable", f"cannot be read ({exc.strerror})") from exc
 
 
-def _pump(stream: BinaryIO | gzip.GzipFile, shape: TextShape, limits: Limits) -> None:
+class _HashingReader:
+    """Hashes and counts the stored bytes as a reader (or the gzip reader above it) pulls them."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self._raw = raw
+        self._hash = hashlib.sha256()
+        self.size = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._raw.read(size)
+        self._hash.update(data)
+        self.size += len(data)
+        return data
+
+    def seek(self, offset: int, /) -> int:
+        raise io.UnsupportedOperation("a hashing reader only reads forward")
+
+    @property
+    def sha256(self) -> str:
+        return self._hash.hexdigest()
+
+
+def read_stored(path: Path, limits: Limits = DEFAULT_LIMITS) -> tuple[Digest, TextReading]:
+    """Digest and text shape of a day file from one open and one read: what is hashed is
+    what was counted, even if the name is given another file meanwhile.
+
+    Raises:
+        DayFileRefusedError: see :func:`open_day`; also text past a line or file cap.
+        FileNotFoundError: the file is not there.
+    """
+    shape = TextShape(limits)
+    complete = True
+    try:
+        with open_day(path) as raw:
+            _refuse_oversized(raw, limits)
+            hashing = _HashingReader(raw)
+            if path.name.endswith(".gz"):
+                try:
+                    with gzip.GzipFile(None, "rb", fileobj=hashing) as stream:
+                        _pump(stream, shape, limits)
+                except (EOFError, zlib.error, gzip.BadGzipFile):
+                    complete = False
+            else:
+                _pump(hashing, shape, limits)
+            while hashing.read(limits.chunk):
+                pass  # whatever follows a damaged or finished gzip stream is sealed too
+            return Digest(hashing.size, hashing.sha256), TextReading(shape, complete)
+    except OverLimitError as exc:
+        raise DayFileRefusedError("oversized", f"{exc}; not sealed") from exc
+    except (DayFileRefusedError, FileNotFoundError):
+        raise
+    except OSError as exc:
+        raise DayFileRefusedError("unreadable", f"cannot be read ({exc.strerror})") from exc
+
+
+def _pump(stream: BinaryIO | gzip.GzipFile | _HashingReader, shape: TextShape,
+          limits: Limits) -> None:
     while chunk := stream.read(limits.chunk):
         shape.feed(chunk)
 
