@@ -401,7 +401,7 @@ class _Judge:
             return Problem("reordered", entry.day, f"{entry.file} holds the content sealed "
                                                    f"for {other.day.isoformat()}")
         path = source.path / (entry.file or "")
-        kind, detail = _diagnose(path, entry, digest)
+        kind, detail = _diagnose(path, entry, digest, self.policy.limits)
         return Problem(kind, entry.day, f"{entry.file}: {detail}")
 
     def _missing(self, missing: list[manifest.Entry]) -> list[Problem]:
@@ -557,16 +557,17 @@ def _duplicates(listing: _Listing, reading: manifest.ManifestReading) -> list[Pr
     return found
 
 
-def _diagnose(path: Path, entry: manifest.Entry, digest: Digest) -> tuple[str, str]:
+def _diagnose(path: Path, entry: manifest.Entry, digest: Digest,
+              limits: Limits) -> tuple[str, str]:
     """Why a sealed file no longer matches: only run on the rare mismatch."""
     if digest.size == entry.size:
         return "modified", f"bytes changed, size unchanged ({entry.size} bytes)"
     try:
-        reading = read_text_shape(path)
+        reading = read_text_shape(path, limits)
     except (DayFileRefusedError, FileNotFoundError) as exc:
         return "modified", f"unreadable now ({exc})"
     if not reading.complete:
-        if _gzip_ends_early(path):
+        if _gzip_ends_early(path, limits):
             return "truncated", f"cut short: {digest.size} of {entry.size} bytes"
         return "modified", "bytes changed (the compressed data no longer checks)"
     shape = reading.shape
@@ -580,11 +581,14 @@ def _diagnose(path: Path, entry: manifest.Entry, digest: Digest) -> tuple[str, s
     return "modified", f"bytes changed, same {entry.lines} lines"
 
 
-def _gzip_ends_early(path: Path) -> bool:
+def _gzip_ends_early(path: Path, limits: Limits) -> bool:
+    total = 0
     try:
         with open_day(path) as raw, gzip.GzipFile(fileobj=raw, mode="rb") as stream:
-            while stream.read(1 << 20):
-                pass
+            while chunk := stream.read(limits.chunk):
+                total += len(chunk)
+                if total > limits.max_file_bytes:
+                    return False
     except EOFError:
         return True
     except (OSError, zlib.error, DayFileRefusedError):
