@@ -15,7 +15,7 @@ from dlict.core.errors import ExitCode, InputError
 from dlict.core.files import write_private
 from dlict.core.numbers import NumberRange
 from dlict.logs import keys
-from dlict.logs.check import check_tree, load_public_for
+from dlict.logs.check import DEFAULT_LOCK_WAIT, check_tree, load_public_for
 from dlict.logs.metrics import exposition
 from dlict.logs.policy import resolve_policy
 from dlict.logs.seal import seal_tree
@@ -44,18 +44,24 @@ def keygen(key: Annotated[Path, typer.Option("--key", help="Private key file to 
 def seal(ctx: typer.Context, policy_file: PolicyOption = None, root: RootOption = None,
          state: StateOption = None,
          key: Annotated[Path | None, typer.Option("--key", help="Private sealing key.")] = None,
+         retention_days: Annotated[int | None, typer.Option(
+             "--retention-days", help="Delete sealed days older than this. Without it (or "
+             "retention_days in the policy file) nothing is ever deleted.")] = None,
          ) -> None:
-    """Compress closed days, seal them into each source's signed manifest, prune past retention."""
+    """Compress closed days, seal them into each source's signed manifest; delete sealed days
+    past retention only when a retention was set explicitly."""
     actx = app_context(ctx)
-    policy = resolve_policy(policy_file, root=root, signing_key=key, state_dir=state)
+    policy = resolve_policy(policy_file, root=root, signing_key=key, state_dir=state,
+                            retention_days=retention_days)
     outcomes = seal_tree(policy)
     if actx.json_output:
         actx.print_json([{"source": o.source, "sealed": o.sealed, "absent": o.absent,
-                          "pruned": o.pruned, "refused": o.refused} for o in outcomes])
+                          "pruned": o.pruned, "refused": o.refused, "stopped": o.stopped}
+                         for o in outcomes])
     else:
         for line in seal_lines(outcomes):
             typer.echo(printable(line))
-    if any(o.refused for o in outcomes):
+    if any(o.refused or o.stopped for o in outcomes):
         raise typer.Exit(ExitCode.FINDINGS)
 
 
@@ -75,6 +81,8 @@ def check(
                                                                  "(Thai; --lang en).")] = None,
     metrics: Annotated[Path | None, typer.Option(
         "--metrics", help="Write Prometheus text format here (node_exporter textfile).")] = None,
+    wait: Annotated[float, typer.Option(
+        "--wait", help="Seconds to wait for a running seal to finish.")] = DEFAULT_LOCK_WAIT,
 ) -> None:
     """Coverage, integrity, freshness, clock offset, policy and traffic-data fields per source.
 
@@ -85,7 +93,9 @@ def check(
         if target is not None and not target.parent.is_dir():
             raise InputError(f"{target}: the directory does not exist")
     policy = resolve_policy(policy_file, root=root, state_dir=state)
-    result = check_tree(policy, load_public_for(policy, key), days=days)
+    if not 0 <= wait <= 86_400:
+        raise InputError(f"--wait must be between 0 and 86400 seconds, got {wait}")
+    result = check_tree(policy, load_public_for(policy, key), days=days, lock_wait=wait)
     data = result.as_dict()
     if json_file is not None:
         write_private(json_file, json.dumps(data, ensure_ascii=False, indent=2) + "\n")

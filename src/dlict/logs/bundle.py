@@ -23,6 +23,7 @@ MEMBERS = (
     "core/__init__.py",
     "core/errors.py",
     "core/files.py",
+    "core/inputs.py",
     "logs/__init__.py",
     "logs/chrony.py",
     "logs/check.py",

@@ -10,6 +10,7 @@ ahead of the one being judged, so memory does not grow with the tree.
 
 from __future__ import annotations
 
+import contextlib
 import grp
 import gzip
 import os
@@ -30,8 +31,18 @@ from dlict.core.errors import InputError
 from dlict.logs import chrony, keys, manifest
 from dlict.logs.fields import FieldSampler, FieldsVerdict
 from dlict.logs.policy import Policy
-from dlict.logs.seal import local_zone
-from dlict.logs.streams import Digest, digest_file, read_text_shape
+from dlict.logs.seal import check_lock, local_zone
+from dlict.logs.streams import (
+    DayFileRefusedError,
+    Digest,
+    Limits,
+    OverLimitError,
+    bounded_lines,
+    digest_file,
+    file_kind,
+    open_day,
+    read_text_shape,
+)
 from dlict.logs.tree import (
     MANIFEST_NAME,
     Source,
@@ -47,8 +58,11 @@ KINDS = (
     "modified", "truncated", "lines-deleted", "grown", "reordered", "renamed", "deleted",
     "inserted", "unsealed", "gap", "retention", "manifest-truncated", "manifest-edited",
     "manifest-rollback", "foreign-key", "chain-broken", "manifest-moved", "state", "silent",
-    "clock", "fields", "policy", "permissions",
+    "clock", "fields", "policy", "permissions", "not-regular", "unreadable", "oversized",
+    "duplicate",
 )
+#: How long a check waits for a running seal by default: a daily seal takes minutes.
+DEFAULT_LOCK_WAIT = 600.0
 CLOCK_TAG = b"dlict-chrony"
 _CLOCK_SCAN = 4 << 20
 _FIELD_SAMPLE_LINES = 20_000
@@ -157,20 +171,30 @@ class CheckReport:
 class _Listing:
     day_files: dict[str, tuple[date, os.stat_result]]
     others: list[str]
+    #: Day-named entries that are not read, with why: a symlink, FIFO, device, directory...
+    refused: dict[str, tuple[date, DayFileRefusedError]] = field(default_factory=dict)
 
 
 def check_tree(policy: Policy, public: Ed25519PublicKey, days: int | None = None,
-               now: datetime | None = None, workers: int | None = None) -> CheckReport:
-    """Check every source under the policy's root.
+               now: datetime | None = None, workers: int | None = None,
+               lock_wait: float = DEFAULT_LOCK_WAIT) -> CheckReport:
+    """Check every source under the policy's root, never while a seal is changing it.
 
     Raises:
         InputError: the root does not exist or ``days`` is not positive.
+        OperationalError: a seal is still running after ``lock_wait`` seconds.
     """
     if not policy.root.is_dir():
         raise InputError(f"{policy.root}: no such log tree")
     window = policy.retention_days if days is None else days
     if window < 1:
         raise InputError(f"--days must be at least 1, got {window}")
+    with check_lock(policy.state_dir, lock_wait):
+        return _check_tree(policy, public, window, now, workers)
+
+
+def _check_tree(policy: Policy, public: Ed25519PublicKey, window: int, now: datetime | None,
+                workers: int | None) -> CheckReport:
     moment = now or datetime.now(UTC)
     report = CheckReport(policy.root, moment, window, policy)
     report.problems += [Problem("policy", None, text) for text in policy.problems()]
@@ -188,18 +212,21 @@ def check_tree(policy: Policy, public: Ed25519PublicKey, days: int | None = None
                 f"up to {head.day.isoformat()})"))
     pool_size = workers or min(4, os.cpu_count() or 2)
     with ThreadPoolExecutor(max_workers=pool_size, thread_name_prefix="dlict-hash") as pool:
-        for source, listing, digests in _hash_ahead(found, pool):
+        for source, listing, digests in _hash_ahead(found, pool, policy.limits):
             report.sources.append(judge.source(source, listing, digests))
     return report
 
 
-def _hash_ahead(found: list[Source], pool: ThreadPoolExecutor) -> Iterator[
-        tuple[Source, _Listing, dict[str, Future[Digest]]]]:
+_Hashed = Digest | DayFileRefusedError
+
+
+def _hash_ahead(found: list[Source], pool: ThreadPoolExecutor, limits: Limits) -> Iterator[
+        tuple[Source, _Listing, dict[str, Future[_Hashed]]]]:
     """Yield each source with its files' digests under way, one source ahead."""
-    pending: deque[tuple[Source, _Listing, dict[str, Future[Digest]]]] = deque()
+    pending: deque[tuple[Source, _Listing, dict[str, Future[_Hashed]]]] = deque()
     for source in found:
         listing = _list(source.path)
-        futures = {name: pool.submit(digest_file, source.path / name)
+        futures = {name: pool.submit(_digest_or_refusal, source.path / name, limits)
                    for name in sorted(listing.day_files)}
         pending.append((source, listing, futures))
         if len(pending) > 1:
@@ -207,18 +234,44 @@ def _hash_ahead(found: list[Source], pool: ThreadPoolExecutor) -> Iterator[
     yield from pending
 
 
+def _digest_or_refusal(path: Path, limits: Limits) -> _Hashed:
+    try:
+        return digest_file(path, limits)
+    except FileNotFoundError:
+        return DayFileRefusedError("unreadable", "it vanished while being checked")
+    except DayFileRefusedError as refusal:
+        return refusal
+
+
 def _list(directory: Path) -> _Listing:
     listing = _Listing({}, [])
-    with os.scandir(directory) as entries:
-        for entry in entries:
-            if entry.name == MANIFEST_NAME or entry.name.startswith("."):
-                continue
-            day = day_of(entry.name)
-            if day is None or not entry.is_file(follow_symlinks=False):
-                listing.others.append(entry.name)
-            else:
-                listing.day_files[entry.name] = (day, entry.stat(follow_symlinks=False))
+    try:
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                _sort_entry(listing, entry)
+    except OSError as exc:
+        listing.refused[""] = (date.min, DayFileRefusedError(
+            "unreadable", f"the directory cannot be read ({exc.strerror})"))
     return listing
+
+
+def _sort_entry(listing: _Listing, entry: os.DirEntry[str]) -> None:
+    if entry.name == MANIFEST_NAME or entry.name.startswith("."):
+        return
+    day = day_of(entry.name)
+    if day is None:
+        listing.others.append(entry.name)
+        return
+    info = entry.stat(follow_symlinks=False)
+    if stat.S_ISREG(info.st_mode):
+        listing.day_files[entry.name] = (day, info)
+        return
+    what = file_kind(info.st_mode)
+    if stat.S_ISLNK(info.st_mode):
+        with contextlib.suppress(OSError):
+            what += f" to {str(Path(entry.path).readlink())!r}"
+    listing.refused[entry.name] = (day, DayFileRefusedError(
+        "not-regular", f"a {what} is in its place, not a regular file; not read"))
 
 
 class _Judge:
@@ -248,13 +301,23 @@ class _Judge:
             <= self.now
 
     def source(self, source: Source, listing: _Listing,
-               futures: dict[str, Future[Digest]]) -> SourceReport:
+               futures: dict[str, Future[_Hashed]]) -> SourceReport:
         report = SourceReport(source.name)
         reading = manifest.read_manifest(source.manifest, source.name, self.public)
         problems = report.problems
         problems += [Problem(p.kind, p.day, p.detail) for p in reading.problems]
         problems += self._against_state(source, reading)
-        digests = {name: future.result() for name, future in futures.items()}
+        digests: dict[str, Digest] = {}
+        for name, future in futures.items():
+            outcome = future.result()
+            if isinstance(outcome, DayFileRefusedError):
+                listing.refused[name] = (listing.day_files.pop(name)[0], outcome)
+            else:
+                digests[name] = outcome
+        problems += [Problem(refusal.kind, None if day == date.min else day,
+                             f"{name or source.path}: {refusal.reason}")
+                     for name, (day, refusal) in sorted(listing.refused.items())]
+        problems += _duplicates(listing, reading)
         report.files = len(digests)
         report.bytes = sum(d.size for d in digests.values())
         doubtful = reading.doubtful_days
@@ -267,7 +330,7 @@ class _Judge:
         referenced = {e.file for e in entries.values() if e.file}
         missing: list[manifest.Entry] = []
         for day, entry in sorted(entries.items()):
-            if entry.file is None:
+            if entry.file is None or entry.file in listing.refused:
                 continue
             digest = digests.get(entry.file)
             if digest is None:
@@ -338,7 +401,7 @@ class _Judge:
             return Problem("reordered", entry.day, f"{entry.file} holds the content sealed "
                                                    f"for {other.day.isoformat()}")
         path = source.path / (entry.file or "")
-        kind, detail = _diagnose(path, entry, digest)
+        kind, detail = _diagnose(path, entry, digest, self.policy.limits)
         return Problem(kind, entry.day, f"{entry.file}: {detail}")
 
     def _missing(self, missing: list[manifest.Entry]) -> list[Problem]:
@@ -423,16 +486,13 @@ class _Judge:
             return
         newest = max(listing.day_files, key=lambda n: listing.day_files[n][0])
         sampler = FieldSampler()
-        path = source.path / newest
         try:
-            opener = gzip.open if newest.endswith(".gz") else open
-            with opener(path, "rt", encoding="utf-8", errors="replace") as stream:
-                for count, line in enumerate(stream):
-                    if count >= _FIELD_SAMPLE_LINES:
-                        break
-                    sampler.feed(line)
-        except (EOFError, OSError, zlib.error):
-            pass  # a damaged file is reported by the integrity check
+            _sample(source.path / newest, sampler, self.policy.limits)
+        except OverLimitError as exc:
+            report.problems.append(Problem("oversized", listing.day_files[newest][0],
+                                           f"{newest}: {exc}; not sampled further"))
+        except (DayFileRefusedError, EOFError, OSError, zlib.error):
+            pass  # a damaged or refused file is reported by the integrity check
         report.fields = sampler.verdicts()
         for verdict in report.fields:
             if verdict.ok:
@@ -449,7 +509,10 @@ class _Judge:
     def _permissions(self, report: SourceReport, source: Source, listing: _Listing) -> None:
         bad: list[str] = []
         for directory in (source.path.parent, source.path):
-            mode = directory.stat().st_mode
+            try:
+                mode = directory.stat().st_mode
+            except OSError:
+                continue  # reported as unreadable
             if mode & 0o007:
                 bad.append(f"{directory} mode {stat.S_IMODE(mode):04o}")
         for name, (_day, info) in sorted(listing.day_files.items()):
@@ -471,16 +534,40 @@ class _Judge:
                 f"0640 / directories closed to others: {shown}{more}"))
 
 
-def _diagnose(path: Path, entry: manifest.Entry, digest: Digest) -> tuple[str, str]:
+def _sample(path: Path, sampler: FieldSampler, limits: Limits) -> None:
+    with open_day(path) as raw:
+        stream = gzip.GzipFile(fileobj=raw, mode="rb") if path.name.endswith(".gz") else raw
+        for count, line in enumerate(bounded_lines(stream, limits)):
+            if count >= _FIELD_SAMPLE_LINES:
+                break
+            sampler.feed(line.decode("utf-8", errors="replace"))
+
+
+def _duplicates(listing: _Listing, reading: manifest.ManifestReading) -> list[Problem]:
+    """Days there as both D.log and D.log.gz, neither of them sealed: both are kept."""
+    sealed = {e.file for e in reading.entries if e.file}
+    names = set(listing.day_files) | set(listing.refused)
+    found = []
+    for name in sorted(names):
+        if name.endswith(".log") and f"{name}.gz" in names \
+                and not {name, f"{name}.gz"} & sealed:
+            day = day_of(name)
+            found.append(Problem("duplicate", day, f"the day is there as both {name} and "
+                                                   f"{name}.gz; both kept, neither sealed"))
+    return found
+
+
+def _diagnose(path: Path, entry: manifest.Entry, digest: Digest,
+              limits: Limits) -> tuple[str, str]:
     """Why a sealed file no longer matches: only run on the rare mismatch."""
     if digest.size == entry.size:
         return "modified", f"bytes changed, size unchanged ({entry.size} bytes)"
     try:
-        reading = read_text_shape(path)
-    except OSError as exc:
-        return "modified", f"unreadable now ({exc.strerror})"
+        reading = read_text_shape(path, limits)
+    except (DayFileRefusedError, FileNotFoundError) as exc:
+        return "modified", f"unreadable now ({exc})"
     if not reading.complete:
-        if _gzip_ends_early(path):
+        if _gzip_ends_early(path, limits):
             return "truncated", f"cut short: {digest.size} of {entry.size} bytes"
         return "modified", "bytes changed (the compressed data no longer checks)"
     shape = reading.shape
@@ -494,25 +581,28 @@ def _diagnose(path: Path, entry: manifest.Entry, digest: Digest) -> tuple[str, s
     return "modified", f"bytes changed, same {entry.lines} lines"
 
 
-def _gzip_ends_early(path: Path) -> bool:
+def _gzip_ends_early(path: Path, limits: Limits) -> bool:
+    total = 0
     try:
-        with gzip.open(path, "rb") as stream:
-            while stream.read(1 << 20):
-                pass
+        with open_day(path) as raw, gzip.GzipFile(fileobj=raw, mode="rb") as stream:
+            while chunk := stream.read(limits.chunk):
+                total += len(chunk)
+                if total > limits.max_file_bytes:
+                    return False
     except EOFError:
         return True
-    except (OSError, zlib.error):
+    except (OSError, zlib.error, DayFileRefusedError):
         return False
     return False
 
 
 def _last_line_with(path: Path, needle: bytes) -> bytes | None:
     try:
-        with path.open("rb") as stream:
+        with open_day(path) as stream:
             size = stream.seek(0, os.SEEK_END)
             stream.seek(max(0, size - _CLOCK_SCAN))
             data = stream.read()
-    except OSError:
+    except (OSError, DayFileRefusedError):
         return None
     end = len(data)
     while True:

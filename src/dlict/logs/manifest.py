@@ -13,9 +13,12 @@ newest entry of every source and closes that hole.
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import json
 import os
+import re
+import stat
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -28,10 +31,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 
 from dlict.core.errors import OperationalError
 from dlict.logs import keys
+from dlict.logs.streams import DayFileRefusedError, open_day
+from dlict.logs.tree import day_file_name
 
 GENESIS = "0" * 64
 VERSION = 1
 HEADS_NAME = "heads.json"
+#: Two years of days is a few hundred kilobytes; anything near this is not a manifest.
+MAX_MANIFEST_BYTES = 64 << 20
+_HEX64 = re.compile(r"[0-9a-f]{64}\Z")
 
 
 def canonical(data: dict[str, Any]) -> bytes:
@@ -107,11 +115,13 @@ def read_manifest(path: Path, source: str, public: Ed25519PublicKey) -> Manifest
     """Read and verify a manifest; a missing file reads as empty."""
     trusted = keys.key_id(public)
     try:
-        raw = path.read_bytes()
+        raw = _read_bounded(path, MAX_MANIFEST_BYTES)
     except FileNotFoundError:
         return ManifestReading([], [], set(), 0)
-    except OSError as exc:
-        raise OperationalError(f"{path}: cannot read: {exc.strerror}") from exc
+    except DayFileRefusedError as exc:
+        kind = "unreadable" if exc.kind == "unreadable" else "manifest-edited"
+        return ManifestReading([], [ManifestProblem(kind, None, f"{path.name}: {exc.reason}")],
+                               set(), 0)
     lines = raw.split(b"\n")
     cut = lines[-1] != b""  # a manifest always ends with a newline
     if not cut:
@@ -155,9 +165,28 @@ def read_manifest(path: Path, source: str, public: Ed25519PublicKey) -> Manifest
     return reading
 
 
+def _read_bounded(path: Path, limit: int) -> bytes:
+    """A manifest or state file's bytes, from a regular file only and at most ``limit``.
+
+    Raises:
+        DayFileRefusedError: not a regular file, unreadable or larger than ``limit``.
+        FileNotFoundError: it is not there.
+    """
+    try:
+        with open_day(path) as stream:
+            raw = stream.read(limit + 1)
+    except (DayFileRefusedError, FileNotFoundError):
+        raise
+    except OSError as exc:
+        raise DayFileRefusedError("unreadable", f"cannot be read ({exc.strerror})") from exc
+    if len(raw) > limit:
+        raise DayFileRefusedError("oversized", f"larger than {limit} bytes; not read")
+    return raw
+
+
 def _doubt(entry: Entry, source: str, public: Ed25519PublicKey) -> ManifestProblem | None:
     """Why an entry signed with the trusted key still cannot be trusted, if it cannot."""
-    signature = base64.b64decode(entry.sig, validate=False) if entry.sig else b""
+    signature = base64.b64decode(entry.sig, validate=True)
     if not keys.verify(public, signature, canonical(entry.body())):
         return ManifestProblem("manifest-edited", entry.day, f"entry {entry.seq} "
                                f"({entry.day.isoformat()}) does not match its signature")
@@ -168,22 +197,72 @@ def _doubt(entry: Entry, source: str, public: Ed25519PublicKey) -> ManifestProbl
 
 
 def _parse(line: bytes) -> Entry | None:
+    """An entry whose every field has the type and form the sealer writes, else None."""
     try:
         data = json.loads(line)
-        return Entry(seq=int(data["seq"]), source=str(data["source"]),
-                     day=date.fromisoformat(data["day"]), file=data["file"],
-                     size=int(data["size"]), sha256=str(data["sha256"]),
-                     lines=int(data["lines"]), tail=str(data["tail"]),
-                     sealed_at=str(data["sealed_at"]), prev=str(data["prev"]),
-                     key=str(data["key"]), sig=str(data["sig"]))
-    except (ValueError, KeyError, TypeError):
+        if not isinstance(data, dict):
+            return None
+        entry = Entry(seq=_count(data["seq"]), source=_text(data["source"]),
+                      day=date.fromisoformat(_text(data["day"])), file=data["file"],
+                      size=_count(data["size"]), sha256=_text(data["sha256"]),
+                      lines=_count(data["lines"]), tail=_text(data["tail"]),
+                      sealed_at=_text(data["sealed_at"]), prev=_hex(data["prev"]),
+                      key=_text(data["key"]), sig=_text(data["sig"]))
+        base64.b64decode(entry.sig, validate=True)
+    except (ValueError, KeyError, TypeError, RecursionError, binascii.Error):
         return None
+    sealed_file = entry.file is not None
+    if sealed_file and entry.file not in (day_file_name(entry.day, False),
+                                          day_file_name(entry.day, True)):
+        return None
+    for digest in (entry.sha256, entry.tail):
+        if not (_HEX64.match(digest) if sealed_file else digest == ""):
+            return None
+    return entry
+
+
+def _count(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError("not a count")
+    return value
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError("not text")
+    return value
+
+
+def _hex(value: Any) -> str:
+    if not isinstance(value, str) or not _HEX64.match(value):
+        raise ValueError("not a SHA-256 in hex")
+    return value
+
+
+def drop_torn_tail(path: Path) -> None:
+    """Cut a manifest back to its last whole line (after an append torn by a crash)."""
+    try:
+        raw = _read_bounded(path, MAX_MANIFEST_BYTES)
+    except (DayFileRefusedError, FileNotFoundError) as exc:
+        raise OperationalError(f"{path}: cannot be read back ({exc})") from exc
+    fd = os.open(path, os.O_WRONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OperationalError(f"{path}: not a regular file; refusing to change it")
+        os.ftruncate(fd, raw.rfind(b"\n") + 1)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def append_entries(path: Path, entries: list[Entry]) -> None:
     """Append whole lines and flush them to disk before returning."""
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+    # Never through a symlink, never into a FIFO (ENXIO at once instead of a hang).
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK
+                 | os.O_CLOEXEC, 0o640)
     try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OperationalError(f"{path}: not a regular file; refusing to append to it")
         os.write(fd, b"".join(entry.line() for entry in entries))
         os.fsync(fd)
     finally:
@@ -204,19 +283,35 @@ class SealState:
 
 
 def read_state(state_dir: Path, public: Ed25519PublicKey) -> SealState:
+    """The signed seal state; anything malformed in it is a problem (tampering), never a crash."""
     path = state_dir / HEADS_NAME
     try:
-        data = json.loads(path.read_bytes())
-        signature = base64.b64decode(data.pop("sig"))
-        heads = {name: Head(int(h["seq"]), str(h["hash"]), date.fromisoformat(h["day"]))
-                 for name, h in data["heads"].items()}
+        raw = _read_bounded(path, MAX_MANIFEST_BYTES)
     except FileNotFoundError:
         return SealState({}, None)
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        return SealState({}, f"{path}: unreadable seal state ({exc.__class__.__name__})")
+    except DayFileRefusedError as exc:
+        return SealState({}, f"{path}: unreadable seal state: {exc.reason}")
+    try:
+        data = json.loads(raw)
+        if not isinstance(data, dict):
+            raise TypeError("not a JSON object")
+        signature = base64.b64decode(_text(data.pop("sig")), validate=True)
+        if not isinstance(data["heads"], dict):
+            raise TypeError("heads is not an object")
+        heads = {_text(name): _head(h) for name, h in data["heads"].items()}
+    except (ValueError, KeyError, TypeError, RecursionError, binascii.Error) as exc:
+        return SealState({}, f"{path}: malformed seal state ({exc.__class__.__name__}: "
+                             f"{str(exc)[:80]})")
     if not keys.verify(public, signature, canonical(data)):
         return SealState({}, f"{path}: the seal state does not match its signature")
     return SealState(heads, None)
+
+
+def _head(value: Any) -> Head:
+    if not isinstance(value, dict):
+        raise TypeError("a head is not an object")
+    return Head(_count(value["seq"]), _hex(value["hash"]),
+                date.fromisoformat(_text(value["day"])))
 
 
 def write_state(state_dir: Path, private: Ed25519PrivateKey, heads: dict[str, Head],
@@ -228,7 +323,9 @@ def write_state(state_dir: Path, private: Ed25519PrivateKey, heads: dict[str, He
     state_dir.mkdir(parents=True, exist_ok=True, mode=0o750)
     target = state_dir / HEADS_NAME
     temporary = state_dir / f".{HEADS_NAME}.tmp"
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
+    temporary.unlink(missing_ok=True)
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
+                 0o640)
     try:
         os.write(fd, json.dumps(body, indent=1, sort_keys=True).encode() + b"\n")
         os.fsync(fd)

@@ -10,6 +10,12 @@ from typing import Any
 
 from dlict.core.errors import InputError
 from dlict.core.inputs import read_input_text
+from dlict.logs.streams import (
+    DEFAULT_MAX_FILE_BYTES,
+    DEFAULT_MAX_LINE_BYTES,
+    MIN_MAX_LINE_BYTES,
+    Limits,
+)
 
 DEFAULT_POLICY_FILE = Path("/etc/dlict/logging.json")
 #: Computer Crime Act s.26: at least 90 days; an officer may order up to two years.
@@ -31,8 +37,19 @@ class Policy:
     seal_due_hours: float = 6.0
     #: Compress closed days before sealing (off where the filesystem compresses, e.g. ZFS).
     compress: bool = True
+    #: Caps on one day file: a longer line, or a larger file (stored or decompressed), is a
+    #: finding and is not read further.
+    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     #: Where day boundaries fall; None is the machine's local time (what rsyslog uses).
     zone: tzinfo | None = field(default=None, compare=False)
+    #: Delete sealed days past retention. Only when a retention was set explicitly (in the
+    #: policy file or on the command line): the defaults never delete what a user stored.
+    prune: bool = field(default=False, compare=False)
+
+    @property
+    def limits(self) -> Limits:
+        return Limits(self.max_line_bytes, self.max_file_bytes)
 
     def problems(self) -> list[str]:
         """What in the policy itself breaks the law or the SOP."""
@@ -48,7 +65,8 @@ class Policy:
 
 _PATHS = {"root", "signing_key", "state_dir"}
 _NUMBERS = {"retention_days": int, "silent_after_hours": float, "max_clock_offset_ms": float,
-            "seal_due_hours": float}
+            "seal_due_hours": float, "max_line_bytes": int, "max_file_bytes": int}
+_MINIMUM = {"max_line_bytes": MIN_MAX_LINE_BYTES, "max_file_bytes": 1}
 _TEXT = {"file_owner", "file_group"}
 _FLAGS = {"compress"}
 
@@ -71,7 +89,7 @@ def load_policy(path: Path) -> Policy:
 
 
 def policy_from_mapping(data: dict[str, Any], origin: str) -> Policy:
-    known = {f.name for f in fields(Policy)} - {"zone"}
+    known = {f.name for f in fields(Policy)} - {"zone", "prune"}
     values: dict[str, Any] = {}
     for key, value in data.items():
         if key not in known:
@@ -86,6 +104,9 @@ def policy_from_mapping(data: dict[str, Any], origin: str) -> Policy:
                     kind is int and not isinstance(value, int)) or value < 0:
                 raise InputError(f"{origin}: {key} must be a non-negative "
                                  f"{'whole number' if kind is int else 'number'}, got {value!r}")
+            if value < _MINIMUM.get(key, 0):
+                raise InputError(f"{origin}: {key} must be at least {_MINIMUM[key]}, "
+                                 f"got {value!r}")
             values[key] = kind(value)
         elif key in _FLAGS:
             if not isinstance(value, bool):
@@ -95,19 +116,29 @@ def policy_from_mapping(data: dict[str, Any], origin: str) -> Policy:
             if not isinstance(value, str) or not value:
                 raise InputError(f"{origin}: {key} must be a name, got {value!r}")
             values[key] = value
-    return replace(Policy(), **values)
+    # The logging role writes retention_days: only then may a seal delete old days.
+    return replace(Policy(), **values, prune="retention_days" in values)
 
 
 def resolve_policy(policy_file: Path | None, *, root: Path | None = None,
-                   signing_key: Path | None = None, state_dir: Path | None = None) -> Policy:
+                   signing_key: Path | None = None, state_dir: Path | None = None,
+                   retention_days: int | None = None) -> Policy:
     """The policy a command works with: the named file, else the server's file when it
-    exists, else the defaults; options given on the command line win."""
+    exists, else the defaults; options given on the command line win.
+
+    A seal deletes days past retention only when the retention was set explicitly: in the
+    policy file or with ``retention_days`` here.
+    """
     if policy_file is not None:
         policy = load_policy(policy_file)
     elif DEFAULT_POLICY_FILE.is_file():
         policy = load_policy(DEFAULT_POLICY_FILE)
     else:
         policy = Policy()
+    if retention_days is not None:
+        if retention_days < 1:
+            raise InputError(f"--retention-days must be at least 1, got {retention_days}")
+        policy = replace(policy, retention_days=retention_days, prune=True)
     return replace(policy, root=root or policy.root,
                    signing_key=signing_key or policy.signing_key,
                    state_dir=state_dir or policy.state_dir)

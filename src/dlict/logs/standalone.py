@@ -12,10 +12,10 @@ import json
 import sys
 from pathlib import Path
 
-from dlict.core.errors import DlictError, ExitCode
+from dlict.core.errors import DlictError, ExitCode, InputError
 from dlict.core.files import write_private
 from dlict.logs import keys
-from dlict.logs.check import check_tree, load_public_for
+from dlict.logs.check import DEFAULT_LOCK_WAIT, check_tree, load_public_for
 from dlict.logs.metrics import exposition
 from dlict.logs.policy import resolve_policy
 from dlict.logs.seal import seal_tree
@@ -34,7 +34,12 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--root", type=Path, help="log tree")
         command.add_argument("--state", type=Path, help="seal state directory")
         command.add_argument("--key", type=Path, help="private key (seal) / public key (check)")
+    commands.choices["seal"].add_argument(
+        "--retention-days", type=int, help="delete sealed days older than this (without it, "
+        "or retention_days in the policy file, nothing is deleted)")
     check = commands.choices["check"]
+    check.add_argument("--wait", type=float, default=DEFAULT_LOCK_WAIT,
+                       help="seconds to wait for a running seal to finish")
     check.add_argument("--days", type=int, help="window in days (default: the retention)")
     check.add_argument("--json", action="store_true", help="JSON on standard output")
     check.add_argument("--metrics", type=Path, help="write Prometheus text format here")
@@ -58,13 +63,17 @@ def _run(args: argparse.Namespace) -> int:
         return ExitCode.OK
     if args.command == "seal":
         policy = resolve_policy(args.policy, root=args.root, signing_key=args.key,
-                                state_dir=args.state)
+                                state_dir=args.state, retention_days=args.retention_days)
         outcomes = seal_tree(policy)
         for line in seal_lines(outcomes):
             sys.stdout.write(line + "\n")
-        return ExitCode.FINDINGS if any(o.refused for o in outcomes) else ExitCode.OK
+        return ExitCode.FINDINGS if any(o.refused or o.stopped for o in outcomes) \
+            else ExitCode.OK
+    if not 0 <= args.wait <= 86_400:
+        raise InputError(f"--wait must be between 0 and 86400 seconds, got {args.wait}")
     policy = resolve_policy(args.policy, root=args.root, state_dir=args.state)
-    report = check_tree(policy, load_public_for(policy, args.key), days=args.days)
+    report = check_tree(policy, load_public_for(policy, args.key), days=args.days,
+                        lock_wait=args.wait)
     if args.metrics:
         write_private(args.metrics, exposition(report))
     if args.json:

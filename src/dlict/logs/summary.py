@@ -35,6 +35,8 @@ def seal_lines(outcomes: list[SealOutcome]) -> list[str]:
         if outcome.refused:
             lines.append(f"REFUSED {outcome.source}: {outcome.refused}")
             continue
+        if outcome.stopped:
+            lines.append(f"FINDING {outcome.source} {outcome.stopped}")
         if not (outcome.sealed or outcome.absent or outcome.pruned):
             continue
         parts = []

@@ -34,11 +34,19 @@ class Source:
 
 
 def sources(root: Path) -> list[Source]:
-    """Every ``site/host`` directory under the root, sorted."""
+    """Every ``site/host`` directory under the root, sorted.
+
+    A site directory that cannot be listed stands as one source (host ``?``) whose directory
+    cannot be read: the seal and the check report it there instead of stopping.
+    """
     found: list[Source] = []
     for site in sorted(_subdirectories(root)):
-        for host in sorted(_subdirectories(root / site)):
-            found.append(Source(site, host, root / site / host))
+        try:
+            hosts = sorted(_subdirectories(root / site))
+        except OSError:
+            found.append(Source(site, "?", root / site / "?"))
+            continue
+        found.extend(Source(site, host, root / site / host) for host in hosts)
     return found
 
 

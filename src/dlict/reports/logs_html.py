@@ -49,7 +49,9 @@ KIND_TEXT = {
         "chain-broken": "ลำดับการผนึกขาด", "manifest-moved": "บัญชีผนึกผิดแหล่ง",
         "state": "สถานะการผนึก", "silent": "ไม่ได้รับข้อมูล", "clock": "นาฬิกาคลาดเคลื่อน",
         "fields": "ข้อมูลจราจรไม่ครบ", "policy": "นโยบายการเก็บรักษา",
-        "permissions": "สิทธิ์การเข้าถึงไฟล์",
+        "permissions": "สิทธิ์การเข้าถึงไฟล์", "not-regular": "ไม่ใช่ไฟล์ปกติ",
+        "unreadable": "อ่านไฟล์ไม่ได้", "oversized": "ไฟล์หรือบรรทัดยาวเกินกำหนด",
+        "duplicate": "วันเดียวกันมีสองไฟล์",
     },
     "en": {kind: kind.replace("-", " ") for kind in KINDS},
 }
