@@ -95,3 +95,35 @@ def test_skipped_assert_takes_the_reason_from_the_debug_note() -> None:
     fw03 = next(r for r in results if r.control == "FW-03")
     assert fw03.status is Status.SKIPPED
     assert fw03.evidence == "kernel refuses it here"
+
+
+def test_a_rescued_failure_is_its_controls_error_and_the_area_stop_explains_the_rest() -> None:
+    # playbooks/firewall.yml: FW-02's task fails, the play's rescue reports where the area
+    # stopped, the later FW tasks never run; host b is unaffected.
+    done = [e for e in passing("a") if {"FW-01", "FW-02"} & set(e.tags)]
+    failed = AnsibleEvent(kind="runner_on_failed", host="a", task="FW-02 load the ruleset",
+                          action="command", tags=("firewall", "FW-02"), changed=False,
+                          ignore_errors=False, result={"msg": "nft: syntax error"})
+    stop = event("runner_on_ok", "a", "debug", ("dlict_area_stopped",),
+                 msg="the firewall area stopped on this host at 'FW-02 load the ruleset': "
+                     "nft: syntax error")
+    results = results_from_events([*done, failed, stop, *passing("b")], ["a", "b"], FIREWALL,
+                                  _inventory(), Mode.APPLY)
+    on_a = {r.control: (r.status, r.evidence) for r in results if r.host == "a"}
+    assert on_a["FW-01"][0] is Status.PASS
+    assert on_a["FW-02"] == (Status.ERROR, "FW-02 load the ruleset: nft: syntax error")
+    why = "the firewall area stopped on this host at 'FW-02 load the ruleset': nft: syntax error"
+    for control in ("FW-03", "FW-04", "FW-05"):
+        assert on_a[control] == (Status.ERROR, f"not checked: {why}")
+    assert {r.status for r in results if r.host == "b"} == {Status.PASS}
+
+
+def test_another_areas_stop_leaves_these_controls_alone() -> None:
+    stop = AnsibleEvent(kind="runner_on_ok", host="a", task="Report where the antivirus area "
+                        "stopped", action="debug", tags=("antivirus", "dlict_area_stopped"),
+                        changed=False, ignore_errors=False,
+                        result={"msg": "the antivirus area stopped on this host at 'x': y"})
+    events = [e for e in passing("a") if "FW-05" not in e.tags]
+    got = {r.control: r.evidence for r in results_from_events(
+        [*events, stop], ["a"], FIREWALL, _inventory(), Mode.APPLY) if r.host == "a"}
+    assert got["FW-05"] == "not checked: no task reported this control"

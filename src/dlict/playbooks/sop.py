@@ -29,6 +29,9 @@ from dlict.playbooks.runner import AnsibleEvent, PlaybookOutcome, run_playbook
 # other areas wrote (logging writes under /etc too).
 AREAS: tuple[str, ...] = ("firewall", "antivirus", "identity", "logging", "endpoint")
 EVIDENCE_LIMIT = 4000
+# Tag of the rescue task each area play runs when a task fails: the area stopped on that host,
+# the host's other areas went on (playbooks/<area>.yml).
+AREA_STOPPED_TAG = "dlict_area_stopped"
 
 # Worst wins when several events speak about one control on one host.
 _RANK = {Status.ERROR: 4, Status.FAIL: 3, Status.UNREACHABLE: 2, Status.PASS: 1,
@@ -81,6 +84,16 @@ class _Verdict:
 
 def _control_ids(tags: Iterable[str]) -> list[str]:
     return [t for t in tags if CONTROL_ID.match(t)]
+
+
+def _area_stopped(event: AnsibleEvent) -> tuple[str, str] | None:
+    """(area, what stopped it) when ``event`` is an area play's rescue report."""
+    if event.action != "debug" or AREA_STOPPED_TAG not in event.tags:
+        return None
+    area = next((t for t in event.tags if t in AREAS), None)
+    if area is None:
+        return None
+    return area, str(event.result.get("msg", "")).strip() or f"the {area} area stopped"
 
 
 def _diff_text(result: Mapping[str, Any]) -> str:
@@ -139,14 +152,22 @@ def results_from_events(
     """One result per (host, control) for every host Ansible worked on.
 
     A control with no event at all on a host is an error ("not checked"), so a role that
-    forgets a control cannot pass silently.
+    forgets a control cannot pass silently; when its area stopped on that host (a task failed
+    and the area play's rescue reported it), the evidence says where. A failed task, rescued or
+    not, is an error of the controls it is tagged with; the host's other areas are judged on
+    their own events.
     """
     wanted = {c.id for c in controls}
     verdicts: dict[tuple[str, str], _Verdict] = {}
     unreachable: dict[str, str] = {}
+    stopped: dict[tuple[str, str], str] = {}
     for event in events:
         if event.unreachable:
             unreachable.setdefault(event.host, event.message or "unreachable")
+            continue
+        area_stop = _area_stopped(event)
+        if area_stop is not None:
+            stopped.setdefault((event.host, area_stop[0]), area_stop[1])
             continue
         ids = [i for i in _control_ids(event.tags) if i in wanted]
         if not ids:
@@ -176,7 +197,9 @@ def results_from_events(
             else:
                 verdict = verdicts.get((host_name, control.id), _Verdict())
                 if not verdict.seen:
-                    status, evidence = Status.ERROR, "not checked: no task reported this control"
+                    why = stopped.get((host_name, control.area),
+                                      "no task reported this control")
+                    status, evidence = Status.ERROR, f"not checked: {why}"
                 else:
                     status = verdict.status
                     evidence = verdict.evidence
