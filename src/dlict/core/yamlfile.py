@@ -10,6 +10,8 @@ parsing, before anything expands it.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -75,14 +77,28 @@ def check_aliases(path: Path, root: yaml.Node, error: type[InputError] = InputEr
                     f"by {added} values (at most {MAX_ALIAS_EXPANSION}; an alias bomb?)")
 
 
+@contextmanager
+def _bounded_loader(path: Path, text: str,
+                    error: type[InputError]) -> Iterator[yaml.SafeLoader]:
+    """A safe loader over ``text`` whose syntax and nesting errors become ``error`` lines."""
+    loader = yaml.SafeLoader(text)
+    try:
+        yield loader
+    except yaml.YAMLError as exc:
+        raise error(yaml_error_line(path, exc)) from exc
+    except RecursionError as exc:
+        raise error(f"{path}: YAML nested too deeply") from exc
+    finally:
+        loader.dispose()
+
+
 def compose_yaml(path: Path, text: str, error: type[InputError] = InputError) -> list[yaml.Node]:
     """The node trees of every document in ``text``, each checked by :func:`check_aliases`.
 
     Raises:
         error: malformed YAML, nesting too deep, or an alias bomb, naming file and line.
     """
-    loader = yaml.SafeLoader(text)
-    try:
+    with _bounded_loader(path, text, error) as loader:
         documents = []
         while loader.check_node():
             node = loader.get_node()
@@ -90,12 +106,6 @@ def compose_yaml(path: Path, text: str, error: type[InputError] = InputError) ->
                 check_aliases(path, node, error)
                 documents.append(node)
         return documents
-    except yaml.YAMLError as exc:
-        raise error(yaml_error_line(path, exc)) from exc
-    except RecursionError as exc:
-        raise error(f"{path}: YAML nested too deeply") from exc
-    finally:
-        loader.dispose()
 
 
 def load_yaml_text(path: Path, text: str, error: type[InputError] = InputError) -> Any:
@@ -104,19 +114,12 @@ def load_yaml_text(path: Path, text: str, error: type[InputError] = InputError) 
     Raises:
         error: malformed YAML, nesting too deep, or an alias bomb, naming file and line.
     """
-    loader = yaml.SafeLoader(text)
-    try:
+    with _bounded_loader(path, text, error) as loader:
         node = loader.get_single_node()
         if node is None:
             return None
         check_aliases(path, node, error)
         return loader.construct_document(node)
-    except yaml.YAMLError as exc:
-        raise error(yaml_error_line(path, exc)) from exc
-    except RecursionError as exc:
-        raise error(f"{path}: YAML nested too deeply") from exc
-    finally:
-        loader.dispose()
 
 
 def load_yaml_file(path: Path, error: type[InputError] = InputError,

@@ -15,6 +15,7 @@ import os
 import stat
 import zlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -98,6 +99,25 @@ def open_day(path: Path) -> io.BufferedReader:
         os.close(directory)
 
 
+@contextmanager
+def read_day(path: Path) -> Iterator[io.BufferedReader]:
+    """:func:`open_day`, with what goes wrong while reading it as a refusal of that day.
+
+    Raises:
+        DayFileRefusedError: see :func:`open_day`; also unreadable or past a cap.
+        FileNotFoundError: the file is not there.
+    """
+    try:
+        with open_day(path) as stream:
+            yield stream
+    except OverLimitError as exc:
+        raise DayFileRefusedError("oversized", f"{exc}; not sealed") from exc
+    except (DayFileRefusedError, FileNotFoundError):
+        raise
+    except OSError as exc:
+        raise DayFileRefusedError("unreadable", f"cannot be read ({exc.strerror})") from exc
+
+
 def _open_in(directory: int, name: str) -> io.BufferedReader:
     home = os.fstat(directory)
     before = os.stat(name, dir_fd=directory, follow_symlinks=False)
@@ -154,15 +174,10 @@ def digest_file(path: Path, limits: Limits = DEFAULT_LIMITS) -> Digest:
         DayFileRefusedError: see :func:`open_day`; also a file over the size cap.
         FileNotFoundError: the file is not there.
     """
-    try:
-        with open_day(path) as stream:
-            _refuse_oversized(stream, limits)
-            digest = hashlib.file_digest(stream, "sha256")
-            return Digest(stream.tell(), digest.hexdigest())
-    except (DayFileRefusedError, FileNotFoundError):
-        raise
-    except OSError as exc:
-        raise DayFileRefusedError("unreadable", f"cannot be read ({exc.strerror})") from exc
+    with read_day(path) as stream:
+        _refuse_oversized(stream, limits)
+        digest = hashlib.file_digest(stream, "sha256")
+        return Digest(stream.tell(), digest.hexdigest())
 
 
 class TextShape:
@@ -233,24 +248,17 @@ def read_text_shape(path: Path, limits: Limits = DEFAULT_LIMITS) -> TextReading:
         FileNotFoundError: the file is not there.
     """
     shape = TextShape(limits)
-    try:
-        with open_day(path) as raw:
-            _refuse_oversized(raw, limits)
-            if not path.name.endswith(".gz"):
-                _pump(raw, shape, limits)
-                return TextReading(shape, complete=True)
-            try:
-                with gzip.GzipFile(fileobj=raw, mode="rb") as stream:
-                    _pump(stream, shape, limits)
-            except (EOFError, zlib.error, gzip.BadGzipFile):
-                return TextReading(shape, complete=False)
+    with read_day(path) as raw:
+        _refuse_oversized(raw, limits)
+        if not path.name.endswith(".gz"):
+            _pump(raw, shape, limits)
             return TextReading(shape, complete=True)
-    except OverLimitError as exc:
-        raise DayFileRefusedError("oversized", f"{exc}; not sealed") from exc
-    except (DayFileRefusedError, FileNotFoundError):
-        raise
-    except OSError as exc:
-        raise DayFileRefusedError("unreadable", f"cannot be read ({exc.strerror})") from exc
+        try:
+            with gzip.GzipFile(fileobj=raw, mode="rb") as stream:
+                _pump(stream, shape, limits)
+        except (EOFError, zlib.error, gzip.BadGzipFile):
+            return TextReading(shape, complete=False)
+        return TextReading(shape, complete=True)
 
 
 class _HashingReader:
@@ -285,27 +293,20 @@ def read_stored(path: Path, limits: Limits = DEFAULT_LIMITS) -> tuple[Digest, Te
     """
     shape = TextShape(limits)
     complete = True
-    try:
-        with open_day(path) as raw:
-            _refuse_oversized(raw, limits)
-            hashing = _HashingReader(raw)
-            if path.name.endswith(".gz"):
-                try:
-                    with gzip.GzipFile(None, "rb", fileobj=hashing) as stream:
-                        _pump(stream, shape, limits)
-                except (EOFError, zlib.error, gzip.BadGzipFile):
-                    complete = False
-            else:
-                _pump(hashing, shape, limits)
-            while hashing.read(limits.chunk):
-                pass  # whatever follows a damaged or finished gzip stream is sealed too
-            return Digest(hashing.size, hashing.sha256), TextReading(shape, complete)
-    except OverLimitError as exc:
-        raise DayFileRefusedError("oversized", f"{exc}; not sealed") from exc
-    except (DayFileRefusedError, FileNotFoundError):
-        raise
-    except OSError as exc:
-        raise DayFileRefusedError("unreadable", f"cannot be read ({exc.strerror})") from exc
+    with read_day(path) as raw:
+        _refuse_oversized(raw, limits)
+        hashing = _HashingReader(raw)
+        if path.name.endswith(".gz"):
+            try:
+                with gzip.GzipFile(None, "rb", fileobj=hashing) as stream:
+                    _pump(stream, shape, limits)
+            except (EOFError, zlib.error, gzip.BadGzipFile):
+                complete = False
+        else:
+            _pump(hashing, shape, limits)
+        while hashing.read(limits.chunk):
+            pass  # whatever follows a damaged or finished gzip stream is sealed too
+        return Digest(hashing.size, hashing.sha256), TextReading(shape, complete)
 
 
 def _pump(stream: BinaryIO | gzip.GzipFile | _HashingReader, shape: TextShape,
