@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> None:
         logger.opt(exception=exc).debug("internal error")
         failure = environment_failure(exc)  # unless the disk or a path is to blame
         if failure is not None:
-            sys.stderr.write(f"dlict: {redact(str(failure))}\n")
+            sys.stderr.write(f"dlict: {printable(redact(str(failure)))}\n")
             sys.exit(int(failure.exit_code))
         sys.stderr.write(f"dlict: internal error: {redact(repr(exc))} (please report it)\n")
         sys.exit(int(ExitCode.OPERATIONAL))
