@@ -20,6 +20,7 @@ WORDS: dict[str, dict[str, str]] = {
     "host": {"th": "เครื่อง", "en": "Host"},
     "address": {"th": "ที่อยู่", "en": "Address"},
     "roles": {"th": "บทบาท", "en": "Roles"},
+    "control": {"th": "รายการตรวจ", "en": "Control"},
     "status": {"th": "สถานะ", "en": "Status"},
     "evidence": {"th": "หลักฐาน", "en": "Evidence"},
     "detail": {"th": "รายละเอียด", "en": "Detail"},
