@@ -35,7 +35,7 @@ WORDS: dict[str, dict[str, str]] = {
     "fail": {"th": "ไม่ผ่าน", "en": "fail"},
     "error": {"th": "ผิดพลาด", "en": "error"},
     "unreachable": {"th": "ติดต่อไม่ได้", "en": "unreachable"},
-    "skipped": {"th": "ข้าม", "en": "skipped"},
+    "skipped": {"th": "ไม่เกี่ยวข้อง", "en": "n/a"},
     "ok": {"th": "ปกติ", "en": "ok"},
     "findings": {"th": "มีข้อตรวจพบ", "en": "findings"},
     "running": {"th": "กำลังทำงาน", "en": "running"},
