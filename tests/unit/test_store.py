@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dlict.core.errors import StoreError
+from dlict.core.errors import RunNotFoundError, StoreError
 from dlict.core.results import Result, Status
 from dlict.core.store import SCHEMA_VERSION, EvidenceStore, RunStatus
 
@@ -86,5 +86,5 @@ def test_runs_filter_by_kind_newest_first(tmp_path: Path) -> None:
         c = store.start_run("facts")
         assert [r.id for r in store.runs("facts")] == [c, a]
         assert [r.id for r in store.runs()] == [c, b, a]
-        with pytest.raises(StoreError, match="no run with id 99"):
+        with pytest.raises(RunNotFoundError, match="no run 99 in "):
             store.run(99)

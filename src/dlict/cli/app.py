@@ -37,7 +37,6 @@ app = typer.Typer(
     "the cyber-security SOP, keep logs as the Computer Crime Act asks, watch school links "
     "and DLTV.",
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )

@@ -56,7 +56,7 @@ def _record_and_show(actx: AppContext, results: list[Result], title: str,
         store.finish_run(run_id, status)
         run = store.run(run_id)
     for result in results:
-        if result.status not in (Status.PASS, Status.SKIPPED):
+        if result.status.needs_attention:
             logger.warning("netscan run {}: {} {} {}: {}", run_id, result.host, result.control,
                            result.status.value, result.evidence)
     if actx.json_output:

@@ -40,11 +40,11 @@ def run_as_dict(run: Run, results: Sequence[Result]) -> dict[str, Any]:
 
 def print_results(console: Console, results: Sequence[Result], lang: str, title: str) -> None:
     table = Table(title=shown(title))
-    for key in ("site", "host", "status", "evidence"):
+    for key in ("site", "host", "control", "status", "evidence"):
         table.add_column(word(key, lang))
     for r in results:
         style = STATUS_STYLE[r.status]
-        table.add_row(shown(r.site), shown(r.host),
+        table.add_row(shown(r.site), shown(r.host), shown(r.control or r.target),
                       f"[{style}]{word(r.status.value, lang)}[/{style}]",
                       shown(r.evidence, keep_newlines=True))
     console.print(table)

@@ -110,25 +110,27 @@ def _run(
             code, RunStatus.ERROR
         )
         store.finish_run(run_id, status)
-        for result in sop_run.results:
-            if result.status is not Status.PASS:
-                logger.warning(
-                    "{} run {}: {} {} {}: {}",
-                    mode.value,
-                    run_id,
-                    result.host,
-                    result.control,
-                    result.status.value,
-                    result.evidence,
-                )
+        log_results(mode, run_id, sop_run.results)
     return run_id, sop_run
+
+
+def log_results(mode: Mode, run_id: int, results: Sequence[Result]) -> None:
+    """A warning for each result that needs attention; a not-applicable one only in the log
+    file, since it is neither a warning nor a finding."""
+    for result in results:
+        if result.status is Status.PASS:
+            continue
+        level = "WARNING" if result.status.needs_attention else "INFO"
+        shown_status = result.status.value if result.status.needs_attention else "not applicable"
+        logger.log(level, "{} run {}: {} {} {}: {}", mode.value, run_id, result.host,
+                   result.control, shown_status, result.evidence)
 
 
 def print_summary(
     actx: AppContext, catalog: Catalog, inv: Inventory, results: Sequence[Result]
 ) -> None:
     lang = actx.lang
-    problems = [r for r in results if r.status is not Status.PASS]
+    problems = [r for r in results if r.status.needs_attention]
     if problems:
         table = Table(title="not passing" if lang == "en" else "รายการที่ไม่ผ่าน")
         for key in ("host", "status", "evidence"):

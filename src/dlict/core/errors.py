@@ -58,6 +58,10 @@ class CsvImportError(InputError):
         return list(self.problems)
 
 
+class RunNotFoundError(InputError):
+    """The user asked for a run the evidence store does not hold."""
+
+
 class OperationalError(DlictError):
     """Something around dlict failed: a host, a program, the disk."""
 

@@ -16,7 +16,13 @@ class Status(StrEnum):
     FAIL = "fail"
     ERROR = "error"
     UNREACHABLE = "unreachable"
+    # Not applicable on this host (the evidence says why): neither a pass nor a finding.
     SKIPPED = "skipped"
+
+    @property
+    def needs_attention(self) -> bool:
+        """A fail, an error or an unreachable host: what the operator must look at."""
+        return self not in (Status.PASS, Status.SKIPPED)
 
 
 @dataclass(frozen=True, slots=True)

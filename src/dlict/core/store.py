@@ -27,7 +27,7 @@ from types import TracebackType
 
 from dlict import __version__
 from dlict.core.clock import utc_now
-from dlict.core.errors import InputError, StoreError
+from dlict.core.errors import InputError, RunNotFoundError, StoreError
 from dlict.core.files import EVIDENCE_MODE, make_private_dirs, os_failure
 from dlict.core.results import Result, Status
 
@@ -436,10 +436,15 @@ class EvidenceStore:
             )
 
     def run(self, run_id: int) -> Run:
+        """The run numbered ``run_id``.
+
+        Raises:
+            RunNotFoundError: the store holds no such run.
+        """
         with self._reading() as conn:
             row = conn.execute(_RUN_SELECT + " WHERE id = ?", (run_id,)).fetchone()
         if row is None:
-            raise StoreError(f"{self.path}: no run with id {run_id}")
+            raise RunNotFoundError(f"no run {run_id} in {self.path}")
         return _run_from_row(row)
 
     def runs(self, kind: str | None = None, limit: int = 20) -> list[Run]:

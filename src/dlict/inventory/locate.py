@@ -18,6 +18,8 @@ from dlict.core.inputs import MAX_INPUT_BYTES, read_input_text
 from dlict.core.yamlfile import compose_yaml
 
 YAML_SUFFIXES = (".yml", ".yaml")
+# The extensions Ansible's yaml inventory plugin takes (its ``yaml_extensions`` default).
+YAML_PLUGIN_SUFFIXES = (*YAML_SUFFIXES, ".json")
 VARS_DIRS = ("group_vars", "host_vars")
 # All the files of one inventory together: Ansible holds every one of them in memory at once.
 MAX_INVENTORY_BYTES = 8 * MAX_INPUT_BYTES
@@ -76,10 +78,28 @@ def ansible_reads(root: Path) -> list[Path]:
     return [root] + [path for name in VARS_DIRS for path in _tree_files(root.parent / name)]
 
 
+def _yaml_plugin_takes(source: Path) -> bool:
+    """Whether Ansible reads an inventory file as YAML rather than INI.
+
+    Its yaml plugin takes .yml/.yaml/.json files and tries a file with no extension first,
+    leaving it to the ini plugin unless it holds a YAML mapping; every other file is INI.
+    """
+    if source.suffix:
+        return source.suffix in YAML_PLUGIN_SUFFIXES
+    try:
+        first = next(yaml.compose_all(read_input_text(display(source)),
+                                     Loader=yaml.SafeLoader), None)
+    except yaml.YAMLError:
+        return False
+    except RecursionError:
+        return True
+    return isinstance(first, yaml.MappingNode)
+
+
 def inventory_files(root: Path) -> list[Path]:
     """Every YAML file Ansible would read for an inventory file or directory."""
     return [path for path in ansible_reads(root)
-            if path == root or path.name.endswith(YAML_SUFFIXES)]
+            if (path == root and _yaml_plugin_takes(root)) or path.name.endswith(YAML_SUFFIXES)]
 
 
 def _unfit_file(path: Path) -> str | None:
