@@ -21,6 +21,8 @@ from prometheus_client.parser import text_string_to_metric_families
 import dlict
 from dlict.inventory.loader import OFFICE_SITE_ID
 from dlict.logs import keys
+from dlict.logs.bundle import build
+from dlict.logs.policy import Policy
 from tests.conftest import CliRunner
 from tests.logtree import build_tree
 from tests.monitoring import School, running_monitor, self_signed_certificate, write_district
@@ -125,19 +127,41 @@ def test_a_live_monitor_scrape_passes_promtool(
     assert names.keys() == {"4401010001", OFFICE_SITE_ID}
 
 
-def test_the_logs_check_textfile_passes_promtool(cli: CliRunner, tmp_path: Path) -> None:
-    policy = build_tree(tmp_path / "sealed", sources=2, days=3)
-    out = tmp_path / "logs.prom"
-    result = cli("logs", "check", "--policy", str(policy.root.parent / "logging.json"),
-                 "--root", str(policy.root), "--state", str(policy.state_dir),
-                 "--key", str(keys.public_path(policy.signing_key)), "--metrics", str(out))
-    assert result.code == 0, result.stderr
-    text = out.read_text()
+@pytest.fixture(scope="module")
+def sealed(tmp_path_factory: pytest.TempPathFactory) -> Policy:
+    return build_tree(tmp_path_factory.mktemp("sealed"), sources=2, days=3)
+
+
+def _check_textfile(text: str) -> None:
     checked = promtool_check(text)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert checked.stdout + checked.stderr == ""
     samples = _families(text)
-    covered = dict((s["host"], v) for s, v in samples["dlict_logs_covered_seconds"])
-    required = dict((s["host"], v) for s, v in samples["dlict_logs_required_seconds"])
+    covered = {s["host"]: v for s, v in samples["dlict_logs_covered_seconds"]}
+    required = {s["host"]: v for s, v in samples["dlict_logs_required_seconds"]}
     assert covered == required and len(covered) == 2
-    assert set(covered.values()) <= {3 * 86400.0, 2 * 86400.0}  # 2 before 06:00
+    assert set(covered.values()) <= {3 * 86400.0, 2 * 86400.0}  # 2 days before 06:00
+
+
+def test_the_logs_check_textfile_passes_promtool(
+        cli: CliRunner, sealed: Policy, tmp_path: Path) -> None:
+    out = tmp_path / "logs.prom"
+    result = cli("logs", "check", "--policy", str(sealed.root.parent / "logging.json"),
+                 "--root", str(sealed.root), "--state", str(sealed.state_dir),
+                 "--key", str(keys.public_path(sealed.signing_key)), "--metrics", str(out))
+    assert result.code == 0, result.stderr
+    _check_textfile(out.read_text())
+
+
+def test_the_log_servers_zipapp_writes_the_same_valid_textfile(
+        sealed: Policy, tmp_path: Path) -> None:
+    """Debian's python3 in isolated mode, as on the log server."""
+    archive = tmp_path / "dlict-logs.pyz"
+    archive.write_bytes(build())
+    out = tmp_path / "logs.prom"
+    run = subprocess.run(["/usr/bin/python3", "-I", str(archive), "check",
+                          "--policy", str(sealed.root.parent / "logging.json"),
+                          "--metrics", str(out)],
+                         capture_output=True, text=True, check=False, cwd=tmp_path, timeout=120)
+    assert run.returncode == 0, run.stderr
+    _check_textfile(out.read_text())
