@@ -33,7 +33,7 @@ from prometheus_client.core import GaugeMetricFamily
 
 from dlict.dltv import ChannelStatus, ReceiverStatus, make_source, thresholds_from
 from dlict.exporter.exposition import Exposition
-from dlict.exporter.plan import MonitorPlan, ReceiverCheck, ServiceCheck
+from dlict.exporter.plan import MonitorPlan, ReceiverCheck, ServiceCheck, SiteNames
 from dlict.exporter.server import Health, make_server
 from dlict.exporter.state import LinkSample, MonitorState, ServiceSample
 from dlict.inventory.models import MonitorSettings
@@ -52,6 +52,7 @@ def country_plan(sites: int) -> MonitorPlan:
     for index in range(sites):
         site = f"{10_0000_0000 + index}"
         plan.icmp_sites[_address(index)] = [site]
+        plan.sites[site] = SiteNames(f"โรงเรียนบ้าน {index}", f"Ban School {index}", "เมือง")
         url = f"http://{_address(index)}/"
         plan.services.append(ServiceCheck(site, "http", url, url=url))
         receiver = f"http://{_address(index)}:9981"

@@ -106,7 +106,8 @@ def test_text_output_and_report(cli: CliRunner, sealed: Policy, tmp_path: Path) 
     # ends); before 06:00 that is the day before yesterday, so the window's first day comes
     # before the tree's first day (not collected yet, not a gap).
     covered = DAYS if datetime.now(UTC).astimezone().hour >= 6 else DAYS - 1
-    assert f'dlict_logs_days_covered{{host="{host}",site="{site}"}} {float(covered)!r}' in prom
+    assert (f'dlict_logs_covered_seconds{{host="{host}",site="{site}"}} '
+            f'{float(covered * 86400)!r}') in prom
     assert f'dlict_logs_integrity_ok{{host="{host}",site="{site}"}} 1.0' in prom
     assert "dlict_logs_check_ok 1.0" in prom
 

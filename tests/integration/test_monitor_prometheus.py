@@ -132,6 +132,15 @@ def test_a_failing_school_fires_and_healthy_ones_do_not(
             failing.ignore_echo()
             prometheus.wait_for("SchoolLinkDown for the failing school",
                                 lambda: ("SchoolLinkDown", "4401010002") in prometheus.firing())
+            _s, _h, body = fetch(f"{prometheus.url}/api/v1/alerts")
+            [named] = [a["annotations"] for a in json.loads(body)["data"]["alerts"]
+                       if a["labels"]["alertname"] == "SchoolLinkDown"
+                       and a["labels"]["site"] == "4401010002"]
+            # the school's names come from dlict_site_info, which the monitor serves
+            assert named["summary"] == ("School 4401010002 (School 4401010002, เมือง): "
+                                        "internet link down")
+            assert named["summary_th"] == ("โรงเรียน 4401010002 (โรงเรียน 4401010002 อ.เมือง): "
+                                           "อินเทอร์เน็ตใช้งานไม่ได้")
             time.sleep(3)  # healthy schools had every chance to fire by now
             firing = prometheus.firing()
             assert ("SchoolLinkDown", "4401010001") not in firing

@@ -486,7 +486,8 @@ def test_http_200(web: WebServer) -> None:
     assert result.cert_expiry_days is None
     assert web.seen == [("/ok", "dlict-monitor")]
     assert set(result.as_dict()) == {"target", "up", "status", "ttfb_seconds",
-                                     "total_seconds", "cert_expiry_days", "error"}
+                                     "total_seconds", "cert_expiry_days", "cert_not_after",
+                                     "error"}
 
 
 def test_http_500_is_down(web: WebServer) -> None:

@@ -2,10 +2,11 @@
 
 Two parts. The small one — the monitor's own figures and the process metrics — goes through
 prometheus-client's registry and a Collector. The per-site families (30,000 sites make about
-half a million samples) are written by ``SiteExposition``: prometheus-client's generic writer
-needs about 2 s for that many (measured), so the label sets are formatted once from the plan
-and each scrape only appends values. The text is the same exposition format (a test parses it
-with prometheus-client's parser); it is rendered again only when the state has changed.
+half a million samples) and the info families are written by ``SiteExposition`` with
+``dlict.core.promtext`` (the writer ``logs check --metrics`` uses too): prometheus-client's
+generic writer needs about 2 s for that many (measured), so the label sets are formatted
+once from the plan and each scrape only appends values. The text is the same exposition
+format (a test runs promtool on it); it is rendered again only when the state has changed.
 """
 
 from __future__ import annotations
@@ -13,8 +14,7 @@ from __future__ import annotations
 import gzip
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from prometheus_client import CollectorRegistry, generate_latest
@@ -22,24 +22,15 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector
 
+import dlict
+from dlict.core.promtext import Family, Writer, labels
 from dlict.dltv import ReceiverStatus
 from dlict.exporter.plan import MonitorPlan
 from dlict.exporter.state import LinkSample, MonitorState
 
-CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-
-
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-
 
 def _labels(**pairs: str) -> str:
-    return "{" + ",".join(f'{k}="{_escape(v)}"' for k, v in pairs.items()) + "}"
-
-
-def _number(value: float) -> str:
-    # floats as Python writes them (shortest round-trip form, which the format accepts)
-    return repr(value) if type(value) is float else repr(float(value))
+    return labels(pairs)
 
 
 TRICKLE_S = 1.0
@@ -73,73 +64,53 @@ class _Section:
             return self.zipped
 
 
-@dataclass(frozen=True)
-class _Family:
-    name: str
-    help: str
-
-
-class _Writer:
-    def __init__(self) -> None:
-        self.parts: list[str] = []
-
-    def family(self, family: _Family, samples: Iterable[tuple[str, float | None]]) -> None:
-        name = family.name
-        lines = [f"{name}{labels} {value!r}\n" if type(value) is float
-                 else f"{name}{labels} {_number(value)}\n"
-                 for labels, value in samples if value is not None]
-        if lines:
-            self.parts.append(f"# HELP {family.name} {family.help}\n"
-                              f"# TYPE {family.name} gauge\n")
-            self.parts.extend(lines)
-
-    def text(self) -> str:
-        return "".join(self.parts)
-
-
-LINK_UP = _Family("dlict_link_up", "1 when at least one of the site's probe targets answered "
+LINK_UP = Family("dlict_link_up", "1 when at least one of the site's probe targets answered "
                   "in the last cycle.")
-PROBE_UP = _Family("dlict_probe_up", "1 when the target answered at least one echo in the "
+PROBE_UP = Family("dlict_probe_up", "1 when the target answered at least one echo in the "
                    "last cycle.")
-PROBE_RTT = _Family("dlict_probe_rtt_seconds", "Mean round-trip time of the answered echoes.")
-PROBE_MIN = _Family("dlict_probe_rtt_min_seconds", "Shortest round-trip time in the cycle.")
-PROBE_MAX = _Family("dlict_probe_rtt_max_seconds", "Longest round-trip time in the cycle.")
-PROBE_JITTER = _Family("dlict_probe_jitter_seconds", "Mean absolute difference of "
+PROBE_RTT = Family("dlict_probe_rtt_seconds", "Mean round-trip time of the answered echoes.")
+PROBE_MIN = Family("dlict_probe_rtt_min_seconds", "Shortest round-trip time in the cycle.")
+PROBE_MAX = Family("dlict_probe_rtt_max_seconds", "Longest round-trip time in the cycle.")
+PROBE_JITTER = Family("dlict_probe_jitter_seconds", "Mean absolute difference of "
                        "consecutive round-trip times.")
-PROBE_LOSS = _Family("dlict_probe_loss_ratio", "Share of echoes lost in the cycle, 0-1.")
-PROBE_SUCCESS = _Family("dlict_probe_last_success_timestamp_seconds", "When the target last "
+PROBE_LOSS = Family("dlict_probe_loss_ratio", "Share of echoes lost in the cycle, 0-1.")
+PROBE_SUCCESS = Family("dlict_probe_last_success_timestamp_seconds", "When the target last "
                         "answered, Unix time.")
 SERVICE_FAMILIES = {
-    "tcp": (_Family("dlict_tcp_up", "1 when a TCP connection was accepted."),
-            _Family("dlict_tcp_connect_seconds", "Time to connect.")),
-    "dns": (_Family("dlict_dns_up", "1 when the resolver answered NOERROR with an address."),
-            _Family("dlict_dns_lookup_seconds", "Time to the resolver's answer.")),
-    "http": (_Family("dlict_http_up", "1 when the GET answered with a status below 400."),
-             _Family("dlict_http_ttfb_seconds", "Time from connecting to the first byte of "
+    "tcp": (Family("dlict_tcp_up", "1 when a TCP connection was accepted."),
+            Family("dlict_tcp_connect_seconds", "Time to connect.")),
+    "dns": (Family("dlict_dns_up", "1 when the resolver answered NOERROR with an address."),
+            Family("dlict_dns_lookup_seconds", "Time to the resolver's answer.")),
+    "http": (Family("dlict_http_up", "1 when the GET answered with a status below 400."),
+             Family("dlict_http_ttfb_seconds", "Time from connecting to the first byte of "
                      "the answer.")),
 }
-HTTP_STATUS = _Family("dlict_http_status_code", "HTTP status of the last GET (0 when none "
+HTTP_STATUS = Family("dlict_http_status_code", "HTTP status of the last GET (0 when none "
                       "came).")
-HTTP_CERT = _Family("dlict_http_cert_expiry_days", "Days until the server's TLS certificate "
-                    "expires.")
-DLTV_UP = _Family("dlict_dltv_check_up", "1 when the receiver could be read.")
-DLTV_LOCKED = _Family("dlict_dltv_locked", "1 when the tuner is locked (HLS: every channel's "
+HTTP_CERT = Family("dlict_http_cert_expiry_timestamp_seconds", "When the server's TLS "
+                   "certificate expires, Unix time.")
+DLTV_UP = Family("dlict_dltv_check_up", "1 when the receiver could be read.")
+DLTV_LOCKED = Family("dlict_dltv_locked", "1 when the tuner is locked (HLS: every channel's "
                       "stream is up).")
-DLTV_SIGNAL = _Family("dlict_dltv_signal_ratio", "Signal level as the receiver reports it, "
+DLTV_SIGNAL = Family("dlict_dltv_signal_ratio", "Signal level as the receiver reports it, "
                       "0-1.")
-DLTV_SNR = _Family("dlict_dltv_snr_db", "Signal-to-noise ratio (C/N), dB.")
-DLTV_BER = _Family("dlict_dltv_ber", "Bit error rate, before error correction where reported.")
-DLTV_UNC = _Family("dlict_dltv_uncorrected_blocks", "Uncorrected blocks (the receiver's own "
-                   "running count).")
-DLTV_SNR_MIN = _Family("dlict_dltv_snr_min_db", "The inventory's SNR threshold for this "
+DLTV_SNR = Family("dlict_dltv_snr_db", "Signal-to-noise ratio (C/N), dB.")
+DLTV_BER = Family("dlict_dltv_ber", "Bit error rate, before error correction where reported.")
+DLTV_UNC = Family("dlict_dltv_uncorrected_blocks_total", "Uncorrected blocks (the "
+                  "receiver's own running count; it restarts with the receiver).", "counter")
+DLTV_SNR_MIN = Family("dlict_dltv_snr_min_db", "The inventory's SNR threshold for this "
                        "receiver kind.")
-DLTV_STREAM = _Family("dlict_dltv_stream_up", "1 when the channel is being received.")
-DLTV_BITRATE = _Family("dlict_dltv_stream_bitrate_bps", "The channel's bitrate, bits per "
+DLTV_STREAM = Family("dlict_dltv_stream_up", "1 when the channel is being received.")
+DLTV_BITRATE = Family("dlict_dltv_stream_bitrate_bps", "The channel's bitrate, bits per "
                        "second.")
-DLTV_AGE = _Family("dlict_dltv_segment_age_seconds", "HLS: age of the newest segment.")
-DLTV_SUCCESS = _Family("dlict_dltv_last_success_timestamp_seconds", "When the receiver was "
+DLTV_AGE = Family("dlict_dltv_segment_age_seconds", "HLS: age of the newest segment.")
+DLTV_SUCCESS = Family("dlict_dltv_last_success_timestamp_seconds", "When the receiver was "
                        "last read, Unix time.")
-ALL_FAMILIES = (LINK_UP, PROBE_UP, PROBE_RTT, PROBE_MIN, PROBE_MAX, PROBE_JITTER, PROBE_LOSS,
+BUILD_INFO = Family("dlict_build_info", "Always 1; the label version is dlict's version.")
+SITE_INFO = Family("dlict_site_info", "Always 1; the site's names and amphoe, to join on "
+                   "site (school code, or office).")
+ALL_FAMILIES = (BUILD_INFO, SITE_INFO, LINK_UP, PROBE_UP, PROBE_RTT, PROBE_MIN, PROBE_MAX,
+                PROBE_JITTER, PROBE_LOSS,
                 PROBE_SUCCESS, *(f for pair in SERVICE_FAMILIES.values() for f in pair),
                 HTTP_STATUS, HTTP_CERT, DLTV_UP, DLTV_LOCKED, DLTV_SIGNAL, DLTV_SNR, DLTV_BER,
                 DLTV_UNC, DLTV_SNR_MIN, DLTV_STREAM, DLTV_BITRATE, DLTV_AGE, DLTV_SUCCESS)
@@ -160,7 +131,8 @@ class SiteExposition:
                       for address, sites in plan.icmp_sites.items()]
         self._sites = [(_labels(site=site), addresses)
                        for site, addresses in plan.sites_with_links().items()]
-        self._sections = {name: _Section() for name in ("links", "services", "receivers")}
+        self._sections = {name: _Section()
+                          for name in ("info", "links", "services", "receivers")}
 
     def body(self, compressed: bool) -> bytes:
         """The newest text (gzip-compressed if asked). Each section is rendered again only
@@ -168,6 +140,7 @@ class SiteExposition:
         and DLTV results, which arrive one by one, at most once every ``TRICKLE_S``."""
         state = self.state
         parts = [
+            self._sections["info"].get(0, 0.0, self._render_info, compressed),
             self._sections["links"].get(state.link_generation, 0.0, self._render_links,
                                         compressed),
             self._sections["services"].get(state.service_generation, TRICKLE_S,
@@ -179,19 +152,28 @@ class SiteExposition:
 
     def render(self) -> str:
         """The whole per-site text, rendered now."""
-        return self._render_links() + self._render_services() + self._render_receivers()
+        return (self._render_info() + self._render_links() + self._render_services()
+                + self._render_receivers())
+
+    def _render_info(self) -> str:
+        out = Writer()
+        out.family(BUILD_INFO, [(_labels(version=dlict.__version__), 1.0)])
+        out.family(SITE_INFO, ((_labels(site=site, name_th=names.name_th,
+                                        name_en=names.name_en, amphoe=names.amphoe), 1.0)
+                               for site, names in self.plan.sites.items()))
+        return out.text()
 
     def _render_links(self) -> str:
         with self.state.lock:
             links, success = self.state.links, dict(self.state.link_success)
-        out = _Writer()
+        out = Writer()
         self._links(out, links, success)
         return out.text()
 
     def _render_services(self) -> str:
         with self.state.lock:
             services = dict(self.state.services)
-        out = _Writer()
+        out = Writer()
         for kind, (up_family, time_family) in SERVICE_FAMILIES.items():
             mine = [(key, s) for key, s in services.items() if key[1] == kind]
             labelled = [(_labels(site=key[0], target=key[2]), s) for key, s in mine]
@@ -199,27 +181,27 @@ class SiteExposition:
             out.family(time_family, ((lab, s.seconds) for lab, s in labelled))
             if kind == "http":
                 out.family(HTTP_STATUS, ((lab, float(s.status or 0)) for lab, s in labelled))
-                out.family(HTTP_CERT, ((lab, s.cert_days) for lab, s in labelled))
+                out.family(HTTP_CERT, ((lab, s.cert_not_after) for lab, s in labelled))
         return out.text()
 
     def _render_receivers(self) -> str:
         with self.state.lock:
             receivers = dict(self.state.receivers)
             success = dict(self.state.receiver_success)
-        out = _Writer()
+        out = Writer()
         self._receivers(out, receivers, success)
         return out.text()
 
-    def _links(self, out: _Writer, links: dict[str, LinkSample],
+    def _links(self, out: Writer, links: dict[str, LinkSample],
                success: dict[str, float]) -> None:
         rows = [(labels, links.get(address), success.get(address))
                 for address, labels in self._icmp]
         present = [(labels, sample, last) for labels, sample, last in rows if sample is not None]
 
         def each(pick: str) -> Iterator[tuple[str, float | None]]:
-            for labels, sample, _last in present:
+            for label_sets, sample, _last in present:
                 value = getattr(sample, pick)
-                for lab in labels:
+                for lab in label_sets:
                     yield lab, value
 
         out.family(LINK_UP, ((site_labels, float(any(
@@ -236,7 +218,7 @@ class SiteExposition:
         out.family(PROBE_SUCCESS, ((lab, last) for labels, _sample, last in rows
                                    if last is not None for lab in labels))
 
-    def _receivers(self, out: _Writer, receivers: dict[str, ReceiverStatus],
+    def _receivers(self, out: Writer, receivers: dict[str, ReceiverStatus],
                    success: dict[str, float]) -> None:
         checks = {c.site: c for c in self.plan.receivers}
         rows = [(site, _labels(site=site), status) for site, status in receivers.items()]

@@ -37,9 +37,19 @@ class ReceiverCheck:
     reader: ReceiverSource
 
 
+@dataclass(frozen=True)
+class SiteNames:
+    """What ``dlict_site_info`` shows of a site, so alerts and dashboards can name it."""
+
+    name_th: str
+    name_en: str
+    amphoe: str
+
+
 @dataclass
 class MonitorPlan:
     settings: MonitorSettings
+    sites: dict[str, SiteNames] = field(default_factory=dict)  # every site of the inventory
     # ICMP: each address once, with every site that probes it
     icmp_sites: dict[str, list[str]] = field(default_factory=dict)
     services: list[ServiceCheck] = field(default_factory=list)
@@ -83,6 +93,7 @@ def build_plan(inventory: Inventory) -> MonitorPlan:
     plan = MonitorPlan(settings=inventory.monitor)
     for site in inventory.sites:
         meta = site.meta
+        plan.sites[site.id] = SiteNames(meta.name_th, meta.name_en, meta.amphoe)
         where = f"{inventory.source}: site {site.id}"
         for link in meta.links:
             for target in link.probe_targets:

@@ -15,9 +15,10 @@ from typing import Any
 from loguru import logger
 
 from dlict.core.errors import InputError, OperationalError
+from dlict.core.promtext import CONTENT_TYPE
 from dlict.exporter.basic_auth import Verdict
 from dlict.exporter.connections import ConnectionGuard, OncePer, ServerLimits
-from dlict.exporter.exposition import CONTENT_TYPE, Exposition
+from dlict.exporter.exposition import Exposition
 from dlict.exporter.state import MonitorState
 from dlict.exporter.webconfig import WebConfig
 

@@ -42,6 +42,7 @@ class ServiceSample:
     seconds: float | None  # tcp: connect, dns: answer, http: time to first byte
     status: int | None = None  # http
     cert_days: float | None = None  # https
+    cert_not_after: float | None = None  # https: the certificate's notAfter, Unix time
     detail: str | None = None  # the error, or the DNS answer code
 
     def as_dict(self) -> dict[str, Any]:

@@ -45,12 +45,18 @@ class HttpResult:
     ttfb_seconds: float | None = None
     total_seconds: float = 0.0
     cert_expiry_days: float | None = None
+    cert_not_after: float | None = None  # the certificate's notAfter, Unix time
     error: str | None = None
 
     def as_dict(self) -> dict[str, object]:
         return {"target": self.target, "up": self.up, "status": self.status,
                 "ttfb_seconds": self.ttfb_seconds, "total_seconds": self.total_seconds,
-                "cert_expiry_days": self.cert_expiry_days, "error": self.error}
+                "cert_expiry_days": self.cert_expiry_days,
+                "cert_not_after": self.cert_not_after, "error": self.error}
+
+    def note_certificate(self, der: bytes | None) -> None:
+        self.cert_expiry_days = days_until_expiry(der)
+        self.cert_not_after = not_after_timestamp(der)
 
 
 class _Connection(DeadlineHTTPConnection):
@@ -90,6 +96,16 @@ def tls_context(verify: bool, ca_file: str | None) -> ssl.SSLContext:
         raise InputError(f"{ca_file}: cannot read CA certificates ({exc})") from exc
 
 
+def not_after_timestamp(der: bytes | None) -> float | None:
+    """The certificate's notAfter, Unix time."""
+    if not der:
+        return None
+    try:
+        return x509.load_der_x509_certificate(der).not_valid_after_utc.timestamp()
+    except ValueError:
+        return None
+
+
 def days_until_expiry(der: bytes | None, now: dt.datetime | None = None) -> float | None:
     """Days from ``now`` to the certificate's notAfter, negative once expired."""
     if not der:
@@ -102,11 +118,11 @@ def days_until_expiry(der: bytes | None, now: dt.datetime | None = None) -> floa
     return (certificate.not_valid_after_utc - moment).total_seconds() / 86400
 
 
-def _unverified_expiry_days(host: str, port: int, deadline: Deadline) -> float | None:
+def _unverified_certificate(host: str, port: int, deadline: Deadline) -> bytes | None:
     try:
         sock = open_connection(host, port, deadline)
         with wrap_tls(sock, tls_context(False, None), host, deadline) as tls:
-            return days_until_expiry(tls.getpeercert(binary_form=True))
+            return tls.getpeercert(binary_form=True)
     except OSError:
         return None
 
@@ -154,16 +170,16 @@ def http_get(url: str, timeout_s: float, verify: bool = True,
         first_byte = connection.first_byte_at()
         if first_byte is not None and connection.connect_started is not None:
             result.ttfb_seconds = first_byte - connection.connect_started
-        result.cert_expiry_days = days_until_expiry(connection.peer_certificate)
+        result.note_certificate(connection.peer_certificate)
         read = 0
         while read < BODY_LIMIT and (chunk := response.read(min(_CHUNK, BODY_LIMIT - read))):
             read += len(chunk)
     except (OSError, http.client.HTTPException) as exc:
         result.error = redact(describe_error(exc, timeout_s))  # may quote what the server sent
         if isinstance(exc, ssl.SSLCertVerificationError):
-            result.cert_expiry_days = _unverified_expiry_days(host, port, deadline)
+            result.note_certificate(_unverified_certificate(host, port, deadline))
         else:
-            result.cert_expiry_days = days_until_expiry(connection.peer_certificate)
+            result.note_certificate(connection.peer_certificate)
     else:
         result.up = result.status < 400
         if not result.up:
