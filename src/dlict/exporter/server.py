@@ -10,16 +10,18 @@ import ssl
 import sys
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from loguru import logger
 
 from dlict.core.errors import InputError, OperationalError
 from dlict.exporter.basic_auth import Verdict
 from dlict.exporter.connections import ConnectionGuard, OncePer, ServerLimits
-from dlict.exporter.exposition import CONTENT_TYPE, Exposition
 from dlict.exporter.state import MonitorState
 from dlict.exporter.webconfig import WebConfig
+
+if TYPE_CHECKING:  # the exposition needs prometheus_client (the monitor extra)
+    from dlict.exporter.exposition import Exposition
 
 DEFAULT_LISTEN = "127.0.0.1:9310"
 _SWEEP_S = 0.25  # how often connections overdue with their request are looked for
@@ -198,6 +200,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         path = self.path.split("?", 1)[0]
         if path == "/metrics":
+            from dlict.exporter.exposition import CONTENT_TYPE
+
             compressed = "gzip" in (self.headers.get("Accept-Encoding") or "")
             body = self.server.exposition.body(compressed)
             self._send(200, body, CONTENT_TYPE,
