@@ -35,6 +35,12 @@ EXTRA_COMMANDS = {
 INSTALL_TIMEOUT_S = 300
 
 
+def _clean_environment() -> dict[str, str]:
+    """This process's environment without what would let the checkout's sources or the test
+    environment's packages in."""
+    return {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "VIRTUAL_ENV"}}
+
+
 @dataclass(frozen=True)
 class Installed:
     """A fresh virtual environment holding the built wheel with ``extras``."""
@@ -44,11 +50,20 @@ class Installed:
 
     def dlict(self, *args: str, data_dir: Path, timeout: float = 60
               ) -> subprocess.CompletedProcess[str]:
-        env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "VIRTUAL_ENV"}}
+        env = _clean_environment()
         env["DLICT_NETDEV_PASSWORD"] = "not-a-real-password"  # netdev needs a login to start
         return subprocess.run([str(self.root / "bin" / "dlict"), "--data-dir", str(data_dir),
                                *args], capture_output=True, text=True, timeout=timeout,
                               env=env, cwd=data_dir.parent, check=False)
+
+
+def _setup(*command: str, cwd: Path | None = None) -> None:
+    """Run one step of building or installing; a failure shows what the step said."""
+    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True,
+                          timeout=INSTALL_TIMEOUT_S, env=_clean_environment(), check=False)
+    if done.returncode != 0:
+        raise AssertionError(f"{' '.join(command)} failed ({done.returncode}):\n"
+                             f"{done.stdout}{done.stderr}")
 
 
 @pytest.fixture(scope="module")
@@ -56,21 +71,19 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The wheel built from this checkout and the wheels of all its dependencies, extras
     included."""
     house = tmp_path_factory.mktemp("wheelhouse")
-    subprocess.run([sys.executable, "-m", "hatchling", "build", "-t", "wheel", "-d", str(house)],
-                   cwd=REPO, check=True, capture_output=True, timeout=INSTALL_TIMEOUT_S)
+    _setup(sys.executable, "-m", "hatchling", "build", "-t", "wheel", "-d", str(house), cwd=REPO)
     (wheel,) = house.glob("dlict-*.whl")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--wheel-dir", str(house),
-                    f"{wheel}[all]"], check=True, capture_output=True, timeout=INSTALL_TIMEOUT_S)
+    _setup(sys.executable, "-m", "pip", "wheel", "--quiet", "--wheel-dir", str(house),
+           f"{wheel}[all]")
     return house
 
 
 def _install(wheelhouse: Path, root: Path, extras: tuple[str, ...]) -> Installed:
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root)], check=True,
-                   capture_output=True, timeout=INSTALL_TIMEOUT_S)
+    _setup(sys.executable, "-m", "venv", "--without-pip", str(root))
     requirement = f"dlict[{','.join(extras)}]" if extras else "dlict"
-    subprocess.run([sys.executable, "-m", "pip", "--python", str(root / "bin" / "python"),
-                    "install", "--quiet", "--no-index", "--find-links", str(wheelhouse),
-                    requirement], check=True, capture_output=True, timeout=INSTALL_TIMEOUT_S)
+    # pip of this environment installs into the new one (--python): no pip inside it needed
+    _setup(sys.executable, "-m", "pip", "--python", str(root / "bin" / "python"), "install",
+           "--quiet", "--no-index", "--find-links", str(wheelhouse), requirement)
     return Installed(extras, root)
 
 
@@ -111,6 +124,11 @@ def _no_traceback(result: subprocess.CompletedProcess[str]) -> None:
 def test_core_commands_work_from_the_wheel(environments: Environments, extras: tuple[str, ...],
                                            tmp_path: Path) -> None:
     installed = environments.with_extras(*extras)
+    where = subprocess.run([str(installed.root / "bin" / "python"), "-c",
+                            "import dlict; print(dlict.__file__)"], capture_output=True,
+                           text=True, env=_clean_environment(), cwd=tmp_path, timeout=60,
+                           check=True)
+    assert Path(where.stdout.strip()).is_relative_to(installed.root)  # the wheel, not the checkout
     data = tmp_path / "data"
     help_text = installed.dlict("--help", data_dir=data)
     assert help_text.returncode == 0, help_text.stderr
@@ -172,7 +190,7 @@ def _monitor_serves_metrics(installed: Installed, tmp_path: Path) -> None:
         process = subprocess.Popen(
             [str(installed.root / "bin" / "dlict"), "-i", str(EXAMPLE_INVENTORY), "--data-dir",
              str(tmp_path / "data"), "monitor", "--listen", f"127.0.0.1:{port}"],
-            stdout=out, stderr=subprocess.STDOUT, text=True)
+            stdout=out, stderr=subprocess.STDOUT, text=True, env=_clean_environment())
     try:
         body = _first_metrics(process, f"http://127.0.0.1:{port}/metrics", log)
     finally:
