@@ -16,11 +16,11 @@ from dlict.cli.context import AppContext, app_context
 from dlict.cli.options import number_option
 from dlict.cli.text import printable
 from dlict.core.errors import ExitCode, InputError, OperationalError
+from dlict.core.extras import require_extra
 from dlict.core.files import write_atomic
 from dlict.core.logging import redact_known
 from dlict.core.numbers import NumberRange
 from dlict.exporter.connections import ServerLimits
-from dlict.exporter.exposition import Exposition
 from dlict.exporter.plan import MonitorPlan, build_plan
 from dlict.exporter.scheduler import CheckRounds, IcmpWorker, run_once
 from dlict.exporter.server import DEFAULT_LISTEN, Health, make_server, parse_listen, unprotected
@@ -110,6 +110,8 @@ def _check_exposure(listen: str, web: WebConfig, web_config: Path | None,
 
 def _serve(plan: MonitorPlan, listen: str, web: WebConfig, data_dir: Path,
            limits: ServerLimits, warning: str | None) -> None:
+    from dlict.exporter.exposition import Exposition
+
     state = MonitorState()
     worker = IcmpWorker(plan, state)
     rounds = CheckRounds(plan, state)
@@ -170,6 +172,7 @@ def monitor(
     """Probe every site's link, services and DLTV receiver and serve /metrics."""
     if ctx.invoked_subcommand is not None:
         return
+    require_extra("monitor", "prometheus_client")
     actx = app_context(ctx)
     actx.json_output = actx.json_output or json_output
     parse_listen(listen)

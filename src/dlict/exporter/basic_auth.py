@@ -24,6 +24,8 @@ from collections import OrderedDict
 from collections.abc import Callable
 from enum import Enum
 
+from dlict.core.extras import require_extra
+
 BCRYPT_MAX_PASSWORD = 72  # bcrypt refuses longer passwords (and never reads past 72 bytes)
 VERIFIED_CACHE = 256
 REFUSED_CACHE = 4096
@@ -94,7 +96,8 @@ class BasicAuth:
     def __init__(self, users: dict[str, bytes], clock: Callable[[], float] = time.monotonic
                  ) -> None:
         self.users = dict(users)
-        import bcrypt  # only needed with basic auth (the monitor extra)
+        require_extra("monitor", "bcrypt")  # only needed with basic auth
+        import bcrypt
 
         cost = max(bcrypt_cost(h) for h in self.users.values())
         # unknown users are checked against this, so they cost what the dearest known one does

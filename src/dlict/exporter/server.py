@@ -10,7 +10,7 @@ import ssl
 import sys
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from loguru import logger
 
@@ -18,9 +18,11 @@ from dlict.core.errors import InputError, OperationalError
 from dlict.core.promtext import CONTENT_TYPE
 from dlict.exporter.basic_auth import Verdict
 from dlict.exporter.connections import ConnectionGuard, OncePer, ServerLimits
-from dlict.exporter.exposition import Exposition
 from dlict.exporter.state import MonitorState
 from dlict.exporter.webconfig import WebConfig
+
+if TYPE_CHECKING:  # the exposition needs prometheus_client (the monitor extra)
+    from dlict.exporter.exposition import Exposition
 
 DEFAULT_LISTEN = "127.0.0.1:9310"
 _SWEEP_S = 0.25  # how often connections overdue with their request are looked for

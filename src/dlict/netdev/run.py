@@ -10,6 +10,7 @@ from pathlib import Path
 
 from dlict.controls import CheckedBy, load_catalog
 from dlict.core.errors import InputError
+from dlict.core.extras import require_extra
 from dlict.core.results import Result, Status
 from dlict.inventory.models import Host, Inventory, Role
 from dlict.inventory.select import select_hosts
@@ -90,9 +91,15 @@ def work_on(devices: Iterable[Device], options: SessionOptions, workers: int,
             names: Callable[[Platform], tuple[str, ...] | None],
             on_done: Callable[[Outcome], None] | None = None) -> list[Outcome]:
     """Fetch each device's outputs, at most ``workers`` devices at once; a device that hangs
-    holds one worker for at most its timeouts, never the others."""
+    holds one worker for at most its timeouts, never the others.
+
+    Raises:
+        OperationalError: there are devices, but netmiko (the netdev extra) is not installed.
+    """
     outcomes: list[Outcome] = []
     todo = list(devices)
+    if todo:
+        require_extra("netdev", "netmiko", "paramiko")
 
     def one(device: Device) -> Outcome:
         started = time.monotonic()

@@ -9,7 +9,7 @@ from enum import StrEnum
 from ipaddress import IPv4Address, IPv4Network
 from typing import Protocol
 
-from dlict.core.errors import OperationalError
+from dlict.core.extras import require_extra
 from dlict.netscan.policy import Port
 
 
@@ -71,11 +71,9 @@ def scapy_engine() -> PacketEngine:
     Raises:
         OperationalError: scapy is not installed.
     """
-    try:
-        from dlict.netscan.packets import ScapyEngine
-    except ImportError as exc:
-        raise OperationalError(
-            f"dlict netscan needs scapy ({exc}): pip install 'dlict[netscan]'") from exc
+    require_extra("netscan", "scapy", "dlict.netscan.packets")
+    from dlict.netscan.packets import ScapyEngine
+
     return ScapyEngine()
 
 
