@@ -15,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 
 from dlict.cli.context import AppContext, app_context
+from dlict.cli.options import JsonOption
 from dlict.cli.results_view import STATUS_STYLE, run_as_dict
 from dlict.cli.text import shown, word
 from dlict.controls import CONTROL_ID, Catalog, load_catalog
@@ -164,6 +165,7 @@ def apply(
         bool, typer.Option("--check", help="Show what would change; change nothing.")
     ] = False,
     diff: Annotated[bool, typer.Option("--diff", help="Show file differences.")] = False,
+    _json: JsonOption = False,
 ) -> None:
     """Make the SOP controls hold on the Linux hosts (Ansible), then verify each one."""
     actx = app_context(ctx)
