@@ -221,7 +221,7 @@ def audit(
             {
                 "site": s.site,
                 "area": s.area,
-                "percent": s.percent,
+                "ratio": None if s.percent is None else s.percent / 100,
                 "counts": {k.value: v for k, v in s.counts.items()},
             }
             for s in scores(sop_run.results, catalog)
