@@ -38,8 +38,8 @@ def test_every_loopback_target_answers(cli: CliRunner, tmp_path: Path) -> None:
     assert result.code == 0, result.stderr
     data = json.loads(result.stdout)
     assert [r["target"] for r in data] == addresses
-    assert all(r["sent"] == 3 and r["received"] == 3 and r["loss_percent"] == 0 for r in data)
-    assert all(0 <= r["min_ms"] <= r["max_ms"] < 100 for r in data)
+    assert all(r["sent"] == 3 and r["received"] == 3 and r["loss_ratio"] == 0 for r in data)
+    assert all(0 <= r["min_s"] <= r["rtt_s"] <= r["max_s"] < 0.1 for r in data)
 
 
 def test_fping_like_text(cli: CliRunner) -> None:
@@ -73,7 +73,7 @@ def test_dead_targets_do_not_hold_up_the_rest() -> None:
     elapsed = time.monotonic() - started
     assert run.returncode == 1, run.stderr
     data = {r["target"]: r for r in json.loads(run.stdout)}
-    assert data["192.0.2.1"]["received"] == 0 and data["192.0.2.1"]["loss_percent"] == 100
+    assert data["192.0.2.1"]["received"] == 0 and data["192.0.2.1"]["loss_ratio"] == 1
     assert data["192.0.2.2"]["received"] == 0
     assert all(data[f"127.0.0.{n}"]["received"] == 3 for n in range(1, 51))
     assert elapsed < 10

@@ -7,28 +7,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from loguru import logger
 
 from dlict import __version__
-from dlict.cli import (
-    controls,
-    facts,
-    inventory,
-    logs,
-    monitor,
-    netdev,
-    netscan,
-    probe,
-    report,
-    runs,
-    sop,
-)
-from dlict.cli.context import AppContext
-from dlict.cli.text import printable
-from dlict.core.config import load_settings
+from dlict.cli.lazy import LazyCommands
 from dlict.core.errors import DlictError, ExitCode
-from dlict.core.files import environment_failure
-from dlict.core.logging import redact, setup_logging
+from dlict.core.printable import printable
 from dlict.core.runner_dir import Terminated, unwind_on_sigterm
 
 app = typer.Typer(
@@ -37,22 +20,10 @@ app = typer.Typer(
     "the cyber-security SOP, keep logs as the Computer Crime Act asks, watch school links "
     "and DLTV.",
     no_args_is_help=True,
+    cls=LazyCommands,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-app.add_typer(inventory.app, name="inventory")
-app.add_typer(runs.app, name="runs")
-app.add_typer(controls.app, name="controls")
-app.add_typer(logs.app, name="logs")
-app.add_typer(monitor.app, name="monitor")
-app.add_typer(report.app, name="report")
-app.add_typer(netdev.app, name="netdev")
-app.add_typer(netscan.app, name="netscan")
-app.command("facts")(facts.facts)
-app.command("apply")(sop.apply)
-app.command("audit")(sop.audit)
-app.command("probe")(probe.probe)
-
 
 def _version(value: bool) -> None:
     if value:
@@ -88,6 +59,11 @@ def root(
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
     ] = False,
 ) -> None:
+    # here, not at the top: ``dlict --version`` and ``--help`` load no settings, no pydantic
+    from dlict.cli.context import AppContext
+    from dlict.core.config import load_settings
+    from dlict.core.logging import setup_logging
+
     settings = load_settings(
         config_file=config,
         overrides={"inventory": inventory_path, "data_dir": data_dir, "lang": lang,
@@ -106,10 +82,17 @@ def main(argv: list[str] | None = None) -> None:
         sys.stderr.write("dlict: stopped by SIGTERM\n")
         raise
     except DlictError as exc:
+        from dlict.core.logging import redact
+
         for line in exc.lines():
             sys.stderr.write(f"dlict: {printable(redact(line))}\n")
         sys.exit(int(exc.exit_code))
     except Exception as exc:  # a bug (or the machine): one line, the traceback only in the log
+        from loguru import logger
+
+        from dlict.core.files import environment_failure
+        from dlict.core.logging import redact
+
         logger.opt(exception=exc).debug("internal error")
         failure = environment_failure(exc)  # unless the disk or a path is to blame
         if failure is not None:

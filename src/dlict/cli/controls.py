@@ -6,13 +6,14 @@ import typer
 from rich.table import Table
 
 from dlict.cli.context import app_context
+from dlict.cli.options import JsonOption
 from dlict.controls import load_catalog
 
 app = typer.Typer(help="The SOP control catalog.", no_args_is_help=True)
 
 
 @app.command("list")
-def list_controls(ctx: typer.Context) -> None:
+def list_controls(ctx: typer.Context, _json: JsonOption = False) -> None:
     """Every control with its SOP clause, severity and title."""
     actx = app_context(ctx)
     catalog = load_catalog()

@@ -11,6 +11,7 @@ from loguru import logger
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from dlict.cli.context import app_context
+from dlict.cli.options import JsonOption
 from dlict.cli.results_view import print_results, run_as_dict
 from dlict.cli.text import shown
 from dlict.core.errors import ExitCode
@@ -26,6 +27,7 @@ def facts(
         str | None,
         typer.Option("--limit", "-l", help="Ansible host pattern: a site group or host."),
     ] = None,
+    _json: JsonOption = False,
 ) -> None:
     """Reach every Linux host over SSH (host keys verified) and record its facts."""
     actx = app_context(ctx)

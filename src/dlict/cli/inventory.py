@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from dlict.cli.context import app_context
+from dlict.cli.options import JsonOption
 from dlict.cli.text import shown, word
 from dlict.inventory import Inventory, Site, SiteKind
 from dlict.inventory.csv_import import import_schools
@@ -18,7 +19,7 @@ app = typer.Typer(help="Check and show the district inventory; import a school l
 
 
 @app.command()
-def validate(ctx: typer.Context) -> None:
+def validate(ctx: typer.Context, _json: JsonOption = False) -> None:
     """Check the inventory; exit 2 with one line per problem."""
     actx = app_context(ctx)
     inv = actx.inventory()
@@ -50,7 +51,7 @@ def site_as_dict(inv: Inventory, site: Site) -> dict[str, Any]:
 
 
 @app.command()
-def show(ctx: typer.Context) -> None:
+def show(ctx: typer.Context, _json: JsonOption = False) -> None:
     """Sites with their hosts and roles."""
     actx = app_context(ctx)
     inv = actx.inventory()
@@ -84,6 +85,7 @@ def import_schools_command(
     ctx: typer.Context,
     csv_file: Annotated[Path, typer.Argument(help="School list, CSV in UTF-8 (BOM allowed).")],
     output: Annotated[Path, typer.Option("-o", "--output", help="New inventory directory.")],
+    _json: JsonOption = False,
 ) -> None:
     """Build an inventory from a school list; invalid rows are named and nothing is written."""
     actx = app_context(ctx)

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from dlict.cli.context import app_context
-from dlict.cli.options import number_option
+from dlict.cli.options import JsonOption, number_option
 from dlict.cli.text import printable
 from dlict.core.errors import ExitCode, InputError
 from dlict.core.files import write_private
@@ -47,6 +47,7 @@ def seal(ctx: typer.Context, policy_file: PolicyOption = None, root: RootOption 
          retention_days: Annotated[int | None, typer.Option(
              "--retention-days", help="Delete sealed days older than this. Without it (or "
              "retention_days in the policy file) nothing is ever deleted.")] = None,
+         _json: JsonOption = False,
          ) -> None:
     """Compress closed days, seal them into each source's signed manifest; delete sealed days
     past retention only when a retention was set explicitly."""
@@ -83,6 +84,7 @@ def check(
         "--metrics", help="Write Prometheus text format here (node_exporter textfile).")] = None,
     wait: Annotated[float, typer.Option(
         "--wait", help="Seconds to wait for a running seal to finish.")] = DEFAULT_LOCK_WAIT,
+    _json: JsonOption = False,
 ) -> None:
     """Coverage, integrity, freshness, clock offset, policy and traffic-data fields per source.
 

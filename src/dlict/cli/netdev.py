@@ -16,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from dlict.cli.context import AppContext, app_context
+from dlict.cli.options import JsonOption
 from dlict.cli.results_view import run_as_dict
 from dlict.cli.text import printable, shown, word
 from dlict.core.clock import format_local
@@ -87,7 +88,8 @@ def _exit(status: RunStatus) -> None:
 
 
 @app.command("backup")
-def backup_command(ctx: typer.Context, limit: LimitOption = None) -> None:
+def backup_command(ctx: typer.Context, limit: LimitOption = None,
+                   _json: JsonOption = False) -> None:
     """Fetch every device's running configuration, strip what changes on every read, and keep
     a version when it changed (git history in the data dir); show what changed."""
     actx = app_context(ctx)
@@ -157,6 +159,7 @@ def diff_command(
     since: Annotated[str | None, typer.Option(
         "--since", help="Changes after this date (YYYY-MM-DD) or date-time; the last change "
         "when not given.")] = None,
+    _json: JsonOption = False,
 ) -> None:
     """Show how a device's configuration changed: the versions and one unified diff."""
     actx = app_context(ctx)

@@ -14,7 +14,7 @@ import typer
 from loguru import logger
 
 from dlict.cli.context import AppContext, app_context
-from dlict.cli.options import number_option
+from dlict.cli.options import JsonOption, number_option
 from dlict.cli.results_view import print_results, run_as_dict
 from dlict.core.errors import ExitCode, InventoryError
 from dlict.core.numbers import NumberRange
@@ -79,6 +79,7 @@ def verify(
         "--ports", help="More ports to probe: 8080,tcp/9000,udp/161.")] = None,
     timeout: TimeoutOption = 2.0,
     retries: RetriesOption = 1,
+    _json: JsonOption = False,
 ) -> None:
     """Probe each host from here; every port must answer as its firewall policy says (FW-11).
 
@@ -124,6 +125,7 @@ def discover(
                             "the LAN uses.")] = None,
     timeout: TimeoutOption = 1.0,
     retries: RetriesOption = 1,
+    _json: JsonOption = False,
 ) -> None:
     """Sweep each site's LANs with ARP; every answering device must be in the inventory
     (EP-07).

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
@@ -17,3 +17,18 @@ def number_option(name: str, bounds: NumberRange, help_text: str) -> Any:
         return bounds.check(name, text)
 
     return typer.Option(name, parser=parse, help=help_text)
+
+
+def _json_requested(ctx: typer.Context, value: bool) -> None:
+    # Completion parses without running the root callback: there is no context to set then.
+    if value and not ctx.resilient_parsing:
+        from dlict.cli.context import app_context
+
+        app_context(ctx).json_output = True
+
+
+# ``dlict X --json``, the same as the global ``dlict --json X``: a command that prints data
+# takes ``_json: JsonOption = False`` and reads ``app_context(ctx).json_output`` as before.
+JsonOption = Annotated[bool, typer.Option(
+    "--json", help="Machine-readable JSON on standard output (as the global --json).",
+    callback=_json_requested, expose_value=False)]

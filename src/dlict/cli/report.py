@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from dlict.cli.context import app_context
-from dlict.cli.options import number_option
+from dlict.cli.options import JsonOption, number_option
 from dlict.cli.text import printable, shown
 from dlict.core.clock import utc_now
 from dlict.core.errors import ExitCode, InputError
@@ -56,6 +56,7 @@ def dltv_survey(
     timeout: Annotated[float, number_option(
         "--timeout", NumberRange(0, 600, low_open=True),
         "Seconds to wait for each Prometheus answer.")] = DEFAULT_TIMEOUT_S,
+    _json: JsonOption = False,
 ) -> None:
     """Schools whose DLTV satellite equipment needs replacement or repair, from the last N days.
 

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from dlict.cli.context import app_context
-from dlict.cli.options import number_option
+from dlict.cli.options import JsonOption, number_option
 from dlict.cli.results_view import print_results, print_runs, run_as_dict
 from dlict.core.numbers import NumberRange
 
@@ -23,6 +23,7 @@ def list_runs(
     ] = None,
     limit: Annotated[int, number_option("--limit", NumberRange(1, 100_000, whole=True),
                                         "How many of the latest runs.")] = 20,
+    _json: JsonOption = False,
 ) -> None:
     """The latest runs, newest first."""
     actx = app_context(ctx)
@@ -35,7 +36,8 @@ def list_runs(
 
 
 @app.command()
-def show(ctx: typer.Context, run_id: Annotated[int, typer.Argument(help="Run number.")]) -> None:
+def show(ctx: typer.Context, run_id: Annotated[int, typer.Argument(help="Run number.")],
+         _json: JsonOption = False) -> None:
     """One run with every result and its evidence."""
     actx = app_context(ctx)
     with actx.open_store() as store:

@@ -15,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 
 from dlict.cli.context import AppContext, app_context
+from dlict.cli.options import JsonOption
 from dlict.cli.results_view import STATUS_STYLE, run_as_dict
 from dlict.cli.text import shown, word
 from dlict.controls import CONTROL_ID, Catalog, load_catalog
@@ -166,6 +167,7 @@ def apply(
         bool, typer.Option("--check", help="Show what would change; change nothing.")
     ] = False,
     diff: Annotated[bool, typer.Option("--diff", help="Show file differences.")] = False,
+    _json: JsonOption = False,
 ) -> None:
     """Make the SOP controls hold on the Linux hosts (Ansible), then verify each one."""
     actx = app_context(ctx)
@@ -221,7 +223,7 @@ def audit(
             {
                 "site": s.site,
                 "area": s.area,
-                "percent": s.percent,
+                "ratio": None if s.percent is None else s.percent / 100,
                 "counts": {k.value: v for k, v in s.counts.items()},
             }
             for s in scores(sop_run.results, catalog)

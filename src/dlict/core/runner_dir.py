@@ -31,8 +31,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
-from loguru import logger
-
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 _Handler = Callable[[int, FrameType | None], object] | int | signal.Handlers | None
 
@@ -175,6 +173,8 @@ def _remove(path: Path) -> None:
     try:
         shutil.rmtree(path)
     except OSError as exc:
+        from loguru import logger  # here: the CLI's start-up (``dlict --version``) needs no log
+
         logger.warning("could not remove ansible-runner's directory {}: {} (it may hold "
                        "secrets: remove it by hand)", path, exc.strerror or exc)
     finally:

@@ -123,7 +123,8 @@ class SourceReport:
             "last_heard": self.last_heard.isoformat() if self.last_heard else None,
             "silent_seconds": self.silent_seconds,
             "clock": None if self.clock is None else {
-                "offset_ms": self.clock.offset_ms, "error_bound_ms": self.clock.error_bound_ms,
+                "offset_s": self.clock.offset_ms / 1000,
+                "error_bound_s": self.clock.error_bound_ms / 1000,
                 "synchronised": self.clock.synchronised, "reference": self.clock.reference},
             "fields": [{"log_type": v.log_type, "lines_sampled": v.lines_sampled,
                         "lines_complete": v.lines_complete, "missing": list(v.missing),

@@ -85,9 +85,16 @@ class TargetResult:
         return sum(abs(b - a) for a, b in pairs) / (len(self.rtts_ms) - 1)
 
     def as_dict(self) -> dict[str, object]:
+        """The JSON row: seconds and ratios, the monitor's names (the text lines stay in ms,
+        as fping's)."""
         return {"target": self.address, "sent": self.sent, "received": self.received,
-                "loss_percent": self.loss_percent, "min_ms": self.min_ms,
-                "avg_ms": self.avg_ms, "max_ms": self.max_ms, "jitter_ms": self.jitter_ms}
+                "loss_ratio": self.loss_percent / 100, "rtt_s": _seconds(self.avg_ms),
+                "min_s": _seconds(self.min_ms), "max_s": _seconds(self.max_ms),
+                "jitter_s": _seconds(self.jitter_ms)}
+
+
+def _seconds(milliseconds: float | None) -> float | None:
+    return None if milliseconds is None else milliseconds / 1000
 
 
 def checksum(data: bytes) -> int:

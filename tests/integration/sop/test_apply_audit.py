@@ -55,7 +55,7 @@ def test_audit_report_files(sop_fleet: SopFleet, capsys: pytest.CaptureFixture[s
     district = [s for s in data["scores"] if s["site"] == "*"]
     assert {s["area"] for s in district} == {"firewall", "antivirus", "endpoint", "identity",
                                              "logging"}
-    assert all(s["percent"] == 100.0 for s in district)
+    assert all(s["ratio"] == 1.0 for s in district)
     assert "score per site and area" not in out  # Thai by default
     assert "คะแนนรายหน่วยงานและด้าน" in out
 
