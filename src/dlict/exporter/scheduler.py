@@ -132,8 +132,7 @@ def service_sample(check: ServiceCheck, timeout_s: float) -> ServiceSample:
         return ServiceSample(dns.up, dns.seconds, detail=dns.error or dns.rcode)
     http = http_get(check.url, timeout_s)
     return ServiceSample(http.up, http.ttfb_seconds, status=http.status,
-                         cert_days=http.cert_expiry_days, cert_not_after=http.cert_not_after,
-                         detail=http.error)
+                         cert_not_after=http.cert_not_after, detail=http.error)
 
 
 def receiver_status(check: ReceiverCheck, timeout_s: float) -> ReceiverStatus:

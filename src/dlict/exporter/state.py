@@ -41,13 +41,12 @@ class ServiceSample:
     up: bool
     seconds: float | None  # tcp: connect, dns: answer, http: time to first byte
     status: int | None = None  # http
-    cert_days: float | None = None  # https
     cert_not_after: float | None = None  # https: the certificate's notAfter, Unix time
     detail: str | None = None  # the error, or the DNS answer code
 
     def as_dict(self) -> dict[str, Any]:
         return {"up": self.up, "seconds": self.seconds, "status": self.status,
-                "cert_expiry_days": self.cert_days, "detail": self.detail}
+                "cert_not_after": self.cert_not_after, "detail": self.detail}
 
 
 @dataclass
