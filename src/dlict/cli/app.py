@@ -12,7 +12,7 @@ from dlict import __version__
 from dlict.cli.lazy import LazyCommands
 from dlict.core.errors import DlictError, ExitCode
 from dlict.core.printable import printable
-from dlict.core.runner_dir import Terminated, unwind_on_sigterm
+from dlict.core.runner_dir import Terminated, sigterm_unwinds
 
 app = typer.Typer(
     name="dlict",
@@ -75,28 +75,28 @@ def root(
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; exit 0 ok, 1 findings, 2 bad input, 3 operational error."""
-    unwind_on_sigterm()
-    try:
-        app(args=argv, prog_name="dlict")
-    except Terminated:
-        sys.stderr.write("dlict: stopped by SIGTERM\n")
-        raise
-    except DlictError as exc:
-        from dlict.core.logging import redact
+    with sigterm_unwinds():
+        try:
+            app(args=argv, prog_name="dlict")
+        except Terminated:
+            sys.stderr.write("dlict: stopped by SIGTERM\n")
+            raise
+        except DlictError as exc:
+            from dlict.core.logging import redact
 
-        for line in exc.lines():
-            sys.stderr.write(f"dlict: {printable(redact(line))}\n")
-        sys.exit(int(exc.exit_code))
-    except Exception as exc:  # a bug (or the machine): one line, the traceback only in the log
-        from loguru import logger
+            for line in exc.lines():
+                sys.stderr.write(f"dlict: {printable(redact(line))}\n")
+            sys.exit(int(exc.exit_code))
+        except Exception as exc:  # a bug (or the machine): one line, the traceback only in the log
+            from loguru import logger
 
-        from dlict.core.files import environment_failure
-        from dlict.core.logging import redact
+            from dlict.core.files import environment_failure
+            from dlict.core.logging import redact
 
-        logger.opt(exception=exc).debug("internal error")
-        failure = environment_failure(exc)  # unless the disk or a path is to blame
-        if failure is not None:
-            sys.stderr.write(f"dlict: {printable(redact(str(failure)))}\n")
-            sys.exit(int(failure.exit_code))
-        sys.stderr.write(f"dlict: internal error: {redact(repr(exc))} (please report it)\n")
-        sys.exit(int(ExitCode.OPERATIONAL))
+            logger.opt(exception=exc).debug("internal error")
+            failure = environment_failure(exc)  # unless the disk or a path is to blame
+            if failure is not None:
+                sys.stderr.write(f"dlict: {printable(redact(str(failure)))}\n")
+                sys.exit(int(failure.exit_code))
+            sys.stderr.write(f"dlict: internal error: {redact(repr(exc))} (please report it)\n")
+            sys.exit(int(ExitCode.OPERATIONAL))

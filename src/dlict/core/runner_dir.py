@@ -54,11 +54,19 @@ def terminate_by_exception(signum: int, _frame: FrameType | None) -> None:
     raise_for(signum)
 
 
-def unwind_on_sigterm() -> None:
-    """From now on SIGTERM raises :class:`Terminated`, so that temporary directories are
-    removed on the way out (signals reach the main thread only: elsewhere, nothing)."""
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, terminate_by_exception)
+@contextmanager
+def sigterm_unwinds() -> Iterator[None]:
+    """While inside, SIGTERM raises :class:`Terminated`, so that temporary directories are
+    removed on the way out (signals reach the main thread only: elsewhere, nothing). The
+    previous handler is put back on leaving: the CLI may run inside another program (tests)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, terminate_by_exception)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
 
 
 @dataclass
