@@ -18,6 +18,7 @@ default), or the path of a file holding ``dvb-fe-tool --femon`` output (an agent
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import shutil
@@ -30,6 +31,7 @@ from dlict.dltv.model import ReceiverStatus, Thresholds
 PROGRAM = "dvb-fe-tool"
 DAEMON_PORT = 5555
 FE_HAS_LOCK = 0x10
+MAX_ERROR_CHARS = 300  # the output's last line as the error: a tool gone wrong may print MBs
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]|\a")
 _STATUS = re.compile(r"^\s*(?:(RF|Carrier|Viterbi|Sync|Lock|Timeout|Reinit)\s*)?"
                      r"\((0x[0-9a-fA-F]+)\)(.*)$")
@@ -44,16 +46,19 @@ def _value(token: str) -> tuple[float, str] | None:
     match = _VALUE.match(token)
     if match is None:
         return None
-    number = float(match.group(1))
-    if match.group(2) is not None:
-        number *= 10.0 ** int(match.group(2))
-    return number, match.group(3) or ""
+    try:
+        number = float(match.group(1))
+        if match.group(2) is not None:
+            number *= 10.0 ** int(match.group(2))
+    except (OverflowError, ValueError):  # an exponent no tuner gives, or too many digits
+        return None
+    return (number, match.group(3) or "") if math.isfinite(number) else None
 
 
 def _rate(token: str | None) -> float | None:
     """A BER from ``dvb-fe-tool``: ``0``, ``1.23`` or ``28.0x10^-6``; a bare non-zero integer is
     a DVBv3 driver's raw figure in its own units and gives None."""
-    if token is None or (parsed := _value(token)) is None or parsed[1]:
+    if token is None or (parsed := _value(token)) is None or parsed[1] or parsed[0] < 0:
         return None
     number, _unit = parsed
     if number and "x10^" not in token and "." not in token:
@@ -80,6 +85,7 @@ def parse_femon(text: str) -> ReceiverStatus:
             status = match
     if status is None:
         last = next((line.strip() for line in reversed(lines) if line.strip()), "no output")
+        last = last[:MAX_ERROR_CHARS] + ("…" if len(last) > MAX_ERROR_CHARS else "")
         return ReceiverStatus.unreadable("dvb_femon", f"{PROGRAM}: {last}")
     bits = int(status.group(2), 16)
     fields = dict(_FIELD.findall(status.group(3)))
@@ -92,7 +98,7 @@ def parse_femon(text: str) -> ReceiverStatus:
             result.signal_ratio = min(1.0, max(0.0, number / 100))
     if (cnr := _value(fields.get("C/N", ""))) is not None and cnr[1] == "dB":
         result.snr_db = cnr[0]
-    if (ucb := _value(fields.get("UCB", ""))) is not None and not ucb[1]:
+    if (ucb := _value(fields.get("UCB", ""))) is not None and not ucb[1] and ucb[0] >= 0:
         result.uncorrected_blocks = int(ucb[0])
     # The metric is the error rate before correction: preBER when the driver gives it, else
     # postBER (after the inner Viterbi/LDPC decoder, before Reed-Solomon/BCH).
