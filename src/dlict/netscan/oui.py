@@ -56,11 +56,16 @@ class OuiRegistry:
                 continue
             table: dict[str, str] = {}
             with path.open(encoding="utf-8", errors="replace", newline="") as handle:
-                for row in csv.DictReader(handle):
-                    prefix = (row.get("Assignment") or "").strip().lower()
-                    organisation = (row.get("Organization Name") or "").strip()
-                    if len(prefix) == digits and organisation:
-                        table[prefix] = organisation
+                rows = csv.DictReader(handle)
+                try:
+                    for row in rows:
+                        prefix = (row.get("Assignment") or "").strip().lower()
+                        organisation = (row.get("Organization Name") or "").strip()
+                        if len(prefix) == digits and organisation:
+                            table[prefix] = organisation
+                except csv.Error as exc:  # a damaged file: keep the rows read so far
+                    logger.warning("{} line {}: {}; the rest of it is not used", path,
+                                   rows.line_num, exc)
             tables.append((digits, table))
         if not any(table for _digits, table in tables):
             logger.warning("no IEEE registry in {} (install Debian's ieee-data): vendors of "
