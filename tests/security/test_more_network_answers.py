@@ -165,6 +165,11 @@ HOSTILE_FACTS: dict[str, Any] = {
 
 
 def _fake_ansible(host: str) -> Callable[..., PlaybookOutcome]:
+    """The event ansible-runner delivers for the facts task, carrying what a compromised host
+    could report. The one stand-in in this suite: no honest host of the test fleet reports
+    escape sequences as its hostname, and the real Ansible path to the event is tested by
+    tests/integration/test_facts_fleet.py; what is under test here is dlict's side of it."""
+
     def run_playbook(*_args: Any, on_event: Callable[[AnsibleEvent], None] | None = None,
                      **_kwargs: Any) -> PlaybookOutcome:
         event = AnsibleEvent(kind="runner_on_ok", host=host, task="Record the facts",
