@@ -23,7 +23,7 @@ class Entry:
 
 
 # In the order ``dlict --help`` lists them. A summary is the command's own first sentence
-# (tests/unit/test_cli_lazy.py holds them equal).
+# (tests/unit/test_cli_startup.py holds them equal).
 COMMANDS: dict[str, Entry] = {
     "facts": Entry("dlict.cli.facts", "facts", "Reach every Linux host over SSH (host keys "
                    "verified) and record its facts."),
