@@ -147,3 +147,19 @@ def test_an_unreadable_site_directory_is_a_finding_not_a_crash(shared_base: Path
     assert run.code == 1
     found = problems(report, f"{site.name}/?")
     assert ("unreadable", None) in [(kind, day) for kind, day, _ in found], found
+
+
+def test_a_state_directory_behind_a_symlink_is_followed(tmp_path: Path) -> None:
+    """The seal state's directory is the administrator's choice (a link to a data disk is
+    common): only day files and manifests inside the tree refuse links."""
+    tree = unsealed_tree(tmp_path, sources=1, days=3)
+    elsewhere = tmp_path / "data-disk" / "logseal"
+    elsewhere.mkdir(parents=True, mode=0o750)
+    tree.state.symlink_to(elsewhere, target_is_directory=True)
+    first = seal(tree)
+    assert first.code == 0, first.output
+    assert (elsewhere / "heads.json").is_file()
+    again = seal(tree)
+    assert again.code == 0, again.output
+    run, report = check(tree, "--days", "3")
+    assert problems(report, tree.name(0)) == [], run.output

@@ -165,7 +165,7 @@ def read_manifest(path: Path, source: str, public: Ed25519PublicKey) -> Manifest
     return reading
 
 
-def _read_bounded(path: Path, limit: int) -> bytes:
+def _read_bounded(path: Path, limit: int, *, directory_may_be_link: bool = False) -> bytes:
     """A manifest or state file's bytes, from a regular file only and at most ``limit``.
 
     Raises:
@@ -173,7 +173,7 @@ def _read_bounded(path: Path, limit: int) -> bytes:
         FileNotFoundError: it is not there.
     """
     try:
-        with open_day(path) as stream:
+        with open_day(path, directory_may_be_link=directory_may_be_link) as stream:
             raw = stream.read(limit + 1)
     except (DayFileRefusedError, FileNotFoundError):
         raise
@@ -286,7 +286,7 @@ def read_state(state_dir: Path, public: Ed25519PublicKey) -> SealState:
     """The signed seal state; anything malformed in it is a problem (tampering), never a crash."""
     path = state_dir / HEADS_NAME
     try:
-        raw = _read_bounded(path, MAX_MANIFEST_BYTES)
+        raw = _read_bounded(path, MAX_MANIFEST_BYTES, directory_may_be_link=True)
     except FileNotFoundError:
         return SealState({}, None)
     except DayFileRefusedError as exc:

@@ -23,7 +23,7 @@ import stat
 import time
 import zlib
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import partial
@@ -165,7 +165,8 @@ class _Checkpoints:
         if action == "kill":
             os.kill(os.getpid(), signal.SIGKILL)
         elif action == "pause":
-            time.sleep(float(seconds or 1))
+            with suppress(ValueError):  # a malformed hook is no hook, never a failed seal
+                time.sleep(min(max(float(seconds or 1), 0.0), 60.0))
 
 
 checkpoint = _Checkpoints()

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from dlict.core.errors import DlictError, ExitCode, InputError
 from dlict.core.files import write_private
+from dlict.core.printable import printable
 from dlict.logs import keys
 from dlict.logs.check import DEFAULT_LOCK_WAIT, check_tree, load_public_for
 from dlict.logs.metrics import exposition
@@ -52,7 +53,7 @@ def main(argv: list[str] | None = None) -> None:
         code = _run(args)
     except DlictError as exc:
         for line in exc.lines():
-            sys.stderr.write(f"dlict-logs: {line}\n")
+            sys.stderr.write(f"dlict-logs: {printable(line)}\n")
         code = int(exc.exit_code)
     sys.exit(code)
 
@@ -66,7 +67,7 @@ def _run(args: argparse.Namespace) -> int:
                                 state_dir=args.state, retention_days=args.retention_days)
         outcomes = seal_tree(policy)
         for line in seal_lines(outcomes):
-            sys.stdout.write(line + "\n")
+            sys.stdout.write(printable(line) + "\n")
         return ExitCode.FINDINGS if any(o.refused or o.stopped for o in outcomes) \
             else ExitCode.OK
     if not 0 <= args.wait <= 86_400:
@@ -80,7 +81,7 @@ def _run(args: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps(report.as_dict(), ensure_ascii=False, indent=1) + "\n")
     else:
         for line in check_lines(report):
-            sys.stdout.write(line + "\n")
+            sys.stdout.write(printable(line) + "\n")
     return ExitCode.OK if report.ok else ExitCode.FINDINGS
 
 

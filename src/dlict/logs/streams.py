@@ -74,19 +74,22 @@ def file_kind(mode: int) -> str:
     return "special file"
 
 
-def open_day(path: Path) -> io.BufferedReader:
+def open_day(path: Path, *, directory_may_be_link: bool = False) -> io.BufferedReader:
     """Open a day file for reading, refusing anything but a regular file under its directory.
 
-    The directory is opened without following a symlink and the file relative to it with
-    ``O_NOFOLLOW``; the entry's ``lstat`` before and the descriptor's ``fstat`` after must
-    name the same regular file, on the directory's filesystem.
+    The directory is opened without following a symlink (unless ``directory_may_be_link``:
+    a directory the administrator configured, such as the seal state's, may be a link to
+    another disk) and the file relative to it with ``O_NOFOLLOW``; the entry's ``lstat``
+    before and the descriptor's ``fstat`` after must name the same regular file, on the
+    directory's filesystem.
 
     Raises:
         DayFileRefusedError: not a regular file, on another filesystem, swapped, or unreadable.
         FileNotFoundError: the file is not there.
     """
+    no_follow = 0 if directory_may_be_link else os.O_NOFOLLOW
     try:
-        directory = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
+        directory = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY | no_follow
                             | os.O_CLOEXEC)
     except FileNotFoundError:
         raise

@@ -3,8 +3,7 @@
 Every value in a report can come from someone other than the operator: a school's name in the
 inventory, a device's configuration, a log line any host on the network can send. So the
 environment escapes every value in every template, whatever the template's name (the shipped
-templates are ``*.html.j2``, which ``select_autoescape()`` does not recognise), and refuses an
-undefined name instead of printing nothing where a value was meant.
+templates are ``*.html.j2``, which ``select_autoescape()`` does not recognise).
 """
 
 from __future__ import annotations
