@@ -57,12 +57,13 @@ def seal(ctx: typer.Context, policy_file: PolicyOption = None, root: RootOption 
     outcomes = seal_tree(policy)
     if actx.json_output:
         actx.print_json([{"source": o.source, "sealed": o.sealed, "absent": o.absent,
-                          "pruned": o.pruned, "refused": o.refused, "stopped": o.stopped}
+                          "pruned": o.pruned, "refused": o.refused, "stopped": o.stopped,
+                          "findings": o.findings}
                          for o in outcomes])
     else:
         for line in seal_lines(outcomes):
             typer.echo(printable(line))
-    if any(o.refused or o.stopped for o in outcomes):
+    if any(o.refused or o.stopped or o.findings for o in outcomes):
         raise typer.Exit(ExitCode.FINDINGS)
 
 

@@ -2,13 +2,14 @@
 
 Order of work for one day, chosen so a crash at any point loses nothing and a rerun finishes
 the job: compress to a temporary file → link it to the ``.gz`` name (never over an existing
-file) → remove the plain file → append the signed entry. A rerun finds at most a stale
-temporary file (removed) or the plain file beside its identical ``.gz`` (the plain one is
-removed). Only when a retention was set explicitly, and only for sealed days past it, are
-files deleted. A source whose manifest does not verify, or is behind the seal state, is
-refused: sealing on top of tampering would bless it. A day file that is not a regular file,
-cannot be read, is too large, or is there in two different forms stops that source at that
-day (a finding); the other sources go on.
+file) → remove the plain file, only if it is still the file read (else both are kept, a
+finding) → append the signed entry. A rerun finds at most a stale temporary file (removed)
+or the plain file beside its identical ``.gz`` (the plain one is removed). Only when a
+retention was set explicitly, and only for sealed days past it, are files deleted. A source
+whose manifest does not verify, or is behind the seal state, is refused: sealing on top of
+tampering would bless it. A day file that is not a regular file, cannot be read, is too
+large, or is there in two different forms stops that source at that day (a finding); the
+other sources go on.
 """
 
 from __future__ import annotations
@@ -62,6 +63,8 @@ class SealOutcome:
     refused: str | None = None
     #: The day this source's sealing stopped at and why (a finding); later days wait for it.
     stopped: str | None = None
+    #: Findings about days that were sealed all the same (a plain file kept, an overlong line).
+    findings: list[str] = field(default_factory=list)
 
 
 def local_zone(policy: Policy) -> tzinfo:
@@ -214,8 +217,8 @@ def _seal_source(source: Source, private: Ed25519PrivateKey, heads: dict[str, ma
     day = first_day
     while day <= closed:
         try:
-            entry = _seal_day(source, day, files.get(day, []), private, seq + 1, prev, now,
-                              policy)
+            entry, findings = _seal_day(source, day, files.get(day, []), private, seq + 1,
+                                        prev, now, policy)
         except DayFileRefusedError as exc:
             outcome.stopped = (f"{day.isoformat()}: {exc.reason}; this source's days from "
                                f"{day.isoformat()} on stay unsealed until it is resolved")
@@ -226,6 +229,7 @@ def _seal_source(source: Source, private: Ed25519PrivateKey, heads: dict[str, ma
                                f"source's days from {day.isoformat()} on stay unsealed")
             break
         seq += 1
+        outcome.findings += [f"{day.isoformat()}: {finding}" for finding in findings]
         (outcome.sealed if entry.file else outcome.absent).append(day)
         # Each day is written as soon as it is sealed: a crash later keeps what was done.
         manifest.append_entries(source.manifest, [entry])
@@ -267,8 +271,10 @@ def _day_files(directory: Path) -> dict[date, list[str]]:
 
 
 def _seal_day(source: Source, day: date, names: list[str], private: Ed25519PrivateKey,
-              seq: int, prev: str, now: datetime, policy: Policy) -> manifest.Entry:
-    """The signed entry for one day, after compressing it when asked.
+              seq: int, prev: str, now: datetime, policy: Policy
+              ) -> tuple[manifest.Entry, list[str]]:
+    """The signed entry for one day, after compressing it when asked, and the findings about
+    that day that did not stop it being sealed.
 
     Raises:
         DayFileRefusedError: the day cannot be sealed (a finding for this source and day).
@@ -281,18 +287,19 @@ def _seal_day(source: Source, day: date, names: list[str], private: Ed25519Priva
     (source.path / f".{packed}.tmp").unlink(missing_ok=True)  # left by an interrupted seal
     present = [name for name in (plain, packed) if name in names]
     if not present:
-        return sign(file=None, size=0, sha256="", lines=0, tail="")
+        return sign(file=None, size=0, sha256="", lines=0, tail=""), []
     if len(present) == 2:
         _settle_twins(source.path / plain, source.path / packed, limits)
         present = [packed]
     name = present[0]
     if name == plain and policy.compress:
-        size, sha256, shape = _compress(source.path / plain, source.path / packed, limits)
+        size, sha256, shape, kept = _compress(source.path / plain, source.path / packed,
+                                              limits)
         return sign(file=packed, size=size, sha256=sha256, lines=shape.total_lines,
-                    tail=shape.tail)
+                    tail=shape.tail), [kept] if kept else []
     digest, reading = read_stored(source.path / name, limits)
     return sign(file=name, size=digest.size, sha256=digest.sha256,
-                lines=reading.shape.total_lines, tail=reading.shape.tail)
+                lines=reading.shape.total_lines, tail=reading.shape.tail), []
 
 
 def _settle_twins(plain: Path, packed: Path, limits: Limits) -> None:
@@ -329,7 +336,10 @@ def _text_sha256(path: Path, limits: Limits) -> str | None:
     return digest.hexdigest()
 
 
-def _compress(plain: Path, packed: Path, limits: Limits) -> tuple[int, str, TextShape]:
+def _compress(plain: Path, packed: Path, limits: Limits
+              ) -> tuple[int, str, TextShape, str | None]:
+    """Compress ``plain`` into ``packed``, then remove ``plain`` only if it is still exactly
+    the file that was read; otherwise keep it and say why (the last element)."""
     temporary = packed.with_name(f".{packed.name}.tmp")
     shape = TextShape(limits)
     try:
@@ -339,6 +349,7 @@ def _compress(plain: Path, packed: Path, limits: Limits) -> tuple[int, str, Text
                 raise DayFileRefusedError("oversized", f"{plain.name}: {info.st_size} bytes, over "
                                                   f"the cap of {limits.max_file_bytes}")
             sink = _write_packed(source, temporary, shape, info, limits)
+            read = os.fstat(source.fileno())  # at the end of what was read
         checkpoint()
         try:
             # A link, not a rename: it fails rather than replace a file already there.
@@ -348,8 +359,7 @@ def _compress(plain: Path, packed: Path, limits: Limits) -> tuple[int, str, Text
                                               f"while sealing; both kept") from None
         checkpoint()
         temporary.unlink()
-        if plain.lstat().st_ino == info.st_ino:
-            plain.unlink()
+        kept = _remove_if_unchanged(plain, read)
         checkpoint()
         _fsync_directory(packed.parent)
     except OverLimitError as exc:
@@ -358,7 +368,26 @@ def _compress(plain: Path, packed: Path, limits: Limits) -> tuple[int, str, Text
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
-    return sink.size, sink.sha256, shape
+    return sink.size, sink.sha256, shape, kept
+
+
+def _identity(info: os.stat_result) -> tuple[int, int, int, int]:
+    return info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns
+
+
+def _remove_if_unchanged(plain: Path, read: os.stat_result) -> str | None:
+    """Unlink the plain day only if it is the very file read, as it was at the end of the read
+    (device, inode, size, mtime): a line appended meanwhile, or another file put at its name
+    (even on a reused inode), is never deleted. The finding when it is kept, else None."""
+    try:
+        now = plain.lstat()
+    except FileNotFoundError:
+        return None
+    if _identity(now) != _identity(read):
+        return (f"{plain.name} changed while it was compressed (now {now.st_size} bytes, "
+                f"{read.st_size} were sealed in {plain.name}.gz); both kept, compare them")
+    plain.unlink()
+    return None
 
 
 def _write_packed(source: BinaryIO, temporary: Path, shape: TextShape,

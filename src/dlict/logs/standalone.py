@@ -68,7 +68,7 @@ def _run(args: argparse.Namespace) -> int:
         outcomes = seal_tree(policy)
         for line in seal_lines(outcomes):
             sys.stdout.write(printable(line) + "\n")
-        return ExitCode.FINDINGS if any(o.refused or o.stopped for o in outcomes) \
+        return ExitCode.FINDINGS if any(o.refused or o.stopped or o.findings for o in outcomes) \
             else ExitCode.OK
     if not 0 <= args.wait <= 86_400:
         raise InputError(f"--wait must be between 0 and 86400 seconds, got {args.wait}")

@@ -37,6 +37,7 @@ def seal_lines(outcomes: list[SealOutcome]) -> list[str]:
             continue
         if outcome.stopped:
             lines.append(f"FINDING {outcome.source} {outcome.stopped}")
+        lines += [f"FINDING {outcome.source} {finding}" for finding in outcome.findings]
         if not (outcome.sealed or outcome.absent or outcome.pruned):
             continue
         parts = []
