@@ -295,11 +295,25 @@ def _seal_day(source: Source, day: date, names: list[str], private: Ed25519Priva
     if name == plain and policy.compress:
         size, sha256, shape, kept = _compress(source.path / plain, source.path / packed,
                                               limits)
+        findings = _overlong_lines(packed, shape, limits) + ([kept] if kept else [])
         return sign(file=packed, size=size, sha256=sha256, lines=shape.total_lines,
-                    tail=shape.tail), [kept] if kept else []
+                    tail=shape.tail), findings
     digest, reading = read_stored(source.path / name, limits)
     return sign(file=name, size=digest.size, sha256=digest.sha256,
-                lines=reading.shape.total_lines, tail=reading.shape.tail), []
+                lines=reading.shape.total_lines, tail=reading.shape.tail), \
+        _overlong_lines(name, reading.shape, limits)
+
+
+def _overlong_lines(name: str, shape: TextShape, limits: Limits) -> list[str]:
+    """A finding for the lines over the cap: the day is sealed whole all the same (every byte
+    of such a line is in the sealed hash, so a change to it is found like any other)."""
+    if not shape.overlong_count:
+        return []
+    named = ", ".join(f"line {number} is {length} bytes" for number, length in shape.overlong)
+    more = shape.overlong_count - len(shape.overlong)
+    others = f" and {more} more line(s)" if more else ""
+    return [f"{name}: {named}{others}, over the cap of {limits.max_line_bytes} per line; "
+            f"sealed whole all the same (a change to it is found like any other)"]
 
 
 def _settle_twins(plain: Path, packed: Path, limits: Limits) -> None:

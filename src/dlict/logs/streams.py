@@ -27,6 +27,8 @@ DEFAULT_MAX_LINE_BYTES = 1 << 20
 #: A school host writes megabytes a day; a day past this (stored or decompressed) is refused.
 DEFAULT_MAX_FILE_BYTES = 64 << 30
 MIN_MAX_LINE_BYTES = 4096
+#: How many overlong lines of one day are named in a finding (the rest are counted).
+OVERLONG_NOTED = 5
 
 
 @dataclass(frozen=True)
@@ -186,8 +188,10 @@ def digest_file(path: Path, limits: Limits = DEFAULT_LIMITS) -> Digest:
 class TextShape:
     """Counts lines and remembers the last one while text streams through it.
 
-    Raises :class:`OverLimitError` from :meth:`feed` when a line or the whole text goes past the
-    limits; chunks must be no larger than ``limits.chunk``.
+    A line longer than ``limits.max_line_bytes`` is counted and noted in :attr:`overlong`
+    (never held: only the last 64 KiB of a line is kept). Raises :class:`OverLimitError` from
+    :meth:`feed` when the whole text goes past the file cap; chunks must be no larger than
+    ``limits.chunk``.
     """
 
     def __init__(self, limits: Limits = DEFAULT_LIMITS) -> None:
@@ -197,6 +201,8 @@ class TextShape:
         self._last = b""
         self._run = 0  # length of the line not yet ended
         self._limits = limits
+        self._overlong: list[tuple[int, int]] = []
+        self._overlong_ended = 0
 
     def feed(self, chunk: bytes) -> None:
         self.bytes += len(chunk)
@@ -207,21 +213,35 @@ class TextShape:
         end = chunk.rfind(b"\n")
         if end == -1:
             self._run += len(chunk)
-            self._check_run(self.lines + 1)
             self._pending = (self._pending + chunk)[-_TAIL_LIMIT:]
             return
         self._run += chunk.find(b"\n")
-        self._check_run(self.lines - chunk.count(b"\n") + 1)
+        self._note_run(self.lines - chunk.count(b"\n") + 1)
         self._run = len(chunk) - end - 1
         start = chunk.rfind(b"\n", 0, end) + 1
         self._last = (self._pending + chunk[:end])[-_TAIL_LIMIT:] if start == 0 \
             else chunk[start:end][-_TAIL_LIMIT:]
         self._pending = chunk[end + 1:][-_TAIL_LIMIT:]
 
-    def _check_run(self, line_number: int) -> None:
+    def _note_run(self, line_number: int) -> None:
+        # Only a line crossing a chunk can be over the cap: a chunk is no longer than it.
         if self._run > self._limits.max_line_bytes:
-            raise OverLimitError(f"line {line_number} is longer than {self._limits.max_line_bytes} "
-                            f"bytes (the cap per line)")
+            self._overlong_ended += 1
+            if len(self._overlong) < OVERLONG_NOTED:
+                self._overlong.append((line_number, self._run))
+
+    @property
+    def overlong(self) -> list[tuple[int, int]]:
+        """(line number, length in bytes) of the first lines over the cap, the unended last
+        line included; :attr:`overlong_count` counts them all."""
+        if self._run > self._limits.max_line_bytes and \
+                len(self._overlong) < OVERLONG_NOTED:
+            return [*self._overlong, (self.lines + 1, self._run)]
+        return list(self._overlong)
+
+    @property
+    def overlong_count(self) -> int:
+        return self._overlong_ended + (1 if self._run > self._limits.max_line_bytes else 0)
 
     @property
     def ends_mid_line(self) -> bool:
@@ -247,7 +267,7 @@ def read_text_shape(path: Path, limits: Limits = DEFAULT_LIMITS) -> TextReading:
     """Line count and last line of a day file's text, decompressing a .gz as it goes.
 
     Raises:
-        DayFileRefusedError: see :func:`open_day`; also text past a line or file cap.
+        DayFileRefusedError: see :func:`open_day`; also text past the file cap.
         FileNotFoundError: the file is not there.
     """
     shape = TextShape(limits)
@@ -291,7 +311,7 @@ def read_stored(path: Path, limits: Limits = DEFAULT_LIMITS) -> tuple[Digest, Te
     what was counted, even if the name is given another file meanwhile.
 
     Raises:
-        DayFileRefusedError: see :func:`open_day`; also text past a line or file cap.
+        DayFileRefusedError: see :func:`open_day`; also text past the file cap.
         FileNotFoundError: the file is not there.
     """
     shape = TextShape(limits)
