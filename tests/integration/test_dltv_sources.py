@@ -468,7 +468,7 @@ def test_femon_source_reads_a_file_of_output(tmp_path: Path) -> None:
     assert (status.reachable, status.locked, status.snr_db) == (True, True, 12.3)
     missing = read_receiver("dvb_femon", str(tmp_path / "none.txt"), [], timeout_s=2)
     assert missing.reachable is False
-    assert missing.error == f"{tmp_path / 'none.txt'}: No such file or directory"
+    assert missing.error == f"{tmp_path / 'none.txt'}: no such file"
 
 
 def test_femon_without_the_program(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

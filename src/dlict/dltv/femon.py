@@ -26,12 +26,16 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
+from dlict.core.errors import InputError
+from dlict.core.inputs import read_input_bytes
 from dlict.dltv.model import ReceiverStatus, Thresholds
 
 PROGRAM = "dvb-fe-tool"
 DAEMON_PORT = 5555
 FE_HAS_LOCK = 0x10
 MAX_ERROR_CHARS = 300  # the output's last line as the error: a tool gone wrong may print MBs
+#: A femon output file holds one sample (a few hundred bytes); past this it is no such file.
+MAX_FEMON_FILE_BYTES = 1 << 20
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]|\a")
 _STATUS = re.compile(r"^\s*(?:(RF|Carrier|Viterbi|Sync|Lock|Timeout|Reinit)\s*)?"
                      r"\((0x[0-9a-fA-F]+)\)(.*)$")
@@ -145,10 +149,10 @@ class FemonSource:
         """One sample, within ``timeout_s``; never raises for a missing program or tuner."""
         if (path := self._file()) is not None:
             try:
-                return parse_femon(path.read_text(encoding="utf-8", errors="replace"))
-            except OSError as exc:
-                return ReceiverStatus.unreadable("dvb_femon",
-                                                 f"{path}: {exc.strerror or exc}")
+                text = read_input_bytes(path, limit=MAX_FEMON_FILE_BYTES)
+            except InputError as exc:
+                return ReceiverStatus.unreadable("dvb_femon", str(exc))
+            return parse_femon(text.decode("utf-8", errors="replace"))
         command = self.command()
         program = shutil.which(PROGRAM)
         if program is None:
