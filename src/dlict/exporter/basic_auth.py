@@ -8,7 +8,10 @@ of user and password (HMAC-SHA256 with a key made at start and never stored), so
 scrape every 15 s and an attacker repeating a guess are both answered from memory; and the
 bcrypt work that guesses can cause is bounded by budgets of CPU seconds: one for each client
 address, so one guessing client does not lock a scraper at another address out, and one for
-all together.
+all together. When guesses from many addresses have spent that shared one, an address that
+has never sent a wrong password and has no check running may still draw on a small reserve
+of its own kind: a scraper that starts (or whose cache was lost in a restart) while others
+guess is checked, not told to wait. The ceiling on CPU is the two shared budgets together.
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ REFUSED_CACHE = 4096
 CLIENT_BURST_S, CLIENT_RATE = 2.0, 0.25
 # and all clients together (half a core), however many guesses arrive
 TOTAL_BURST_S, TOTAL_RATE = 4.0, 0.5
+# then, kept for addresses that never sent a wrong password (a tenth of a core more at most)
+RESERVE_BURST_S, RESERVE_RATE = 2.0, 0.1
 CLIENTS_TRACKED = 1024
 CONCURRENT_BCRYPT = 2
 
@@ -90,6 +95,19 @@ class _Budget:
         self.tokens -= seconds
 
 
+class _Client:
+    """What is known of one client address: its budget, whether it ever sent a wrong password
+    and how many of its checks are running."""
+
+    def __init__(self, budget: _Budget) -> None:
+        self.budget = budget
+        self.refused = False
+        self.checking = 0
+
+    def may_use_reserve(self) -> bool:
+        return not self.refused and not self.checking
+
+
 class BasicAuth:
     """The users of a web configuration file and their bcrypt hashes."""
 
@@ -110,7 +128,8 @@ class BasicAuth:
         self._refused = _Outcomes(REFUSED_CACHE)
         self._clock = clock
         self._total = _Budget(TOTAL_BURST_S, TOTAL_RATE, clock)
-        self._clients: OrderedDict[str, _Budget] = OrderedDict()
+        self._reserve = _Budget(RESERVE_BURST_S, RESERVE_RATE, clock)
+        self._clients: OrderedDict[str, _Client] = OrderedDict()
         self._running = threading.BoundedSemaphore(CONCURRENT_BCRYPT)
 
     def check(self, header: str | None, client: str) -> Verdict:
@@ -126,33 +145,52 @@ class BasicAuth:
                 known = self._refused.get(key)
         if known is not None:
             return Verdict.ALLOWED if known else Verdict.DENIED
-        budgets, budgets_taken = self._take_budgets(client)
+        seen = self._client(client)
+        budgets, budgets_taken = self._take_budgets(seen)
         if not budgets:
             return Verdict.THROTTLED
-        allowed, spent = self._bcrypt(user, password)
+        try:
+            allowed, spent = self._bcrypt(user, password)
+        finally:
+            with self._lock:
+                seen.checking -= 1
         with self._lock:
             for budget in budgets:
                 budget.spend(spent - budgets_taken)
+            seen.refused = seen.refused or not allowed
             self._expected_s = spent
             (self._verified if allowed else self._refused).put(key, allowed)
         return Verdict.ALLOWED if allowed else Verdict.DENIED
 
-    def _take_budgets(self, client: str) -> tuple[tuple[_Budget, ...], float]:
-        """The client's budget and the total one, each charged what a bcrypt is expected to
-        cost, and that charge; none, if either has no time left."""
+    def _client(self, address: str) -> _Client:
+        """The record of one address; the least recently seen are forgotten past a bound."""
         with self._lock:
-            budget = self._clients.get(client)
-            if budget is None:
-                budget = self._clients[client] = _Budget(CLIENT_BURST_S, CLIENT_RATE,
-                                                         self._clock)
+            seen = self._clients.get(address)
+            if seen is None:
+                seen = self._clients[address] = _Client(_Budget(CLIENT_BURST_S, CLIENT_RATE,
+                                                                self._clock))
                 while len(self._clients) > CLIENTS_TRACKED:
                     self._clients.popitem(last=False)
-            self._clients.move_to_end(client)
-            budgets = (budget, self._total)
-            if not all(b.has_time() for b in budgets):
+            self._clients.move_to_end(address)
+            return seen
+
+    def _take_budgets(self, seen: _Client) -> tuple[tuple[_Budget, ...], float]:
+        """The client's budget and a shared one (the total, else the reserve if the client may
+        use it), each charged what a bcrypt is expected to cost, and that charge; none, if the
+        client's or every shared budget it may use has no time left."""
+        with self._lock:
+            if not seen.budget.has_time():
                 return (), 0.0
+            if self._total.has_time():
+                shared = self._total
+            elif seen.may_use_reserve() and self._reserve.has_time():
+                shared = self._reserve
+            else:
+                return (), 0.0
+            budgets = (seen.budget, shared)
             for taken in budgets:
                 taken.spend(self._expected_s)
+            seen.checking += 1
             return budgets, self._expected_s
 
     def _keyed(self, user: bytes, password: bytes) -> bytes:
