@@ -24,12 +24,10 @@ import os
 import shutil
 import socket
 import subprocess
-import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -38,6 +36,7 @@ from dlict.core.clock import BANGKOK, BE_OFFSET
 from dlict.core.errors import OperationalError
 from dlict.reports.prometheus_api import PrometheusClient
 from tests.conftest import EXAMPLE_INVENTORY, CliRunner
+from tests.httpstub import QuietHandler, serving
 
 pytestmark = pytest.mark.integration
 
@@ -310,43 +309,27 @@ def test_bad_input_is_exit_2_one_line(cli: CliRunner, args: list[str], message: 
     assert (result.code, result.stderr) == (2, message)
 
 
-class _Guarded(BaseHTTPRequestHandler):
+class _Guarded(QuietHandler):
     """A stand-in Prometheus that wants basic auth dlict:s3cret-pw and has no data."""
 
     seen: list[str | None] = []  # noqa: RUF012 - shared with the test on purpose
 
-    def do_GET(self) -> None:
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
         header = self.headers.get("Authorization")
         type(self).seen.append(header)
         expected = "Basic " + base64.b64encode(b"dlict:s3cret-pw").decode()
         if header != expected:
-            self.send_response(401)
-            self.end_headers()
+            self.send_body(b"", 401)
             return
-        body = (b'{"status":"success","data":[]}' if "/label/" in self.path
-                else b'{"status":"success","data":{"resultType":"matrix","result":[]}}')
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        return
+        data: object = [] if "/label/" in self.path else {"resultType": "matrix", "result": []}
+        self.send_json({"status": "success", "data": data})
 
 
 @pytest.fixture
 def guarded() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Guarded)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     _Guarded.seen.clear()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serving(_Guarded) as served:
+        yield served.url
 
 
 def test_basic_auth_from_the_environment(guarded: str) -> None:

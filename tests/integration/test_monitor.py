@@ -6,9 +6,7 @@ from __future__ import annotations
 import gzip
 import json
 import ssl
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import bcrypt
@@ -16,6 +14,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import CliRunner
+from tests.httpstub import QuietHandler, serving
 from tests.monitoring import (
     School,
     fetch,
@@ -29,26 +28,15 @@ FAST = {"count": 2, "period_ms": 100, "timeout_ms": 300, "services_interval_s": 
         "check_timeout_s": 2}
 
 
-class _Answer(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        status = 500 if self.path == "/broken" else 200
-        self.send_response(status)
-        self.send_header("Content-Length", "2")
-        self.end_headers()
-        self.wfile.write(b"ok")
-
-    def log_message(self, format: str, *args: object) -> None:
-        return
+class _Answer(QuietHandler):
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        self.send_body(b"ok", 500 if self.path == "/broken" else 200)
 
 
 @pytest.fixture
 def web_server() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Answer)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serving(_Answer) as served:
+        yield served.url
 
 
 def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:

@@ -8,10 +8,8 @@ from __future__ import annotations
 import shutil
 import ssl
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -24,6 +22,7 @@ from dlict.logs import keys
 from dlict.logs.bundle import build
 from dlict.logs.policy import Policy
 from tests.conftest import CliRunner
+from tests.httpstub import QuietHandler, serving
 from tests.logtree import build_tree
 from tests.monitoring import School, running_monitor, self_signed_certificate, write_district
 
@@ -41,35 +40,20 @@ def promtool_check(text: str) -> subprocess.CompletedProcess[str]:
                           text=True, timeout=60, check=False)
 
 
-class _Site(BaseHTTPRequestHandler):
+class _Site(QuietHandler):
     """A school's web site and its Tvheadend status API, on one loopback port."""
 
-    def do_GET(self) -> None:
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
         name = self.path.removeprefix("/api/status/")
         body = (TVHEADEND / f"{name}.json").read_bytes() if name in (
             "inputs", "subscriptions") else b"ok"
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        return
-
-
-def _serve(server: ThreadingHTTPServer) -> Iterator[int]:
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server.server_address[1]
-    finally:
-        server.shutdown()
-        server.server_close()
+        self.send_body(body)
 
 
 @pytest.fixture
 def receiver_port() -> Iterator[int]:
-    yield from _serve(ThreadingHTTPServer(("127.0.0.1", 0), _Site))
+    with serving(_Site) as served:
+        yield served.port
 
 
 @pytest.fixture
@@ -77,10 +61,8 @@ def https_site(tmp_path: Path) -> Iterator[tuple[int, Path]]:
     cert, key = self_signed_certificate(tmp_path)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Site)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    for port in _serve(server):
-        yield port, cert
+    with serving(_Site, tls=context) as served:
+        yield served.port, cert
 
 
 def _families(text: str) -> dict[str, list[tuple[dict[str, str], float]]]:

@@ -19,7 +19,6 @@ import time
 import tracemalloc
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
 from typing import Any
@@ -43,6 +42,7 @@ from dlict.netscan.engine import Neighbour
 from dlict.netscan.oui import OuiRegistry
 from dlict.playbooks.runner import AnsibleEvent, PlaybookOutcome
 from tests.conftest import CliRunner
+from tests.httpstub import QuietHandler, serving
 
 MARKUP = "[bold red]ACME[/bold red] [/bold]"
 TITLE_ESCAPE = "Evil\x1b]0;owned\x07 Corp \x1b[2J\x1b[31mred"
@@ -208,20 +208,12 @@ TIMEOUT_S = 2.0
 SLACK_S = 2.0
 
 
-class _Hostile(BaseHTTPRequestHandler):
+class _Hostile(QuietHandler):
     protocol_version = "HTTP/1.1"
     stop = threading.Event()
 
-    def log_message(self, *_args: Any) -> None:
-        pass
-
     def _send(self, body: bytes, status: int = 200, **headers: str) -> None:
-        self.send_response(status)
-        self.send_header("Content-Length", str(len(body)))
-        for name, value in headers.items():
-            self.send_header(name.replace("_", "-"), value)
-        self.end_headers()
-        self.wfile.write(body)
+        self.send_body(body, status, **headers)
 
     def _endless(self, chunk: bytes, pause_s: float) -> None:
         self.send_response(200)
@@ -234,10 +226,10 @@ class _Hostile(BaseHTTPRequestHandler):
         except OSError:
             pass  # the client hung up, as it should
 
-    def do_HEAD(self) -> None:
+    def do_HEAD(self) -> None:  # noqa: N802 - http.server's name
         self._send(b"", Last_Modified=datetime.now(UTC).strftime("%a, %d %b %Y %H:%M:%S GMT"))
 
-    def do_GET(self) -> None:
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
         case = self.path.split("/")[1]
         if case == "trickle":
             self._endless(b"#", 0.05)
@@ -262,17 +254,11 @@ class _Hostile(BaseHTTPRequestHandler):
 @pytest.fixture
 def hostile_server() -> Iterator[str]:
     _Hostile.stop.clear()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Hostile)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        _Hostile.stop.set()
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    with serving(_Hostile) as served:
+        try:
+            yield served.url
+        finally:
+            _Hostile.stop.set()  # before the server stops: it waits for the endless answers
 
 
 @pytest.mark.parametrize(("case", "problem"), [

@@ -15,11 +15,9 @@ import grp
 import json
 import os
 import shutil
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -35,6 +33,7 @@ from tests.conftest import EXAMPLE_INVENTORY, CliRunner
 from tests.devices.district import write_device_district
 from tests.devices.lab import FIXTURES, DeviceLab, outputs_from_case
 from tests.devices.sshdevice import DEFAULT_PASSWORD
+from tests.httpstub import QuietHandler, serving
 from tests.logtree import build_tree, source_names
 from tests.unit.test_dltv_survey import END, START, STEP, receiver
 
@@ -218,37 +217,22 @@ def _hostile_dltv_inventory(target: Path) -> Path:
     return target
 
 
-class _HostilePrometheus(BaseHTTPRequestHandler):
+class _HostilePrometheus(QuietHandler):
     """A stand-in Prometheus whose only ``site`` label values are payloads and whose series
     are empty: every school is listed as having no data, every label as not ours."""
 
-    def do_GET(self) -> None:
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
         if "/label/" in self.path:
             data: object = [SCRIPT, IMG, STYLE_BREAK, TEMPLATE]
         else:
             data = {"resultType": "matrix", "result": []}
-        body = json.dumps({"status": "success", "data": data}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        return
+        self.send_json({"status": "success", "data": data})
 
 
 @pytest.fixture
 def hostile_prometheus() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _HostilePrometheus)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serving(_HostilePrometheus) as served:
+        yield served.url
 
 
 def test_dltv_survey_page_of_hostile_inventory_and_labels(
