@@ -3,7 +3,9 @@ process's CPU time read from /proc."""
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import http.client
 import os
 import select
 import socket
@@ -95,3 +97,16 @@ def bcrypt_seconds(hashed: bytes) -> float:
         bcrypt.checkpw(b"not the password", hashed)
         times.append(time.perf_counter() - started)
     return sorted(times)[1]
+
+
+def status_from(source: str, port: int, user: str, password: str) -> int:
+    """Status of GET /metrics on 127.0.0.1:``port`` with basic auth, sent from the loopback
+    address ``source`` (any 127.0.0.0/8 address can be bound on Linux)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60,
+                                            source_address=(source, 0))
+    token = base64.b64encode(f"{user}:{password}".encode()).decode()
+    try:
+        connection.request("GET", "/metrics", headers={"Authorization": f"Basic {token}"})
+        return connection.getresponse().status
+    finally:
+        connection.close()

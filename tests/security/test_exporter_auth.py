@@ -4,8 +4,6 @@ costs on this machine, measured in the test (relative bounds, never absolute tim
 
 from __future__ import annotations
 
-import base64
-import http.client
 import statistics
 import time
 from collections.abc import Iterator
@@ -17,7 +15,12 @@ import bcrypt
 
 from dlict.exporter.basic_auth import CLIENT_BURST_S, CLIENT_RATE
 from tests.monitoring import Monitor, fetch, running_monitor
-from tests.security.exporter_support import bcrypt_seconds, cpu_seconds, small_district
+from tests.security.exporter_support import (
+    bcrypt_seconds,
+    cpu_seconds,
+    small_district,
+    status_from,
+)
 
 USER, PASSWORD = "prometheus", "s3cret-scrape-7f2a"
 OTHER_USER, OTHER_PASSWORD = "prometheus-b", "other-scraper-9c1e"
@@ -33,18 +36,6 @@ def monitor_with_basic_auth(tmp: Path, rounds: int) -> Iterator[tuple[Monitor, b
     with running_monitor(small_district(tmp / "inv"), tmp, "--web-config", str(web),
                          auth=(USER, PASSWORD)) as monitor:
         yield monitor, hashed
-
-
-def _status_from(source: str, port: int, user: str, password: str) -> int:
-    """GET /metrics from the loopback address ``source``."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30,
-                                            source_address=(source, 0))
-    token = base64.b64encode(f"{user}:{password}".encode()).decode()
-    try:
-        connection.request("GET", "/metrics", headers={"Authorization": f"Basic {token}"})
-        return connection.getresponse().status
-    finally:
-        connection.close()
 
 
 def _timed(url: str, user: str, password: str) -> tuple[int, float]:
@@ -83,7 +74,7 @@ def test_a_flood_of_new_wrong_passwords_is_held_to_the_bcrypt_budget(tmp_path: P
             answers = list(pool.map(lambda n: _timed(url, USER, f"guess-{n}"), range(60)))
             during = fetch(url, USER, PASSWORD, timeout=10)[0]
             port = int(monitor.url.rsplit(":", 1)[1])
-            elsewhere = _status_from("127.0.0.2", port, OTHER_USER, OTHER_PASSWORD)
+            elsewhere = status_from("127.0.0.2", port, OTHER_USER, OTHER_PASSWORD)
         spent, elapsed = cpu_seconds(pid) - before, time.monotonic() - started
     assert {status for status, _t in answers} <= {401, 429}
     assert 429 in {status for status, _t in answers}

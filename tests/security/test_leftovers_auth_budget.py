@@ -6,8 +6,6 @@ and .6; the scraper 127.0.0.3)."""
 
 from __future__ import annotations
 
-import base64
-import http.client
 import threading
 import time
 from collections.abc import Iterator
@@ -25,7 +23,12 @@ from dlict.exporter.basic_auth import (
     TOTAL_RATE,
 )
 from tests.monitoring import Monitor, running_monitor
-from tests.security.exporter_support import bcrypt_seconds, cpu_seconds, small_district
+from tests.security.exporter_support import (
+    bcrypt_seconds,
+    cpu_seconds,
+    small_district,
+    status_from,
+)
 
 USER, PASSWORD = "prometheus", "s3cret-scrape-7f2a"
 SCRAPER, SCRAPER_PASSWORD = "prometheus-b", "other-scraper-9c1e"
@@ -44,17 +47,6 @@ def guarded_monitor(tmp: Path) -> Iterator[tuple[Monitor, int, bytes]]:
     with running_monitor(small_district(tmp / "inv"), tmp, "--web-config", str(web),
                          auth=(USER, PASSWORD)) as monitor:
         yield monitor, int(monitor.url.rsplit(":", 1)[1]), hashed
-
-
-def status_from(source: str, port: int, user: str, password: str) -> int:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60,
-                                            source_address=(source, 0))
-    token = base64.b64encode(f"{user}:{password}".encode()).decode()
-    try:
-        connection.request("GET", "/metrics", headers={"Authorization": f"Basic {token}"})
-        return connection.getresponse().status
-    finally:
-        connection.close()
 
 
 class Guessing:
