@@ -8,7 +8,10 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 from tests.security.sealer_trees import REPO, RUN_TIMEOUT, check, unsealed_tree
 
@@ -18,12 +21,33 @@ HOOK = "DLICT_SEAL_TEST_HOOK"
 AFTER_LINK = 3
 
 
-def test_a_line_appended_while_compressing_is_kept(tmp_path: Path) -> None:
+def append_line(plain: Path, original: bytes) -> bytes:
+    late = b"2026-01-01T23:59:59+07:00 host late: the line written during the seal\n"
+    with plain.open("ab") as log:
+        log.write(late)
+    return original + late
+
+
+def put_other_file(plain: Path, original: bytes) -> bytes:
+    """Another file of the same size moved onto the name (as a careless rotation would)."""
+    other = original.replace(b"sshd", b"SSHD")
+    assert other != original and len(other) == len(original)
+    replacement = plain.with_name("rotated.tmp")
+    replacement.write_bytes(other)
+    owner = plain.stat()
+    os.chown(replacement, owner.st_uid, owner.st_gid)
+    replacement.chmod(0o640)
+    replacement.rename(plain)
+    return other
+
+
+@pytest.mark.parametrize("change", [append_line, put_other_file])
+def test_a_day_changed_while_compressing_is_kept(
+        tmp_path: Path, change: Callable[[Path, bytes], bytes]) -> None:
     tree = unsealed_tree(tmp_path, sources=1, days=2)
     plain = tree.day_file(0, 2)
     packed = tree.day_file(0, 2, ".log.gz")
     original = plain.read_bytes()
-    late = b"2026-01-01T23:59:59+07:00 host late: the line written during the seal\n"
     command = [sys.executable, "-m", "dlict", "--data-dir", str(tmp_path / "data"), "logs",
                "seal", "--policy", str(tree.policy_file)]
     environment = {**os.environ, "PYTHONPATH": f"{REPO / 'src'}:{REPO}",
@@ -36,8 +60,7 @@ def test_a_line_appended_while_compressing_is_kept(tmp_path: Path) -> None:
             assert sealing.poll() is None, sealing.communicate()
             assert time.monotonic() < deadline, "the seal never linked the .gz"
             time.sleep(0.02)
-        with plain.open("ab") as log:  # the .gz is there; the plain file is not removed yet
-            log.write(late)
+        expected = change(plain, original)  # the .gz is there; the plain file not removed yet
         out, err = sealing.communicate(timeout=RUN_TIMEOUT)
     finally:
         if sealing.poll() is None:
@@ -45,7 +68,7 @@ def test_a_line_appended_while_compressing_is_kept(tmp_path: Path) -> None:
             sealing.wait()
 
     assert plain.exists(), f"the plain day with the late line was deleted: {out}{err}"
-    assert plain.read_bytes() == original + late
+    assert plain.read_bytes() == expected
     assert gzip.decompress(packed.read_bytes()) == original
     assert sealing.returncode == 1, out + err
     assert (f"FINDING {tree.name(0)} {tree.day(2)}: {plain.name} changed while it was "

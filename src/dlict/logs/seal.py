@@ -373,7 +373,7 @@ def _compress(plain: Path, packed: Path, limits: Limits
                                               f"while sealing; both kept") from None
         checkpoint()
         temporary.unlink()
-        kept = _remove_if_unchanged(plain, read)
+        kept = _remove_if_unchanged(plain, read, shape.bytes)
         checkpoint()
         _fsync_directory(packed.parent)
     except OverLimitError as exc:
@@ -389,17 +389,18 @@ def _identity(info: os.stat_result) -> tuple[int, int, int, int]:
     return info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns
 
 
-def _remove_if_unchanged(plain: Path, read: os.stat_result) -> str | None:
+def _remove_if_unchanged(plain: Path, read: os.stat_result, sealed_bytes: int) -> str | None:
     """Unlink the plain day only if it is the very file read, as it was at the end of the read
-    (device, inode, size, mtime): a line appended meanwhile, or another file put at its name
-    (even on a reused inode), is never deleted. The finding when it is kept, else None."""
+    (device, inode, size, mtime) and no larger than what was sealed: a line appended meanwhile,
+    or another file put at its name (even on a reused inode), is never deleted. The finding
+    when it is kept, else None."""
     try:
         now = plain.lstat()
     except FileNotFoundError:
         return None
-    if _identity(now) != _identity(read):
+    if _identity(now) != _identity(read) or now.st_size != sealed_bytes:
         return (f"{plain.name} changed while it was compressed (now {now.st_size} bytes, "
-                f"{read.st_size} were sealed in {plain.name}.gz); both kept, compare them")
+                f"{sealed_bytes} were sealed in {plain.name}.gz); both kept, compare them")
     plain.unlink()
     return None
 
