@@ -172,7 +172,7 @@ def monitor(
     """Probe every site's link, services and DLTV receiver and serve /metrics."""
     if ctx.invoked_subcommand is not None:
         return
-    require_extra("monitor", "prometheus_client")
+    require_extra("monitor", "prometheus_client", "dns.resolver")
     actx = app_context(ctx)
     actx.json_output = actx.json_output or json_output
     parse_listen(listen)
