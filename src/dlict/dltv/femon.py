@@ -26,7 +26,7 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
-from dlict.dltv.model import ReceiverStatus, Thresholds
+from dlict.dltv.model import DVB_FEMON, ReceiverStatus, Thresholds
 
 PROGRAM = "dvb-fe-tool"
 DAEMON_PORT = 5555
@@ -86,10 +86,10 @@ def parse_femon(text: str) -> ReceiverStatus:
     if status is None:
         last = next((line.strip() for line in reversed(lines) if line.strip()), "no output")
         last = last[:MAX_ERROR_CHARS] + ("…" if len(last) > MAX_ERROR_CHARS else "")
-        return ReceiverStatus.unreadable("dvb_femon", f"{PROGRAM}: {last}")
+        return ReceiverStatus.unreadable(DVB_FEMON, f"{PROGRAM}: {last}")
     bits = int(status.group(2), 16)
     fields = dict(_FIELD.findall(status.group(3)))
-    result = ReceiverStatus("dvb_femon", reachable=True, locked=bool(bits & FE_HAS_LOCK))
+    result = ReceiverStatus(DVB_FEMON, reachable=True, locked=bool(bits & FE_HAS_LOCK))
     if (signal := _value(fields.get("Signal", ""))) is not None:
         number, unit = signal
         if unit == "dBm":
@@ -147,12 +147,12 @@ class FemonSource:
             try:
                 return parse_femon(path.read_text(encoding="utf-8", errors="replace"))
             except OSError as exc:
-                return ReceiverStatus.unreadable("dvb_femon",
+                return ReceiverStatus.unreadable(DVB_FEMON,
                                                  f"{path}: {exc.strerror or exc}")
         command = self.command()
         program = shutil.which(PROGRAM)
         if program is None:
-            return ReceiverStatus.unreadable("dvb_femon", f"{PROGRAM} not installed "
+            return ReceiverStatus.unreadable(DVB_FEMON, f"{PROGRAM} not installed "
                                              "(Debian package dvb-tools)")
         try:
             done = subprocess.run([program, *command[1:]], capture_output=True,
@@ -160,9 +160,9 @@ class FemonSource:
                                   env={**os.environ, "LC_ALL": "C"})
         except subprocess.TimeoutExpired:
             return ReceiverStatus.unreadable(
-                "dvb_femon", f"{PROGRAM} gave no status within {round(timeout_s, 3)} s")
+                DVB_FEMON, f"{PROGRAM} gave no status within {round(timeout_s, 3)} s")
         except OSError as exc:
-            return ReceiverStatus.unreadable("dvb_femon", f"{PROGRAM}: {exc.strerror or exc}")
+            return ReceiverStatus.unreadable(DVB_FEMON, f"{PROGRAM}: {exc.strerror or exc}")
         output = (done.stdout + done.stderr).decode("utf-8", errors="replace")
         result = parse_femon(output)
         if not result.reachable and done.returncode:

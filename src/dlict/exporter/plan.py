@@ -11,7 +11,7 @@ import ipaddress
 from dataclasses import dataclass, field
 
 from dlict.core.errors import InputError
-from dlict.dltv import ReceiverSource, Thresholds, make_source, thresholds_from
+from dlict.dltv import NO_SOURCE, ReceiverSource, Thresholds, make_source, thresholds_from
 from dlict.exporter.service_probe import ServiceCheck
 from dlict.exporter.service_registry import SERVICE_PROBES
 from dlict.inventory.models import Inventory, MonitorSettings
@@ -93,7 +93,7 @@ def build_plan(inventory: Inventory) -> MonitorPlan:
             for probe in SERVICE_PROBES.values():
                 plan.services.extend(probe.checks(site.id, meta.services))
         dltv = meta.dltv
-        if dltv is not None and dltv.source != "none" and dltv.address:
+        if dltv is not None and dltv.source != NO_SOURCE and dltv.address:
             given = inventory.monitor.dltv_thresholds.get(dltv.source)
             try:
                 thresholds = thresholds_from(
