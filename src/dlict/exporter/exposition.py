@@ -92,11 +92,10 @@ class _Section:
             return self.zipped
 
 
-SERVICE_FAMILIES = {kind: tuple(metric.family for metric in probe.metrics)
-                    for kind, probe in SERVICE_PROBES.items()}
+# the families SiteExposition writes, in the order it writes them
 ALL_FAMILIES = (BUILD_INFO, SITE_INFO, LINK_UP, PROBE_UP, PROBE_RTT, PROBE_MIN, PROBE_MAX,
-                PROBE_JITTER, PROBE_LOSS,
-                PROBE_SUCCESS, *(f for families in SERVICE_FAMILIES.values() for f in families),
+                PROBE_JITTER, PROBE_LOSS, PROBE_SUCCESS,
+                *(metric.family for probe in SERVICE_PROBES.values() for metric in probe.metrics),
                 DLTV_UP, DLTV_LOCKED, DLTV_SIGNAL, DLTV_SNR, DLTV_BER,
                 DLTV_UNC, DLTV_SNR_MIN, DLTV_STREAM, DLTV_BITRATE, DLTV_AGE, DLTV_SUCCESS)
 

@@ -16,10 +16,7 @@ from dlict.exporter.service_probe import ServiceCheck
 from dlict.exporter.service_registry import SERVICE_PROBES
 from dlict.inventory.models import Inventory, MonitorSettings
 
-__all__ = ["SERVICE_KINDS", "MonitorPlan", "ReceiverCheck", "ServiceCheck", "SiteNames",
-           "build_plan"]
-
-SERVICE_KINDS = tuple(SERVICE_PROBES)
+__all__ = ["MonitorPlan", "ReceiverCheck", "ServiceCheck", "SiteNames", "build_plan"]
 
 
 @dataclass(frozen=True)
