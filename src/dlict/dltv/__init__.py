@@ -15,7 +15,13 @@ from dlict.dltv.hls import HlsSource, parse_playlist
 from dlict.dltv.model import (
     DEFAULT_THRESHOLDS,
     DLTV_CHANNELS,
+    DVB_FEMON,
+    HLS,
+    NO_SOURCE,
+    SATELLITE_SOURCES,
     SOURCES,
+    STREAM_SOURCES,
+    TVHEADEND,
     ChannelStatus,
     ReceiverSource,
     ReceiverStatus,
@@ -26,15 +32,16 @@ from dlict.dltv.model import (
 from dlict.dltv.tvheadend import TvheadendSource, status_from_api
 
 __all__ = [
-    "DEFAULT_THRESHOLDS", "SOURCES", "ChannelStatus", "FemonSource", "HlsSource",
+    "DEFAULT_THRESHOLDS", "DVB_FEMON", "HLS", "NO_SOURCE", "SATELLITE_SOURCES", "SOURCES",
+    "STREAM_SOURCES", "TVHEADEND", "ChannelStatus", "FemonSource", "HlsSource",
     "ReceiverSource", "ReceiverStatus", "Thresholds", "TvheadendSource", "make_source",
     "parse_femon", "parse_playlist", "read_receiver", "status_from_api", "thresholds_from",
 ]
 
 _FACTORIES: dict[str, Callable[[str, Sequence[int], Thresholds], ReceiverSource]] = {
-    "tvheadend": TvheadendSource,
-    "dvb_femon": FemonSource,
-    "hls": HlsSource,
+    TVHEADEND: TvheadendSource,
+    DVB_FEMON: FemonSource,
+    HLS: HlsSource,
 }
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from dlict.core.errors import InputError
 from dlict.core.inputs import read_input_bytes
-from dlict.dltv.model import ReceiverStatus, Thresholds
+from dlict.dltv.model import DVB_FEMON, ReceiverStatus, Thresholds
 
 PROGRAM = "dvb-fe-tool"
 DAEMON_PORT = 5555
@@ -90,10 +90,10 @@ def parse_femon(text: str) -> ReceiverStatus:
     if status is None:
         last = next((line.strip() for line in reversed(lines) if line.strip()), "no output")
         last = last[:MAX_ERROR_CHARS] + ("…" if len(last) > MAX_ERROR_CHARS else "")
-        return ReceiverStatus.unreadable("dvb_femon", f"{PROGRAM}: {last}")
+        return ReceiverStatus.unreadable(DVB_FEMON, f"{PROGRAM}: {last}")
     bits = int(status.group(2), 16)
     fields = dict(_FIELD.findall(status.group(3)))
-    result = ReceiverStatus("dvb_femon", reachable=True, locked=bool(bits & FE_HAS_LOCK))
+    result = ReceiverStatus(DVB_FEMON, reachable=True, locked=bool(bits & FE_HAS_LOCK))
     if (signal := _value(fields.get("Signal", ""))) is not None:
         number, unit = signal
         if unit == "dBm":
@@ -151,12 +151,12 @@ class FemonSource:
             try:
                 text = read_input_bytes(path, limit=MAX_FEMON_FILE_BYTES)
             except InputError as exc:
-                return ReceiverStatus.unreadable("dvb_femon", str(exc))
+                return ReceiverStatus.unreadable(DVB_FEMON, str(exc))
             return parse_femon(text.decode("utf-8", errors="replace"))
         command = self.command()
         program = shutil.which(PROGRAM)
         if program is None:
-            return ReceiverStatus.unreadable("dvb_femon", f"{PROGRAM} not installed "
+            return ReceiverStatus.unreadable(DVB_FEMON, f"{PROGRAM} not installed "
                                              "(Debian package dvb-tools)")
         try:
             done = subprocess.run([program, *command[1:]], capture_output=True,
@@ -164,9 +164,9 @@ class FemonSource:
                                   env={**os.environ, "LC_ALL": "C"})
         except subprocess.TimeoutExpired:
             return ReceiverStatus.unreadable(
-                "dvb_femon", f"{PROGRAM} gave no status within {round(timeout_s, 3)} s")
+                DVB_FEMON, f"{PROGRAM} gave no status within {round(timeout_s, 3)} s")
         except OSError as exc:
-            return ReceiverStatus.unreadable("dvb_femon", f"{PROGRAM}: {exc.strerror or exc}")
+            return ReceiverStatus.unreadable(DVB_FEMON, f"{PROGRAM}: {exc.strerror or exc}")
         output = (done.stdout + done.stderr).decode("utf-8", errors="replace")
         result = parse_femon(output)
         if not result.reachable and done.returncode:

@@ -33,6 +33,7 @@ from dlict.dltv.fetch import FetchError, HttpClient, Response, display_url
 from dlict.dltv.model import (
     DEFAULT_MAX_SEGMENT_AGE_S,
     DEFAULT_THRESHOLDS,
+    HLS,
     ChannelStatus,
     ReceiverStatus,
     Thresholds,
@@ -185,7 +186,7 @@ class HlsSource:
             raise InputError(f"HLS address {address!r}: list the DLTV channels to check")
         self.address = address.strip()
         self.channels = list(channels)
-        self.thresholds = thresholds or DEFAULT_THRESHOLDS["hls"]
+        self.thresholds = thresholds or DEFAULT_THRESHOLDS[HLS]
         limit = self.thresholds.max_segment_age_s
         self.max_age_s = limit if limit is not None else DEFAULT_MAX_SEGMENT_AGE_S
 
@@ -210,10 +211,10 @@ class HlsSource:
                                                                         else left / 2))
         if checks and not any(c.answered for c in checks.values()):
             error = next((c.error for c in checks.values() if c.error), "no answer")
-            return ReceiverStatus.unreadable("hls", f"HLS at {display_url(self.address)}: "
+            return ReceiverStatus.unreadable(HLS, f"HLS at {display_url(self.address)}: "
                                              f"{error}")
         channels = {n: c.status for n, c in checks.items()}
-        return ReceiverStatus("hls", reachable=True,
+        return ReceiverStatus(HLS, reachable=True,
                               locked=all(c.stream_up for c in channels.values())
                               if channels else None,
                               channels=channels)

@@ -15,7 +15,15 @@ from typing import Protocol
 
 from dlict.core.errors import InputError
 
-SOURCES = ("tvheadend", "dvb_femon", "hls")
+# The receiver sources dlict reads: the one list of their names (the inventory's
+# dlict_site.dltv.source, dltv_thresholds keys, ReceiverStatus.source).
+TVHEADEND = "tvheadend"
+DVB_FEMON = "dvb_femon"
+HLS = "hls"
+SOURCES = (TVHEADEND, DVB_FEMON, HLS)
+SATELLITE_SOURCES = (TVHEADEND, DVB_FEMON)  # they read the dish's tuner
+STREAM_SOURCES = (HLS,)  # the online streams: nothing about a dish
+NO_SOURCE = "none"  # the inventory's word for a school without a receiver to watch
 DLTV_CHANNELS = range(1, 16)
 
 
@@ -108,9 +116,9 @@ class Thresholds:
 DEFAULT_SNR_MIN_DB = 7.0
 DEFAULT_MAX_SEGMENT_AGE_S = 30.0
 DEFAULT_THRESHOLDS: dict[str, Thresholds] = {
-    "tvheadend": Thresholds(snr_min_db=DEFAULT_SNR_MIN_DB, signal_min_ratio=0.3),
-    "dvb_femon": Thresholds(snr_min_db=DEFAULT_SNR_MIN_DB, signal_min_ratio=0.3),
-    "hls": Thresholds(max_segment_age_s=DEFAULT_MAX_SEGMENT_AGE_S),
+    TVHEADEND: Thresholds(snr_min_db=DEFAULT_SNR_MIN_DB, signal_min_ratio=0.3),
+    DVB_FEMON: Thresholds(snr_min_db=DEFAULT_SNR_MIN_DB, signal_min_ratio=0.3),
+    HLS: Thresholds(max_segment_age_s=DEFAULT_MAX_SEGMENT_AGE_S),
 }
 
 # key: (lowest allowed, highest allowed, lowest is allowed itself)

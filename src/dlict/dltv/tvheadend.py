@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dlict.dltv.fetch import Credentials, FetchError, HttpClient, credentials_from_env, display_url
-from dlict.dltv.model import ChannelStatus, ReceiverStatus, Thresholds
+from dlict.dltv.model import TVHEADEND, ChannelStatus, ReceiverStatus, Thresholds
 from dlict.probes.tcp import Deadline
 
 USER_VAR = "DLICT_TVHEADEND_USER"
@@ -143,7 +143,7 @@ def status_from_api(inputs: Sequence[Mapping[str, Any]],
         if isinstance(entry, Mapping) and (number := channel_number(entry)) is not None:
             by_channel.setdefault(number, []).append(entry)
     return ReceiverStatus(
-        source="tvheadend", reachable=True,
+        source=TVHEADEND, reachable=True,
         locked=bool(locked_inputs) if tuned else None,
         signal_ratio=shown.signal_ratio if shown else None,
         signal_dbm=shown.signal_dbm if shown else None,
@@ -179,7 +179,7 @@ class TvheadendSource:
                 subscriptions = self._entries(client, "/api/status/subscriptions")
             except FetchError as exc:
                 return ReceiverStatus.unreadable(
-                    "tvheadend", f"tvheadend at {shown}: {_explain(exc, credentials)}")
+                    TVHEADEND, f"tvheadend at {shown}: {_explain(exc, credentials)}")
         return status_from_api(inputs, subscriptions, self.channels)
 
     def _entries(self, client: HttpClient, path: str) -> list[Mapping[str, Any]]:

@@ -23,9 +23,37 @@ from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector
 
 import dlict
+from dlict.core.metric_names import (
+    BUILD_INFO,
+    DLTV_AGE,
+    DLTV_BER,
+    DLTV_BITRATE,
+    DLTV_LOCKED,
+    DLTV_SIGNAL,
+    DLTV_SNR,
+    DLTV_SNR_MIN,
+    DLTV_STREAM,
+    DLTV_SUCCESS,
+    DLTV_UNC,
+    DLTV_UP,
+    LINK_UP,
+    MONITOR_CYCLE,
+    MONITOR_LAST_CYCLE,
+    MONITOR_OVERRUN,
+    MONITOR_TARGETS,
+    PROBE_JITTER,
+    PROBE_LOSS,
+    PROBE_MAX,
+    PROBE_MIN,
+    PROBE_RTT,
+    PROBE_SUCCESS,
+    PROBE_UP,
+    SITE_INFO,
+)
 from dlict.core.promtext import Family, Writer, labels
 from dlict.dltv import ReceiverStatus
 from dlict.exporter.plan import MonitorPlan
+from dlict.exporter.service_registry import SERVICE_PROBES
 from dlict.exporter.state import LinkSample, MonitorState
 
 
@@ -64,55 +92,11 @@ class _Section:
             return self.zipped
 
 
-LINK_UP = Family("dlict_link_up", "1 when at least one of the site's probe targets answered "
-                  "in the last cycle.")
-PROBE_UP = Family("dlict_probe_up", "1 when the target answered at least one echo in the "
-                   "last cycle.")
-PROBE_RTT = Family("dlict_probe_rtt_seconds", "Mean round-trip time of the answered echoes.")
-PROBE_MIN = Family("dlict_probe_rtt_min_seconds", "Shortest round-trip time in the cycle.")
-PROBE_MAX = Family("dlict_probe_rtt_max_seconds", "Longest round-trip time in the cycle.")
-PROBE_JITTER = Family("dlict_probe_jitter_seconds", "Mean absolute difference of "
-                       "consecutive round-trip times.")
-PROBE_LOSS = Family("dlict_probe_loss_ratio", "Share of echoes lost in the cycle, 0-1.")
-PROBE_SUCCESS = Family("dlict_probe_last_success_timestamp_seconds", "When the target last "
-                        "answered, Unix time.")
-SERVICE_FAMILIES = {
-    "tcp": (Family("dlict_tcp_up", "1 when a TCP connection was accepted."),
-            Family("dlict_tcp_connect_seconds", "Time to connect.")),
-    "dns": (Family("dlict_dns_up", "1 when the resolver answered NOERROR with an address."),
-            Family("dlict_dns_lookup_seconds", "Time to the resolver's answer.")),
-    "http": (Family("dlict_http_up", "1 when the GET answered with a status below 400."),
-             Family("dlict_http_ttfb_seconds", "Time from connecting to the first byte of "
-                     "the answer.")),
-}
-HTTP_STATUS = Family("dlict_http_status_code", "HTTP status of the last GET (0 when none "
-                      "came).")
-HTTP_CERT = Family("dlict_http_cert_expiry_timestamp_seconds", "When the server's TLS "
-                   "certificate expires, Unix time.")
-DLTV_UP = Family("dlict_dltv_check_up", "1 when the receiver could be read.")
-DLTV_LOCKED = Family("dlict_dltv_locked", "1 when the tuner is locked (HLS: every channel's "
-                      "stream is up).")
-DLTV_SIGNAL = Family("dlict_dltv_signal_ratio", "Signal level as the receiver reports it, "
-                      "0-1.")
-DLTV_SNR = Family("dlict_dltv_snr_db", "Signal-to-noise ratio (C/N), dB.")
-DLTV_BER = Family("dlict_dltv_ber", "Bit error rate, before error correction where reported.")
-DLTV_UNC = Family("dlict_dltv_uncorrected_blocks_total", "Uncorrected blocks (the "
-                  "receiver's own running count; it restarts with the receiver).", "counter")
-DLTV_SNR_MIN = Family("dlict_dltv_snr_min_db", "The inventory's SNR threshold for this "
-                       "receiver kind.")
-DLTV_STREAM = Family("dlict_dltv_stream_up", "1 when the channel is being received.")
-DLTV_BITRATE = Family("dlict_dltv_stream_bitrate_bps", "The channel's bitrate, bits per "
-                       "second.")
-DLTV_AGE = Family("dlict_dltv_segment_age_seconds", "HLS: age of the newest segment.")
-DLTV_SUCCESS = Family("dlict_dltv_last_success_timestamp_seconds", "When the receiver was "
-                       "last read, Unix time.")
-BUILD_INFO = Family("dlict_build_info", "Always 1; the label version is dlict's version.")
-SITE_INFO = Family("dlict_site_info", "Always 1; the site's names and amphoe, to join on "
-                   "site (school code, or office).")
+# the families SiteExposition writes, in the order it writes them
 ALL_FAMILIES = (BUILD_INFO, SITE_INFO, LINK_UP, PROBE_UP, PROBE_RTT, PROBE_MIN, PROBE_MAX,
-                PROBE_JITTER, PROBE_LOSS,
-                PROBE_SUCCESS, *(f for pair in SERVICE_FAMILIES.values() for f in pair),
-                HTTP_STATUS, HTTP_CERT, DLTV_UP, DLTV_LOCKED, DLTV_SIGNAL, DLTV_SNR, DLTV_BER,
+                PROBE_JITTER, PROBE_LOSS, PROBE_SUCCESS,
+                *(metric.family for probe in SERVICE_PROBES.values() for metric in probe.metrics),
+                DLTV_UP, DLTV_LOCKED, DLTV_SIGNAL, DLTV_SNR, DLTV_BER,
                 DLTV_UNC, DLTV_SNR_MIN, DLTV_STREAM, DLTV_BITRATE, DLTV_AGE, DLTV_SUCCESS)
 
 
@@ -174,14 +158,11 @@ class SiteExposition:
         with self.state.lock:
             services = dict(self.state.services)
         out = Writer()
-        for kind, (up_family, time_family) in SERVICE_FAMILIES.items():
-            mine = [(key, s) for key, s in services.items() if key[1] == kind]
-            labelled = [(_labels(site=key[0], target=key[2]), s) for key, s in mine]
-            out.family(up_family, ((lab, float(s.up)) for lab, s in labelled))
-            out.family(time_family, ((lab, s.seconds) for lab, s in labelled))
-            if kind == "http":
-                out.family(HTTP_STATUS, ((lab, float(s.status or 0)) for lab, s in labelled))
-                out.family(HTTP_CERT, ((lab, s.cert_not_after) for lab, s in labelled))
+        for kind, probe in SERVICE_PROBES.items():
+            labelled = [(_labels(site=key[0], target=key[2]), s)
+                        for key, s in services.items() if key[1] == kind]
+            for metric in probe.metrics:
+                out.family(metric.family, ((lab, metric.value(s)) for lab, s in labelled))
         return out.text()
 
     def _render_receivers(self) -> str:
@@ -247,17 +228,15 @@ class MonitorCollector(Collector):
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         state = self.state
-        yield GaugeMetricFamily("dlict_monitor_targets", "ICMP targets probed each cycle.",
-                                value=len(self.plan.icmp_sites))
+        yield _gauge(MONITOR_TARGETS, len(self.plan.icmp_sites))
         if state.cycle_seconds is not None and state.last_cycle is not None:
-            yield GaugeMetricFamily("dlict_monitor_cycle_seconds", "How long the last ICMP "
-                                    "cycle took.", value=state.cycle_seconds)
-            yield GaugeMetricFamily("dlict_monitor_last_cycle_timestamp_seconds", "When the "
-                                    "last ICMP cycle finished, Unix time.",
-                                    value=state.last_cycle)
-        yield GaugeMetricFamily("dlict_monitor_checks_overrun", "Service and DLTV checks still "
-                                "running when their round ended.", value=state.overruns)
+            yield _gauge(MONITOR_CYCLE, state.cycle_seconds)
+            yield _gauge(MONITOR_LAST_CYCLE, state.last_cycle)
+        yield _gauge(MONITOR_OVERRUN, state.overruns)
 
+
+def _gauge(family: Family, value: float) -> GaugeMetricFamily:
+    return GaugeMetricFamily(family.name, family.help, value=value)
 
 class Exposition:
     """The whole /metrics answer: the registry's part, then the per-site part."""

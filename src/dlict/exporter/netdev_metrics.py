@@ -8,6 +8,13 @@ from pathlib import Path
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from dlict.core.metric_names import (
+    NETDEV_AUDITED,
+    NETDEV_CHANGE,
+    NETDEV_CONTACT,
+    NETDEV_FAILURES,
+    NETDEV_UP,
+)
 from dlict.netdev.status import STATUS_FILE, DeviceStatus, netdev_dir, read_status
 
 
@@ -32,34 +39,20 @@ class NetdevCollector(Collector):
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         devices = self._status()
-        families = {
-            "up": GaugeMetricFamily(
-                "dlict_netdev_up", "1 if the device answered over SSH at its last backup or "
-                "audit, 0 if not.", labels=["site", "host"]),
-            "contact": GaugeMetricFamily(
-                "dlict_netdev_last_contact_timestamp_seconds", "When dlict last tried the "
-                "device, Unix time.", labels=["site", "host"]),
-            "change": GaugeMetricFamily(
-                "dlict_netdev_config_last_change_timestamp_seconds", "When the device's "
-                "stored configuration last changed, Unix time.", labels=["site", "host"]),
-            "failures": GaugeMetricFamily(
-                "dlict_netdev_audit_failures", "Device rules (controls) the device failed at "
-                "its last audit.", labels=["site", "host"]),
-            "audited": GaugeMetricFamily(
-                "dlict_netdev_last_audit_timestamp_seconds", "When the device was last "
-                "audited, Unix time.", labels=["site", "host"]),
-        }
+        families = {family: GaugeMetricFamily(family.name, family.help, labels=["site", "host"])
+                    for family in (NETDEV_UP, NETDEV_CONTACT, NETDEV_CHANGE, NETDEV_FAILURES,
+                                   NETDEV_AUDITED)}
         for name in sorted(devices):
             d = devices[name]
             labels = [d.site, name]
             if d.reachable is not None:
-                families["up"].add_metric(labels, 1.0 if d.reachable else 0.0)
+                families[NETDEV_UP].add_metric(labels, 1.0 if d.reachable else 0.0)
             if d.checked_at is not None:
-                families["contact"].add_metric(labels, d.checked_at)
+                families[NETDEV_CONTACT].add_metric(labels, d.checked_at)
             if d.config_changed_at is not None:
-                families["change"].add_metric(labels, d.config_changed_at)
+                families[NETDEV_CHANGE].add_metric(labels, d.config_changed_at)
             if d.audit_failures is not None:
-                families["failures"].add_metric(labels, float(d.audit_failures))
+                families[NETDEV_FAILURES].add_metric(labels, float(d.audit_failures))
             if d.audited_at is not None:
-                families["audited"].add_metric(labels, d.audited_at)
+                families[NETDEV_AUDITED].add_metric(labels, d.audited_at)
         yield from families.values()

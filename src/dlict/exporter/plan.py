@@ -11,27 +11,18 @@ import ipaddress
 from dataclasses import dataclass, field
 
 from dlict.core.errors import InputError
-from dlict.dltv import ReceiverSource, Thresholds, make_source, thresholds_from
+from dlict.dltv import NO_SOURCE, ReceiverSource, Thresholds, make_source, thresholds_from
+from dlict.exporter.service_probe import ServiceCheck
+from dlict.exporter.service_registry import SERVICE_PROBES
 from dlict.inventory.models import Inventory, MonitorSettings
 
-SERVICE_KINDS = ("tcp", "dns", "http")
-
-
-@dataclass(frozen=True)
-class ServiceCheck:
-    site: str
-    kind: str  # one of SERVICE_KINDS
-    target: str  # host:port, server/name or URL: the value of the label `target`
-    host: str = ""  # tcp: host; dns: the resolver
-    port: int = 0
-    name: str = ""  # dns: the name asked for
-    url: str = ""
+__all__ = ["MonitorPlan", "ReceiverCheck", "ServiceCheck", "SiteNames", "build_plan"]
 
 
 @dataclass(frozen=True)
 class ReceiverCheck:
     site: str
-    kind: str  # tvheadend, dvb_femon or hls
+    kind: str  # one of dlict.dltv.SOURCES
     address: str
     thresholds: Thresholds  # the kind's defaults with the inventory's values in place
     reader: ReceiverSource
@@ -79,11 +70,6 @@ def _ipv4(value: str, where: str) -> str:
     return str(address)
 
 
-def _split_host_port(value: str) -> tuple[str, int]:
-    host, _, port = value.rpartition(":")
-    return host.strip("[]"), int(port)
-
-
 def build_plan(inventory: Inventory) -> MonitorPlan:
     """Every ICMP target, service check and DLTV receiver of the district.
 
@@ -100,19 +86,11 @@ def build_plan(inventory: Inventory) -> MonitorPlan:
                 sites = plan.icmp_sites.setdefault(_ipv4(target, where), [])
                 if site.id not in sites:
                     sites.append(site.id)
-        services = meta.services
-        if services is not None:
-            for endpoint in services.tcp:
-                host, port = _split_host_port(endpoint)
-                plan.services.append(ServiceCheck(site.id, "tcp", endpoint, host=host,
-                                                  port=port))
-            for dns in services.dns:
-                plan.services.append(ServiceCheck(site.id, "dns", f"{dns.server}/{dns.name}",
-                                                  host=dns.server, name=dns.name))
-            for url in services.http:
-                plan.services.append(ServiceCheck(site.id, "http", url, url=url))
+        if meta.services is not None:
+            for probe in SERVICE_PROBES.values():
+                plan.services.extend(probe.checks(site.id, meta.services))
         dltv = meta.dltv
-        if dltv is not None and dltv.source != "none" and dltv.address:
+        if dltv is not None and dltv.source != NO_SOURCE and dltv.address:
             given = inventory.monitor.dltv_thresholds.get(dltv.source)
             try:
                 thresholds = thresholds_from(

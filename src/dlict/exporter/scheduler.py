@@ -24,11 +24,9 @@ from loguru import logger
 from dlict.core.errors import OperationalError
 from dlict.dltv import ReceiverStatus
 from dlict.exporter.plan import MonitorPlan, ReceiverCheck, ServiceCheck
+from dlict.exporter.service_registry import SERVICE_PROBES
 from dlict.exporter.state import LinkSample, MonitorState, ServiceSample
-from dlict.probes.dns import dns_lookup
-from dlict.probes.http import http_get
 from dlict.probes.icmp import Sweep, TargetResult
-from dlict.probes.tcp import tcp_connect
 
 _Row = tuple[int, int, float | None, float | None, float | None, float | None]
 
@@ -124,15 +122,7 @@ class IcmpWorker:
 
 
 def service_sample(check: ServiceCheck, timeout_s: float) -> ServiceSample:
-    if check.kind == "tcp":
-        tcp = tcp_connect(check.host, check.port, timeout_s)
-        return ServiceSample(tcp.up, tcp.seconds, detail=tcp.error)
-    if check.kind == "dns":
-        dns = dns_lookup(check.host, check.name, timeout_s)
-        return ServiceSample(dns.up, dns.seconds, detail=dns.error or dns.rcode)
-    http = http_get(check.url, timeout_s)
-    return ServiceSample(http.up, http.ttfb_seconds, status=http.status,
-                         cert_not_after=http.cert_not_after, detail=http.error)
+    return SERVICE_PROBES[check.kind].sample(check, timeout_s)
 
 
 def receiver_status(check: ReceiverCheck, timeout_s: float) -> ReceiverStatus:

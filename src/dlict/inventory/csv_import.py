@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from dlict.core.errors import CsvImportError, InputError
 from dlict.core.files import os_failure
 from dlict.core.inputs import read_input_bytes
+from dlict.dltv import DVB_FEMON
 from dlict.inventory.devices import NETWORK_OS, is_known_device_type
 from dlict.inventory.loader import load_inventory
 from dlict.inventory.locate import display
@@ -113,7 +114,7 @@ def _parse_row(
         problems.append(f"{where}: row {number}: router_type: unknown device type '{router_type}'")
     if cells["router_address"] and not router_type:
         problems.append(f"{where}: row {number}: router_type: required when router_address is set")
-    dltv_host = cells["dltv_address"] if meta.dltv and meta.dltv.source == "dvb_femon" else None
+    dltv_host = cells["dltv_address"] if meta.dltv and meta.dltv.source == DVB_FEMON else None
     if problems:
         return None, problems
     return _School(number, meta, cells["server_address"] or None, cells["router_address"] or None,

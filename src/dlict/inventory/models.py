@@ -9,6 +9,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
+from dlict.dltv import NO_SOURCE, SOURCES
+
 SCHOOL_GROUP = re.compile(r"^school_(?P<code>.*)$")
 SCHOOL_CODE = re.compile(r"^[0-9]{10}$")
 # An OBEC code typed in Thai (๐-๙) or full-width (０-９) digits is the same code: it is
@@ -16,7 +18,7 @@ SCHOOL_CODE = re.compile(r"^[0-9]{10}$")
 _CODE_DIGITS = str.maketrans({chr(base + n): str(n) for base in (0x0E50, 0xFF10)
                               for n in range(10)})
 OFFICE_SITE_ID = "office"
-DLTV_SOURCES = ("tvheadend", "dvb_femon", "hls", "none")
+DLTV_SOURCES = (*SOURCES, NO_SOURCE)
 DLTV_CHANNELS = range(1, 16)
 
 _HOSTNAME = re.compile(

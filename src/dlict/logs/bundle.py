@@ -24,6 +24,7 @@ MEMBERS = (
     "core/errors.py",
     "core/files.py",
     "core/inputs.py",
+    "core/metric_names.py",
     "core/printable.py",
     "core/promtext.py",
     "logs/__init__.py",

@@ -4,25 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime, time
 
+from dlict.core.metric_names import LOGS_CHECK_OK as CHECK_OK
+from dlict.core.metric_names import LOGS_CHECKED_AT as CHECKED_AT
+from dlict.core.metric_names import LOGS_COVERED as COVERED
+from dlict.core.metric_names import LOGS_HEARD as HEARD
+from dlict.core.metric_names import LOGS_INTEGRITY as INTEGRITY
+from dlict.core.metric_names import LOGS_LAST_SEALED as LAST_SEALED
+from dlict.core.metric_names import LOGS_OFFSET as OFFSET
+from dlict.core.metric_names import LOGS_REQUIRED as REQUIRED
 from dlict.core.promtext import Family, Writer, labels
 from dlict.logs.check import CheckReport
 
 DAY_S = 86_400
-
-COVERED = Family("dlict_logs_covered_seconds", "Time of the check window present, sealed "
-                 "and intact (whole days times 86400).")
-REQUIRED = Family("dlict_logs_required_seconds", "Length of the check window the retention "
-                  "asks for (whole days times 86400).")
-LAST_SEALED = Family("dlict_logs_last_sealed_day_timestamp_seconds",
-                     "Start of the newest sealed day (Unix time).")
-INTEGRITY = Family("dlict_logs_integrity_ok",
-                   "1 when every sealed file, the chain and the signatures hold.")
-HEARD = Family("dlict_logs_seconds_since_heard",
-               "Seconds since the source's newest log line was written.")
-OFFSET = Family("dlict_logs_clock_offset_seconds",
-                "Clock offset the source last reported (chronyc tracking, absolute).")
-CHECK_OK = Family("dlict_logs_check_ok", "1 when the whole check found nothing.")
-CHECKED_AT = Family("dlict_logs_check_timestamp_seconds", "When the check ran (Unix time).")
 
 Samples = list[tuple[str, float | None]]
 

@@ -35,6 +35,16 @@ from enum import StrEnum
 from functools import lru_cache
 
 from dlict.core.clock import BANGKOK
+from dlict.core.metric_names import (
+    DLTV_LOCKED,
+    DLTV_SIGNAL,
+    DLTV_SNR,
+    DLTV_SNR_MIN,
+    DLTV_STREAM,
+    DLTV_UP,
+)
+from dlict.core.promtext import Family
+from dlict.dltv import NO_SOURCE, STREAM_SOURCES, TVHEADEND
 from dlict.inventory import Inventory, Site, SiteKind
 
 SCHOOL_START = time(8, 0)
@@ -48,20 +58,23 @@ MAX_UNLOCKED_SHARE = 0.5
 SIGNAL_PRESENT_RATIO = 0.3
 SNR_DEAD_DB = 1.0
 
-SATELLITE_SOURCES = ("tvheadend", "dvb_femon")
-STREAM_SOURCES = ("hls",)
+
+def _per_site(aggregation: str, family: Family) -> str:
+    """The PromQL of one family aggregated per site, with ``{sel}`` left for the selector."""
+    return f"{aggregation} by (site) ({family.name}{{{{{{sel}}}}}})"
+
 
 # PromQL of each series the analysis reads, one value per site (max over monitors that
 # watch the same site; the share of channels received for stream_up).
 METRICS: dict[str, str] = {
-    "check_up": "max by (site) (dlict_dltv_check_up{{{sel}}})",
-    "locked": "max by (site) (dlict_dltv_locked{{{sel}}})",
-    "signal_ratio": "max by (site) (dlict_dltv_signal_ratio{{{sel}}})",
-    "snr_db": "max by (site) (dlict_dltv_snr_db{{{sel}}})",
-    "snr_min_db": "max by (site) (dlict_dltv_snr_min_db{{{sel}}})",
-    "channels_up": "avg by (site) (dlict_dltv_stream_up{{{sel}}})",
+    "check_up": _per_site("max", DLTV_UP),
+    "locked": _per_site("max", DLTV_LOCKED),
+    "signal_ratio": _per_site("max", DLTV_SIGNAL),
+    "snr_db": _per_site("max", DLTV_SNR),
+    "snr_min_db": _per_site("max", DLTV_SNR_MIN),
+    "channels_up": _per_site("avg", DLTV_STREAM),
 }
-PRESENCE_MATCH = "dlict_dltv_check_up"
+PRESENCE_MATCH = DLTV_UP.name
 BATCH_SIZE = 50
 
 Samples = dict[float, float]
@@ -219,7 +232,7 @@ class School:
         first = meta.contacts[0] if meta.contacts else None
         return cls(code=meta.school_code or site.id, name_th=meta.name_th, name_en=meta.name_en,
                    amphoe=meta.amphoe, province=meta.province,
-                   source=meta.dltv.source if meta.dltv else "none",
+                   source=meta.dltv.source if meta.dltv else NO_SOURCE,
                    contact=first.name if first else "",
                    contact_position=first.position if first else "",
                    phone=first.phone if first else "")
@@ -322,7 +335,7 @@ def dltv_schools(inventory: Inventory) -> list[Site]:
     """Schools whose inventory names a DLTV receiver (source other than ``none``)."""
     return [s for s in inventory.sites
             if s.kind is SiteKind.SCHOOL and s.meta.dltv is not None
-            and s.meta.dltv.source != "none"]
+            and s.meta.dltv.source != NO_SOURCE]
 
 
 def snr_threshold(inventory: Inventory, site: Site) -> float | None:
@@ -334,7 +347,7 @@ def snr_threshold(inventory: Inventory, site: Site) -> float | None:
     return thresholds.snr_min_db if thresholds is not None else None
 
 
-def assess(series: SiteSeries, *, step_s: int, source: str = "tvheadend",
+def assess(series: SiteSeries, *, step_s: int, source: str = TVHEADEND,
            snr_min_fallback: float | None = None) -> Verdict:
     """Judge one site from its samples (the rules are in the module's docstring)."""
     school = sorted(ts for ts in series.check_up if in_school_hours(ts))
@@ -442,7 +455,7 @@ def assemble(inventory: Inventory, verdicts: Mapping[str, Verdict], present: Col
 
 def _assess_site(inventory: Inventory, site: Site, series: SiteSeries | None,
                  step_s: int) -> Verdict:
-    source = site.meta.dltv.source if site.meta.dltv else "none"
+    source = site.meta.dltv.source if site.meta.dltv else NO_SOURCE
     return assess(series or SiteSeries(), step_s=step_s, source=source,
                   snr_min_fallback=snr_threshold(inventory, site))
 

@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 
 from dlict import __version__
 from dlict.core.clock import BANGKOK, BE_OFFSET, THAI_MONTHS, format_local
+from dlict.dltv import DVB_FEMON, HLS, TVHEADEND
 from dlict.reports.dltv_survey import (
     MAX_UNLOCKED_SHARE,
     MIN_READABLE_SHARE,
@@ -67,8 +68,8 @@ ACTION = {
     },
 }
 SOURCE = {
-    "th": {"tvheadend": "Tvheadend", "dvb_femon": "จูนเนอร์ DVB", "hls": "สตรีมออนไลน์ (HLS)"},
-    "en": {"tvheadend": "Tvheadend", "dvb_femon": "DVB tuner", "hls": "online streams (HLS)"},
+    "th": {TVHEADEND: "Tvheadend", DVB_FEMON: "จูนเนอร์ DVB", HLS: "สตรีมออนไลน์ (HLS)"},
+    "en": {TVHEADEND: "Tvheadend", DVB_FEMON: "DVB tuner", HLS: "online streams (HLS)"},
 }
 
 TEXT = {
