@@ -80,3 +80,16 @@ def test_inventory_catalog_and_session_read_the_one_registry() -> None:
     assert tuple(p.name for p in REGISTRY) == DEVICE_PLATFORMS
     settings = NetdevSettings.model_validate({"min_firmware": {p.name: "1" for p in REGISTRY}})
     assert set(settings.min_firmware) == set(DEVICE_PLATFORMS)
+
+
+@pytest.mark.parametrize(("guide", "heading"), [
+    ("guide.en.md", "### Adding a device platform"),
+    ("guide.th.md", "### การเพิ่มแพลตฟอร์มอุปกรณ์"),
+])
+def test_the_guides_say_how_to_add_a_platform_and_name_every_served_type(guide: str,
+                                                                         heading: str) -> None:
+    text = (Path(__file__).resolve().parents[3] / "docs" / guide).read_text(encoding="utf-8")
+    assert heading in text
+    section = text.split(heading, 1)[1].split("\n## ", 1)[0]
+    assert "REGISTRY" in section and "src/dlict/netdev/platforms/" in section
+    assert all(f"`{t}`" in text for p in REGISTRY for t in p.device_types)
