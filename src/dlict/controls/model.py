@@ -11,10 +11,11 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from dlict.core.errors import OperationalError
+from dlict.netdev.platforms import platform_names
 
 CONTROL_ID = re.compile(r"^(?P<prefix>FW|AV|EP|ID|LOG)-(?P<number>\d{2})$")
-# Platforms of the network-device controls (fixture folder names under tests/…/fixtures/).
-DEVICE_PLATFORMS = ("routeros", "ios", "fortios")
+# Platforms of the network-device controls: the device platform registry's names.
+DEVICE_PLATFORMS = platform_names()
 AREA_PREFIX = {"firewall": "FW", "antivirus": "AV", "endpoint": "EP", "identity": "ID",
                "logging": "LOG"}
 
@@ -99,6 +100,10 @@ def _parse_area(name: str, text: str) -> list[Control]:
                                           "platforms": data.platforms, **entry})
         if not control.id.startswith(prefix + "-"):
             raise ValueError(f"{name}: {control.id} is not a {data.area} control ({prefix}-nn)")
+        unserved = set(control.platforms) - {"debian", "ubuntu", *DEVICE_PLATFORMS}
+        if control.checked_by is CheckedBy.NETDEV and unserved:
+            raise ValueError(f"{name}: {control.id} names device platform "
+                             f"{', '.join(sorted(unserved))}, which no dlict platform is")
         controls.append(control)
     return controls
 

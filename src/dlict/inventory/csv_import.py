@@ -23,7 +23,7 @@ from dlict.core.errors import CsvImportError, InputError
 from dlict.core.files import os_failure
 from dlict.core.inputs import read_input_bytes
 from dlict.dltv import DVB_FEMON
-from dlict.inventory.devices import NETWORK_OS, is_known_device_type
+from dlict.inventory.devices import NETWORK_OS, is_known_device_type, served_types_text
 from dlict.inventory.loader import load_inventory
 from dlict.inventory.locate import display
 from dlict.inventory.models import Dltv, Link, SiteMeta, is_address
@@ -111,7 +111,8 @@ def _parse_row(
                             f"'{cells[column]}' is not an IP address or host name")
     router_type = cells["router_type"] or None
     if router_type and not is_known_device_type(NETWORK_OS.get(router_type, router_type)):
-        problems.append(f"{where}: row {number}: router_type: unknown device type '{router_type}'")
+        problems.append(f"{where}: row {number}: router_type: unknown device type "
+                        f"'{router_type}' (dlict serves {served_types_text()})")
     if cells["router_address"] and not router_type:
         problems.append(f"{where}: row {number}: router_type: required when router_address is set")
     dltv_host = cells["dltv_address"] if meta.dltv and meta.dltv.source == DVB_FEMON else None

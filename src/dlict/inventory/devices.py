@@ -1,32 +1,12 @@
-"""Network device platforms dlict knows, by netmiko device_type and Ansible network_os."""
+"""Which network device types an inventory may name: exactly those a device platform serves
+(the registry in ``dlict.netdev.platforms``), by netmiko device_type or Ansible network_os."""
 
 from __future__ import annotations
 
-# netmiko device_type values dlict accepts for hosts in network_devices.
-DEVICE_TYPES: frozenset[str] = frozenset({
-    "mikrotik_routeros", "cisco_ios", "cisco_xe", "cisco_nxos", "cisco_asa", "fortinet",
-    "juniper_junos", "huawei", "hp_procurve", "hp_comware", "aruba_os", "ubiquiti_edge",
-    "ubiquiti_edgeswitch", "paloalto_panos", "linux", "ruijie_os", "zyxel_os",
-})
+from dlict.netdev.platforms import PLATFORMS, REGISTRY, served_device_types
 
-# ansible_network_os (FQCN or short) → netmiko device_type.
-NETWORK_OS: dict[str, str] = {
-    "community.routeros.routeros": "mikrotik_routeros",
-    "routeros": "mikrotik_routeros",
-    "cisco.ios.ios": "cisco_ios",
-    "ios": "cisco_ios",
-    "cisco.nxos.nxos": "cisco_nxos",
-    "nxos": "cisco_nxos",
-    "cisco.asa.asa": "cisco_asa",
-    "asa": "cisco_asa",
-    "fortinet.fortios.fortios": "fortinet",
-    "fortios": "fortinet",
-    "junipernetworks.junos.junos": "juniper_junos",
-    "junos": "juniper_junos",
-    "community.network.ce": "huawei",
-    "arista.eos.eos": "arista_eos",
-    "eos": "arista_eos",
-}
+# ansible_network_os (FQCN or short) → the netmiko device_type dlict connects with.
+NETWORK_OS: dict[str, str] = {os: p.device_type for p in REGISTRY for os in p.network_os}
 
 
 def device_type_for(netmiko_type: object, network_os: object) -> str | None:
@@ -39,4 +19,10 @@ def device_type_for(netmiko_type: object, network_os: object) -> str | None:
 
 
 def is_known_device_type(device_type: str) -> bool:
-    return device_type in DEVICE_TYPES or device_type in NETWORK_OS.values()
+    """Does a platform serve ``device_type``? Any other type would only ever be skipped."""
+    return device_type in PLATFORMS
+
+
+def served_types_text() -> str:
+    """The served device types for an error line: ``cisco_ios, cisco_xe, ...``."""
+    return ", ".join(served_device_types())

@@ -19,7 +19,7 @@ from dlict.core.ansible_env import ansible_path, require_program
 from dlict.core.errors import InventoryError
 from dlict.core.logging import register_secret
 from dlict.core.runner_dir import runner_dir
-from dlict.inventory.devices import device_type_for, is_known_device_type
+from dlict.inventory.devices import device_type_for, is_known_device_type, served_types_text
 from dlict.inventory.locate import YamlIndex, display
 from dlict.inventory.models import (
     HOST_SETTINGS,
@@ -357,13 +357,16 @@ class _Validator:
             return device_type
         if device_type is None and network_os:
             self.host_problem(host, ("ansible_network_os",),
-                              f"unknown network OS '{network_os}': set netmiko_device_type")
+                              f"unknown network OS '{network_os}': set netmiko_device_type "
+                              f"(dlict serves {served_types_text()})")
         elif device_type is None:
             self.host_problem(host, (), "network device without a type: set "
-                              "netmiko_device_type (e.g. mikrotik_routeros, cisco_ios, fortinet)")
+                              f"netmiko_device_type (dlict serves {served_types_text()})")
         elif not is_known_device_type(device_type):
-            self.host_problem(host, ("netmiko_device_type",),
-                              f"unknown device type '{device_type}'")
+            where = "netmiko_device_type" if netmiko_type else "ansible_network_os"
+            self.host_problem(host, (where,),
+                              f"unknown device type '{device_type}': no dlict platform serves "
+                              f"it (dlict serves {served_types_text()})")
         return device_type
 
     def plaintext_secrets(self) -> None:

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from dlict.dltv import NO_SOURCE, SOURCES
+from dlict.netdev.platforms import platform_names
 
 SCHOOL_GROUP = re.compile(r"^school_(?P<code>.*)$")
 SCHOOL_CODE = re.compile(r"^[0-9]{10}$")
@@ -178,10 +179,10 @@ class NetdevSettings(_Strict):
     def _known_platforms(cls, value: object) -> object:
         if not isinstance(value, dict):
             return value
-        unknown = sorted(set(value) - {"routeros", "ios", "fortios"})
+        unknown = sorted(set(value) - set(platform_names()))
         if unknown:
             raise ValueError(f"unknown platform {', '.join(unknown)} "
-                             "(expected routeros, ios or fortios)")
+                             f"(expected one of {', '.join(platform_names())})")
         return {k: str(v) for k, v in value.items()}
 
 

@@ -71,9 +71,7 @@ def fetch_outputs(host: Host, platform: Platform, credentials: Credentials,
     except Exception as exc:
         raise _classify(where, options.known_hosts, exc) from None
     try:
-        # Only some platforms need enable mode for their configuration (IOS); a prompt that
-        # already ends in # is there.
-        if platform.name == "ios" and not connection.check_enable_mode():
+        if platform.needs_enable and not connection.check_enable_mode():
             connection.enable()
         outputs: dict[str, str] = {}
         for name, command in platform.commands.items():

@@ -2,81 +2,38 @@
 
 tests/unit/netdev/fixtures/ios/<case>/{config,version}.txt hold ``show running-config`` and
 ``show version`` as IOS prints them: "compliant" passes every control, "breaks-<ID>[-variant]"
-makes exactly that control fail.
+makes exactly that control fail. What every platform's cases must show is checked in
+test_platform_rules.py; these are the IOS parsers' own details.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
-from pathlib import Path
 
-import pytest
-
-from dlict.controls import CheckedBy, load_catalog
 from dlict.core.results import Status
-from dlict.netdev.rules import AuditContext, Outputs, ios
+from dlict.netdev.platforms import IOS
+from dlict.netdev.platforms.ios import rules as ios
+from dlict.netdev.rules import AuditContext
+from tests.unit.netdev.harness import CONTEXT, outputs_of
+from tests.unit.netdev.harness import failing as failing_on
 
-FIXTURES = Path(__file__).parent / "fixtures" / "ios"
-CASES = sorted(p.name for p in FIXTURES.iterdir() if p.is_dir())
-CONTEXT = AuditContext(log_servers=("198.51.100.10",),
-                       min_firmware={"routeros": "7.12", "ios": "15.2(7)E", "fortios": "7.2.8"})
-# What the failing finding must name, so the reader sees where to look.
-EVIDENCE = {
-    "breaks-FW-06": "permit tcp any host 203.0.113.2 eq 22",
-    "breaks-FW-06-http": "ip http secure-server",
-    "breaks-FW-07": "transport input ssh telnet",
-    "breaks-FW-07-default": "line vty 5 15 has no transport input",
-    "breaks-FW-07-http": "ip http server",
-    "breaks-FW-08": "permit ip any any",
-    "breaks-FW-09": "permit udp any eq domain any",
-    "breaks-FW-10": "15.1(4)M4 is below the minimum 15.2(7)E",
-    "breaks-ID-10": "username cisco has a type 7 password",
-    "breaks-ID-10-enable": "no enable secret",
-    "breaks-ID-10-nopassword": "username helpdesk has no password",
-    "breaks-ID-11": "community public",
-    "breaks-LOG-05": "logging host 198.51.100.9",
-    "breaks-LOG-06": "no ntp server",
-}
+RULES = IOS.rules
 
 
 def outputs(case: str) -> dict[str, str]:
-    return {p.stem: p.read_text() for p in (FIXTURES / case).glob("*.txt")}
+    return outputs_of(IOS, case)
 
 
-def failing(out: Outputs, context: AuditContext = CONTEXT) -> list[str]:
-    return sorted(cid for cid, rule in ios.RULES.items()
-                  if rule(out, context).status is Status.FAIL)
-
-
-def test_rules_cover_every_netdev_control_for_ios() -> None:
-    expected = {c.id for c in load_catalog().checked_by(CheckedBy.NETDEV) if "ios" in c.platforms}
-    assert set(ios.RULES) == expected
-
-
-@pytest.mark.parametrize("case", CASES)
-def test_only_the_broken_control_fails(case: str) -> None:
-    broken = re.match(r"breaks-([A-Z]+-\d+)", case)
-    assert failing(outputs(case)) == ([broken.group(1)] if broken else [])
-    for cid, rule in ios.RULES.items():
-        finding = rule(outputs(case), CONTEXT)
-        assert finding.control == cid
-        assert finding.status in (Status.PASS, Status.FAIL)
-        assert finding.evidence
-    if broken:
-        assert EVIDENCE[case] in ios.RULES[broken.group(1)](outputs(case), CONTEXT).evidence
-
-
-def test_every_break_case_says_what_it_shows() -> None:
-    assert sorted(EVIDENCE) == [c for c in CASES if c != "compliant"]
+def failing(out: dict[str, str], context: AuditContext = CONTEXT) -> list[str]:
+    return failing_on(IOS, out, context)
 
 
 def test_firmware_version_from_show_version() -> None:
-    assert ios.firmware_version(outputs("compliant")) == "15.7(3)M9"
+    assert IOS.firmware_version(outputs("compliant")) == "15.7(3)M9"
     catalyst = ("Cisco IOS Software, C3560CX Software (C3560CX-UNIVERSALK9-M), Version "
                 "15.2(7)E4, RELEASE SOFTWARE (fc2)\n")
-    assert ios.firmware_version({"version": catalyst}) == "15.2(7)E4"
-    assert ios.firmware_version({"config": "version 15.7\n"}) is None
+    assert IOS.firmware_version({"version": catalyst}) == "15.2(7)E4"
+    assert IOS.firmware_version({"config": "version 15.7\n"}) is None
 
 
 def test_wan_interface_named_by_the_inventory_replaces_nat_outside() -> None:
@@ -85,12 +42,12 @@ def test_wan_interface_named_by_the_inventory_replaces_nat_outside() -> None:
     # Naming the LAN port as WAN: it has no inbound ACL, so nothing drops traffic to the router.
     lan = replace(CONTEXT, wan_interfaces=("GigabitEthernet0/1",))
     assert failing(out, lan) == ["FW-08", "FW-09"]
-    assert "GigabitEthernet0/1 has no inbound access list" in ios.RULES["FW-08"](out, lan).evidence
+    assert "GigabitEthernet0/1 has no inbound access list" in RULES["FW-08"](out, lan).evidence
 
 
 def test_a_wan_acl_that_drops_ssh_stands_in_for_a_missing_access_class() -> None:
     config = outputs("compliant")["config"].replace(" access-class MGMT-SSH in\n", "")
-    finding = ios.RULES["FW-06"]({"config": config}, CONTEXT)
+    finding = RULES["FW-06"]({"config": config}, CONTEXT)
     assert finding.status is Status.PASS
     assert "line vty 0 4: the WAN access list drops port 22" in finding.evidence
 
@@ -98,14 +55,14 @@ def test_a_wan_acl_that_drops_ssh_stands_in_for_a_missing_access_class() -> None
 def test_without_a_known_wan_the_vty_lines_need_an_access_class() -> None:
     config = (outputs("compliant")["config"].replace(" access-class MGMT-SSH in\n", "")
               .replace(" ip nat outside\n", ""))
-    finding = ios.RULES["FW-06"]({"config": config}, CONTEXT)
+    finding = RULES["FW-06"]({"config": config}, CONTEXT)
     assert finding.status is Status.FAIL
     assert "no WAN interface is known" in finding.evidence
 
 
 def test_an_implicit_final_deny_passes_and_says_drops_are_not_logged() -> None:
     config = outputs("compliant")["config"].replace(" deny   ip any any log\n", "")
-    finding = ios.RULES["FW-08"]({"config": config}, CONTEXT)
+    finding = RULES["FW-08"]({"config": config}, CONTEXT)
     assert finding.status is Status.PASS
     assert "implicit deny" in finding.evidence
 
@@ -118,7 +75,7 @@ def test_numbered_access_lists_are_read_like_named_ones() -> None:
         "ip access-list standard NAT-INSIDE")
     config = config.replace(" permit tcp 198.51.100.0 0.0.0.255 host 203.0.113.2 eq 22",
                             " permit tcp any any range 20 23")
-    finding = ios.RULES["FW-06"]({"config": config}, CONTEXT)
+    finding = RULES["FW-06"]({"config": config}, CONTEXT)
     assert finding.status is Status.FAIL
     assert "access class 23, which lets in any source" in finding.evidence
 
@@ -130,25 +87,19 @@ VOLATILE_LINES = ("Building configuration...", "Current configuration : 6214 byt
 
 def test_normalize_strips_volatile_lines_and_secrets() -> None:
     raw = outputs("compliant")["config"]
-    normal = ios.normalize_config(raw)
+    normal = IOS.normalize(raw)
     assert not any(v in normal for v in VOLATILE_LINES)
     assert "$9$" not in normal and "s01-nms-7f3a2c" not in normal
     assert "enable secret 9 <redacted>\n" in normal
     assert "username netadmin privilege 15 secret 9 <redacted>\n" in normal
     assert "snmp-server community <redacted> RO SNMP-NMS\n" in normal
     assert "ntp server 198.51.100.1 prefer\n" in normal
-    broken = ios.normalize_config(outputs("breaks-ID-10")["config"])
+    broken = IOS.normalize(outputs("breaks-ID-10")["config"])
     assert "username cisco privilege 15 password 7 <redacted>\n" in broken
     assert "02050D480809" not in broken
     # public is no secret and the audit of a kept backup still has to see it.
-    assert "snmp-server community public RO" in ios.normalize_config(
+    assert "snmp-server community public RO" in IOS.normalize(
         outputs("breaks-ID-11")["config"])
-
-
-def test_normalize_is_idempotent() -> None:
-    for case in CASES:
-        once = ios.normalize_config(outputs(case)["config"])
-        assert ios.normalize_config(once) == once
 
 
 def test_two_reads_differing_only_in_volatile_lines_normalize_equal() -> None:
@@ -159,16 +110,9 @@ def test_two_reads_differing_only_in_volatile_lines_normalize_equal() -> None:
               .replace("ntp clock-period 17208144", "ntp clock-period 17208152")
               .replace("\n", "\r\n"))
     assert second != first
-    assert ios.normalize_config(second) == ios.normalize_config(first)
+    assert IOS.normalize(second) == IOS.normalize(first)
     changed = first.replace("logging host 198.51.100.10", "logging host 198.51.100.9")
-    assert ios.normalize_config(changed) != ios.normalize_config(first)
-
-
-@pytest.mark.parametrize("case", CASES)
-def test_a_normalized_backup_is_judged_like_the_raw_config(case: str) -> None:
-    out = outputs(case)
-    normal = {**out, "config": ios.normalize_config(out["config"])}
-    assert failing(normal) == failing(out)
+    assert IOS.normalize(changed) != IOS.normalize(first)
 
 
 def test_how_an_access_list_exposes_a_port() -> None:

@@ -1,89 +1,43 @@
 """RouterOS device rules, tested as pure parsers on captured-format outputs (no RouterOS runs
-here; tests/unit/netdev/fixtures/routeros/README.md says how the fixtures were written)."""
+here; tests/unit/netdev/fixtures/routeros/README.md says how the fixtures were written). What
+every platform's cases must show is checked in test_platform_rules.py; these are the RouterOS
+lexer's, parsers', firewall evaluator's and normaliser's own details."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import pytest
 
 from dlict.core.results import Status
 from dlict.netdev.platforms import ROUTEROS
+from dlict.netdev.platforms.routeros.firewall import Firewall, Probe, parse_firewall
+from dlict.netdev.platforms.routeros.parsers import parse_export, parse_print, services
 from dlict.netdev.rules import AuditContext, Finding, Outputs
-from dlict.netdev.rules.routeros import (
-    RULES,
-    Firewall,
-    Probe,
-    firmware_version,
-    normalize_config,
-    parse_export,
-    parse_firewall,
-    parse_print,
-    services,
-)
+from tests.unit.netdev.harness import CONTEXT
+from tests.unit.netdev.harness import audit as audit_on
+from tests.unit.netdev.harness import failing as failing_on
+from tests.unit.netdev.harness import outputs_of as outputs_on
 
-FIXTURES = Path(__file__).parent / "fixtures" / "routeros"
-CONTEXT = AuditContext(log_servers=("198.51.100.10",),
-                       min_firmware={"routeros": "7.12", "ios": "15.2(7)E", "fortios": "7.2.8"})
-NETDEV_CONTROLS = {"FW-06", "FW-07", "FW-08", "FW-09", "FW-10", "ID-10", "ID-11", "LOG-05",
-                   "LOG-06"}
-CASES = sorted(p.name for p in FIXTURES.iterdir() if p.is_dir())
+RULES = ROUTEROS.rules
+firmware_version = ROUTEROS.firmware_version
+normalize_config = ROUTEROS.normalize
 
 
 def outputs_of(case: str) -> dict[str, str]:
-    return {p.stem: p.read_text(encoding="utf-8") for p in (FIXTURES / case).glob("*.txt")}
+    return outputs_on(ROUTEROS, case)
 
 
 def audit(outputs: Outputs, context: AuditContext = CONTEXT) -> dict[str, Finding]:
-    return {control: rule(outputs, context) for control, rule in RULES.items()}
+    return audit_on(ROUTEROS, outputs, context)
 
 
 def failing(outputs: Outputs, context: AuditContext = CONTEXT) -> set[str]:
-    return {c for c, f in audit(outputs, context).items() if f.status is Status.FAIL}
-
-
-def broken_control(case: str) -> str | None:
-    """``breaks-FW-06-winbox`` → FW-06; ``compliant`` → None."""
-    if case == "compliant":
-        return None
-    rest = case.removeprefix("breaks-")
-    return next(c for c in NETDEV_CONTROLS if rest == c or rest.startswith(c + "-"))
-
-
-def test_the_rules_are_the_nine_netdev_controls() -> None:
-    assert set(RULES) == NETDEV_CONTROLS
-
-
-def test_every_case_has_the_outputs_routeros_produces() -> None:
-    assert "compliant" in CASES
-    for case in CASES:
-        assert {p.stem for p in (FIXTURES / case).glob("*.txt")} == set(ROUTEROS.commands), case
-    assert {broken_control(c) for c in CASES} == NETDEV_CONTROLS | {None}
-
-
-@pytest.mark.parametrize("case", CASES)
-def test_a_case_fails_exactly_the_control_it_breaks(case: str) -> None:
-    findings = audit(outputs_of(case))
-    expected = {broken_control(case)} - {None}
-    assert {c for c, f in findings.items() if f.status is Status.FAIL} == expected, {
-        c: f.evidence for c, f in findings.items()}
-    for control, finding in findings.items():
-        assert finding.control == control
-        assert finding.status in (Status.PASS, Status.FAIL)
-        assert finding.evidence and "\n" not in finding.evidence
+    return set(failing_on(ROUTEROS, outputs, context))
 
 
 def test_evidence_names_what_was_seen() -> None:
     fw06 = audit(outputs_of("breaks-FW-06"))["FW-06"].evidence
     assert fw06 == ("winbox (8291) enabled for any address and the input chain accepts it from "
                     "WAN (rule 4 'winbox for the vendor's remote support')")
-    assert "rule 7 'defconf: drop all not coming from LAN' is disabled" in audit(
-        outputs_of("breaks-FW-08"))["FW-08"].evidence
-    assert "protocol=tcp" in audit(outputs_of("breaks-FW-08-tcp-only"))["FW-08"].evidence
-    assert "udp 53 from WAN (rule 3 'allow DNS')" in audit(
-        outputs_of("breaks-FW-09"))["FW-09"].evidence
-    assert "'public' (v1/v2c, any address)" in audit(outputs_of("breaks-ID-11"))["ID-11"].evidence
-    assert "system default user" in audit(outputs_of("breaks-ID-10"))["ID-10"].evidence
     assert audit(outputs_of("compliant"))["LOG-05"].evidence == (
         "logging action 'district' sends info,warning,error,critical to 198.51.100.10")
 

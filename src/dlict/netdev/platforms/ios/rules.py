@@ -14,11 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from dlict.core.results import Status
-from dlict.netdev.rules import AuditContext, Finding, Outputs, Rule, firmware_finding
+from dlict.netdev.platforms.base import CONFIG, AuditContext, Finding, Outputs, RuleSet
 
-CONFIG = "config"
 VERSION = "version"
-REDACTED = "<redacted>"
 
 ANY = 0xFFFFFFFF
 # Sources wider than a /8 (more than 24 wildcard bits) count as "anyone on the internet".
@@ -457,9 +455,6 @@ def firmware_version(outputs: Outputs) -> str | None:
     return match.group(1) if match else None
 
 
-def firmware(outputs: Outputs, context: AuditContext) -> Finding:
-    return firmware_finding("FW-10", "ios", firmware_version(outputs), context)
-
 
 def _password_type(words: Sequence[str], keyword: str) -> int | None:
     """The type of the value after ``keyword`` (``secret 9 ...``; no number means clear text)."""
@@ -544,56 +539,13 @@ def ntp_configured(outputs: Outputs, context: AuditContext) -> Finding:
     return Finding("LOG-06", Status.FAIL, "no ntp server line: the clock is not kept with NTP")
 
 
-RULES: dict[str, Rule] = {
-    "FW-06": management_from_wan,
-    "FW-07": clear_text_management,
-    "FW-08": input_ends_in_drop,
-    "FW-09": dns_not_open,
-    "FW-10": firmware,
-    "ID-10": no_blank_passwords,
-    "ID-11": snmp_communities,
-    "LOG-05": remote_syslog,
-    "LOG-06": ntp_configured,
-}
-
-
-# --- backup normalisation ---------------------------------------------------------------------
-
-VOLATILE = re.compile(
-    r"^(?:! Last configuration change at .*|! NVRAM config last updated at .*"
-    r"|! No configuration change since last restart.*|Building configuration\.\.\."
-    r"|Current configuration : \d+ bytes|ntp clock-period \d+)\n?",
-    re.MULTILINE,
+RULES = RuleSet(
+    management_from_wan=management_from_wan,
+    clear_text_management=clear_text_management,
+    input_ends_in_drop=input_ends_in_drop,
+    dns_not_open=dns_not_open,
+    no_blank_passwords=no_blank_passwords,
+    snmp_communities=snmp_communities,
+    remote_syslog=remote_syslog,
+    ntp_configured=ntp_configured,
 )
-# Each keeps the keyword and the type number, so the rules judge a normalised config alike.
-SECRETS = [
-    re.compile(p, re.MULTILINE) for p in (
-        r"^(username \S+(?: \S+)*? (?:password|secret)(?: \d+)?) \S+$",
-        r"^(enable (?:password|secret)(?: level \d+)?(?: \d+)?) \S+$",
-        r"^(\s+password(?: \d+)?) \S+$",
-        r"^(\s+key-string(?: \d+)?) \S+$",
-        r"^((?:tacacs-server|radius-server) .*?key(?: \d+)?) \S+$",
-        r"^(\s+key [07]) \S+$",
-        r"^(crypto isakmp key(?: \d+)?) \S+",
-        r"^(\s+neighbor \S+ password(?: \d+)?) \S+$",
-        r"^(ntp authentication-key \d+ md5) \S+",
-    )
-]
-COMMUNITY = re.compile(r"^(snmp-server community|snmp-server host \S+(?: vrf \S+)?"
-                       r"(?: informs| traps)?(?: version (?:1|2c))?) (\S+)", re.MULTILINE)
-
-
-def _community(match: re.Match[str]) -> str:
-    # public and private are no secret, and ID-11 must still see them in a backup.
-    name = match.group(2)
-    keep = name.lower() in ("public", "private", REDACTED) or name.startswith("version")
-    return f"{match.group(1)} {name if keep else REDACTED}"
-
-
-def normalize_config(text: str) -> str:
-    """The configuration as kept in the backup history: without the lines IOS rewrites on every
-    read and with passwords, secrets, keys and SNMP communities replaced by a marker."""
-    text = VOLATILE.sub("", text.replace("\r\n", "\n"))
-    for pattern in SECRETS:
-        text = pattern.sub(rf"\1 {REDACTED}", text)
-    return COMMUNITY.sub(_community, text)

@@ -12,10 +12,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from dlict.core.results import Status
-from dlict.netdev.rules import AuditContext, Finding, Outputs, Rule, firmware_finding
-
-CONFIG = "config"
-REDACTED = "<redacted>"
+from dlict.netdev.platforms.base import CONFIG, AuditContext, Finding, Outputs, RuleSet
 
 # allowaccess values that are ways to manage the device.
 MANAGEMENT = frozenset({"ssh", "telnet", "http", "https", "fgfm", "snmp"})
@@ -225,9 +222,6 @@ def firmware_version(outputs: Outputs) -> str | None:
     return match.group(1) if match else None
 
 
-def firmware(outputs: Outputs, context: AuditContext) -> Finding:
-    return firmware_finding("FW-10", "fortios", firmware_version(outputs), context)
-
 
 def no_blank_passwords(outputs: Outputs, context: AuditContext) -> Finding:
     admins = entries(_config(outputs), "system admin")
@@ -292,31 +286,13 @@ def ntp_configured(outputs: Outputs, context: AuditContext) -> Finding:
     return Finding("LOG-06", Status.FAIL, "NTP type custom with no ntpserver")
 
 
-RULES: dict[str, Rule] = {
-    "FW-06": management_from_wan,
-    "FW-07": clear_text_management,
-    "FW-08": input_ends_in_drop,
-    "FW-09": dns_not_open,
-    "FW-10": firmware,
-    "ID-10": no_blank_passwords,
-    "ID-11": snmp_communities,
-    "LOG-05": remote_syslog,
-    "LOG-06": ntp_configured,
-}
-
-
-# --- backup normalisation ---------------------------------------------------------------------
-
-CONF_FILE_VER = re.compile(r"^#conf_file_ver=.*\n?", re.MULTILINE)
-# FortiOS encrypts these again, with a new salt, every time the configuration is shown.
-ENCRYPTED = re.compile(r"^(\s*set \S+ ENC) \S+", re.MULTILINE)
-PRIVATE_KEY = re.compile(r"-----BEGIN ([A-Z ]*)PRIVATE KEY-----.*?-----END \1PRIVATE KEY-----",
-                         re.DOTALL)
-
-
-def normalize_config(text: str) -> str:
-    """The configuration as kept in the backup history: without the file counter FortiOS
-    changes on every save and with encrypted values and private keys replaced by a marker."""
-    text = CONF_FILE_VER.sub("", text.replace("\r\n", "\n"))
-    text = ENCRYPTED.sub(rf"\1 {REDACTED}", text)
-    return PRIVATE_KEY.sub(REDACTED, text)
+RULES = RuleSet(
+    management_from_wan=management_from_wan,
+    clear_text_management=clear_text_management,
+    input_ends_in_drop=input_ends_in_drop,
+    dns_not_open=dns_not_open,
+    no_blank_passwords=no_blank_passwords,
+    snmp_communities=snmp_communities,
+    remote_syslog=remote_syslog,
+    ntp_configured=ntp_configured,
+)
