@@ -66,8 +66,8 @@ def verify(
     probed.
     """
     from dlict.inventory.select import select_hosts
-    from dlict.netscan.engine import scapy_engine
     from dlict.netscan.policy import firewall_defaults, policies_for
+    from dlict.netscan.scapy_loader import scapy_engine
     from dlict.netscan.verify import make_plans, parse_extra_ports, run_probes
 
     actx = app_context(ctx)
@@ -112,8 +112,9 @@ def discover(
     Exit 0 when every device is known, 1 when one is not, 3 when a LAN could not be swept.
     """
     from dlict.netscan.discover import plan_sweeps, run_sweeps, select_sites
-    from dlict.netscan.engine import addresses_of, scapy_engine
+    from dlict.netscan.engine import addresses_of
     from dlict.netscan.oui import vendor
+    from dlict.netscan.scapy_loader import scapy_engine
 
     actx = app_context(ctx)
     inventory = actx.inventory()
