@@ -118,7 +118,9 @@ def audit_devices(inventory: Inventory, limit: str | None, data_dir: Path,
         return DeviceAudit([])
     problem = None if strict or not selection.devices else missing_extra(*NETDEV_EXTRA)
     if problem is not None:
-        cannot_reach = [(d.host, problem) for d in selection.devices]
+        # the one line naming what to install is the caller's to print; the evidence says why
+        why = f"not audited: the {NETDEV_EXTRA[0]} extra ({NETDEV_EXTRA[1]}) is not installed"
+        cannot_reach = [(d.host, why) for d in selection.devices]
         return DeviceAudit(audit_results(inventory, [], selection.unsupported,
                                          [*selection.no_login, *cannot_reach]), problem)
     outcomes = fetch(inventory, selection, None, data_dir, progress)
