@@ -36,14 +36,6 @@ class DeviceProgress(Protocol):
     def done(self, outcome: Outcome) -> None: ...
 
 
-class NoProgress:
-    def start(self, total: int) -> None:
-        pass
-
-    def done(self, outcome: Outcome) -> None:
-        pass
-
-
 def config_history(data_dir: Path) -> ConfigHistory:
     return ConfigHistory(netdev_dir(data_dir) / "configs")
 
