@@ -224,3 +224,21 @@ def _stop(process: subprocess.Popen[str]) -> None:
             process.kill()
             process.wait(timeout=10)
 
+
+
+def test_audit_without_the_netdev_extra_audits_the_hosts(environments: Environments,
+                                                         tmp_path: Path) -> None:
+    """A limit naming a device and a host: the device part says which extra to install in
+    one line, the hosts' part still runs (nothing listens there: unreachable, exit 3) and the
+    run is stored."""
+    installed = environments.with_extras()
+    result = installed.dlict("-i", str(EXAMPLE_INVENTORY), "audit", "--limit",
+                             "s4401010001-gw,s4401010001-srv", data_dir=tmp_path / "data",
+                             timeout=180)
+    _no_traceback(result)
+    assert result.returncode == 3, (result.stdout, result.stderr)
+    naming = [line for line in result.stderr.splitlines()
+              if "pip install 'dlict[netdev]'" in line]
+    assert len(naming) == 1, result.stderr
+    assert "s4401010001-srv" in result.stderr  # the host was audited (and found unreachable)
+    assert "stored as run" in result.stdout or "บันทึกเป็นครั้งที่" in result.stdout

@@ -13,10 +13,8 @@ import io
 import pytest
 from rich.console import Console
 
-from dlict.cli.context import AppContext
-from dlict.cli.sop import log_results, print_summary
+from dlict.cli.results_view import log_results, print_summary
 from dlict.controls import load_catalog
-from dlict.core.config import Settings
 from dlict.core.logging import setup_logging
 from dlict.core.results import Result, Status
 from dlict.playbooks.runner import AnsibleEvent
@@ -53,8 +51,7 @@ def test_not_applicable_is_counted_apart_and_not_listed_as_not_passing(lang: str
     results = _audit_of_a_host_that_is_no_log_server()
     assert {r.control: r.status for r in results}["LOG-02"] is Status.SKIPPED
     console = Console(record=True, width=200, highlight=False, emoji=False)
-    actx = AppContext(Settings(lang=lang), console=console)
-    print_summary(actx, CATALOG, _inventory(), results)
+    print_summary(console, lang, CATALOG, results)
     out = console.export_text()
     title = "not passing" if lang == "en" else "รายการที่ไม่ผ่าน"
     listed, _, scores = out.partition("score per site" if lang == "en" else "คะแนนราย")
@@ -71,7 +68,7 @@ def test_not_applicable_is_no_warning() -> None:
     console = io.StringIO()
     setup_logging("WARNING", stderr=lambda: console)
     try:
-        log_results(Mode.AUDIT, 7, results)
+        log_results(Mode.AUDIT.value, 7, results)
     finally:
         setup_logging("WARNING")
     lines = console.getvalue().splitlines()

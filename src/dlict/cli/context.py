@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import shlex
 import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,8 +18,10 @@ from dlict.core.config import Settings
 from dlict.core.errors import InputError
 from dlict.core.files import make_private_dirs, os_failure
 from dlict.core.logging import redact_known_in, setup_logging
+from dlict.core.results import Result
 from dlict.core.store import EvidenceStore
 from dlict.inventory import Inventory, load_inventory
+from dlict.runs import RunRecord, RunRecorder, record_run, recording
 
 
 @dataclass
@@ -54,6 +59,23 @@ class AppContext:
                 raise os_failure(settings.log_file, "open the log file", exc) from exc
             self._log_file_on = True
         return EvidenceStore.open(settings.store_path)
+
+    def _run_origin(self) -> dict[str, str]:
+        inventory = self.settings.inventory
+        return {"command": shlex.join(["dlict", *sys.argv[1:]]),
+                "inventory": "" if inventory is None else str(inventory)}
+
+    def record(self, kind: str, results: Sequence[Result], *, failed: bool = False
+               ) -> RunRecord:
+        """Record a finished run of this command in the evidence store (``dlict.runs``)."""
+        with self.open_store() as store:
+            return record_run(store, kind, results, failed=failed, **self._run_origin())
+
+    @contextmanager
+    def recording(self, kind: str) -> Iterator[RunRecorder]:
+        """A run of this command that starts now and is finished by the caller."""
+        with self.open_store() as store, recording(store, kind, **self._run_origin()) as rec:
+            yield rec
 
     def print_json(self, data: Any) -> None:
         """``data`` as JSON on stdout, any registered secret masked (a probed service may

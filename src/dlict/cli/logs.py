@@ -18,9 +18,12 @@ from dlict.logs import keys
 from dlict.logs.check import DEFAULT_LOCK_WAIT, check_tree, load_public_for
 from dlict.logs.metrics import exposition
 from dlict.logs.policy import resolve_policy
+from dlict.logs.results import check_results
 from dlict.logs.seal import seal_tree
 from dlict.logs.summary import check_lines, seal_lines
 from dlict.reports.logs_html import render_logs_html
+
+RUN_KIND = "logs-check"
 
 app = typer.Typer(help="Log retention (Computer Crime Act s.26): seal and check the log tree.",
                   no_args_is_help=True)
@@ -99,6 +102,7 @@ def check(
     if not 0 <= wait <= 86_400:
         raise InputError(f"--wait must be between 0 and 86400 seconds, got {wait}")
     result = check_tree(policy, load_public_for(policy, key), days=days, lock_wait=wait)
+    record = actx.record(RUN_KIND, check_results(result))
     data = result.as_dict()
     if json_file is not None:
         write_private(json_file, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
@@ -107,9 +111,10 @@ def check(
     if metrics is not None:
         write_private(metrics, exposition(result))
     if actx.json_output:
-        actx.print_json(data)
+        actx.print_json(data | {"run": record.id})
     else:
         for line in check_lines(result):
             typer.echo(printable(line))
-    if not result.ok:
-        raise typer.Exit(ExitCode.FINDINGS)
+        typer.echo(f"stored as run {record.id}")
+    if record.exit_code:
+        raise typer.Exit(record.exit_code)

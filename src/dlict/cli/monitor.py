@@ -15,21 +15,24 @@ from loguru import logger
 from dlict.cli.context import AppContext, app_context
 from dlict.cli.options import number_option
 from dlict.cli.text import printable
-from dlict.core.errors import ExitCode, InputError, OperationalError
+from dlict.core.errors import InputError, OperationalError
 from dlict.core.extras import require_extra
 from dlict.core.files import write_atomic
 from dlict.core.logging import redact_known
 from dlict.core.numbers import NumberRange
 from dlict.exporter.connections import ServerLimits
+from dlict.exporter.once import failing, once_results, site_report
 from dlict.exporter.plan import MonitorPlan, build_plan
 from dlict.exporter.scheduler import CheckRounds, IcmpWorker, run_once
 from dlict.exporter.server import DEFAULT_LISTEN, Health, make_server, parse_listen, unprotected
 from dlict.exporter.state import MonitorState
 from dlict.exporter.webconfig import WebConfig, load_web_config
-from dlict.inventory.models import Inventory, Role
+from dlict.inventory.models import Role
 
 MAX_CONNECTIONS = 10_000
 MAX_TIMEOUT_S = 300.0
+
+RUN_KIND = "monitor-once"
 
 app = typer.Typer(help="School links, services and DLTV receivers, served to Prometheus.")
 
@@ -37,60 +40,24 @@ ListenOption = Annotated[str, typer.Option(
     "--listen", help="ADDRESS:PORT for /metrics and /healthz (loopback unless you say so).")]
 
 
-def _site_report(inventory: Inventory, plan: MonitorPlan,
-                 state: MonitorState) -> list[dict[str, Any]]:
-    links = plan.sites_with_links()
-    out = []
-    for site in inventory.sites:
-        targets = {a: state.links[a].as_dict() for a in links.get(site.id, [])
-                   if a in state.links}
-        services = [{"kind": kind, "target": target, **sample.as_dict()}
-                    for (sid, kind, target), sample in state.services.items() if sid == site.id]
-        receiver = state.receivers.get(site.id)
-        if not targets and not services and receiver is None:
-            continue
-        row: dict[str, Any] = {"site": site.id, "name_th": site.meta.name_th,
-                               "name_en": site.meta.name_en}
-        if targets:
-            row["link_up"] = any(t["received"] for t in targets.values())
-            row["targets"] = targets
-        if services:
-            row["services"] = services
-        if receiver is not None:
-            row["dltv"] = receiver.as_dict()
-        out.append(row)
-    return out
-
-
-def _failing(row: dict[str, Any]) -> list[str]:
-    problems = []
-    if row.get("link_up") is False:
-        problems.append("link down")
-    problems += [f"{s['kind']} {s['target']} down" for s in row.get("services", [])
-                 if not s["up"]]
-    dltv = row.get("dltv")
-    if dltv is not None and (not dltv.get("reachable") or dltv.get("locked") is False):
-        problems.append("DLTV not readable" if not dltv.get("reachable") else "DLTV unlocked")
-    return problems
-
-
 def _ms(seconds: float | None) -> str:
     return "-" if seconds is None else f"{seconds * 1000:.1f} ms"
 
 
-def _print_once(actx: AppContext, rows: list[dict[str, Any]]) -> None:
+def _print_once(actx: AppContext, rows: list[dict[str, Any]], run_id: int) -> None:
     if actx.json_output:
         actx.print_json(rows)
         return
     for row in rows:
         name = row["name_th"] if actx.lang == "th" else row["name_en"]
-        problems = _failing(row)
+        problems = failing(row)
         status = "OK" if not problems else "; ".join(problems)
         line = f"{row['site']:12} {status:28}"
         for address, target in row.get("targets", {}).items():
             line += (f" {address} loss {target['loss_ratio'] * 100:.0f}% rtt "
                      f"{_ms(target['rtt_s'])}")
         typer.echo(printable(redact_known(f"{line}  {name}")))
+    typer.echo(f"stored as run {run_id}")
 
 
 def _check_exposure(listen: str, web: WebConfig, web_config: Path | None,
@@ -184,10 +151,11 @@ def monitor(
     if once:
         state = MonitorState()
         run_once(plan, state)
-        rows = _site_report(inventory, plan, state)
-        _print_once(actx, rows)
-        if any(_failing(row) for row in rows):
-            raise typer.Exit(ExitCode.FINDINGS)
+        rows = site_report(inventory, plan, state)
+        record = actx.record(RUN_KIND, once_results(rows))
+        _print_once(actx, rows, record.id)
+        if record.exit_code:
+            raise typer.Exit(record.exit_code)
         return
     if json_output:
         raise InputError("--json goes with --once")

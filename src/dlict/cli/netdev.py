@@ -3,88 +3,29 @@
 from __future__ import annotations
 
 import json
-import shlex
-import sys
-from collections.abc import Sequence
 from datetime import datetime, time
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from dlict.cli.context import AppContext, app_context
+from dlict.cli.context import app_context
 from dlict.cli.options import JsonOption
-from dlict.cli.results_view import run_as_dict
+from dlict.cli.progress import DeviceBar
+from dlict.cli.results_view import print_summary, run_as_dict
 from dlict.cli.text import printable, shown, word
 from dlict.core.clock import format_local
-from dlict.core.errors import ExitCode, InputError
+from dlict.core.errors import InputError
 from dlict.core.files import write_private
-from dlict.core.results import Result, Status
-from dlict.core.store import RunStatus
-from dlict.inventory.models import Inventory
-from dlict.netdev.history import ConfigHistory
-from dlict.netdev.run import (
-    Outcome,
-    Selection,
-    audit_results,
-    backup,
-    select_devices,
-    session_options,
-    work_on,
-)
-from dlict.netdev.status import netdev_dir, update_status
+from dlict.netdev.operations import audit_devices, backup_devices, config_history
 
 app = typer.Typer(help="Network devices over SSH: configuration backup, history, rule audit.")
 
 LimitOption = Annotated[str | None, typer.Option(
     "--limit", "-l", help="Devices: names, groups or sites (Ansible-style pattern).")]
 BANGKOK = ZoneInfo("Asia/Bangkok")
-
-
-def history_for(actx: AppContext) -> ConfigHistory:
-    return ConfigHistory(netdev_dir(actx.settings.data_dir) / "configs")
-
-
-def fetch(actx: AppContext, inventory: Inventory, selection: Selection,
-          names: tuple[str, ...] | None) -> list[Outcome]:
-    """Work on the selected devices with a progress bar (bounded by dlict_netdev.workers)."""
-    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                        console=actx.console, disable=actx.json_output, transient=True)
-    with progress:
-        task = progress.add_task("devices", total=len(selection.devices))
-        outcomes = work_on(selection.devices, session_options(inventory),
-                           inventory.netdev.workers, lambda _p: names,
-                           on_done=lambda _o: progress.advance(task))
-    now = datetime.now().timestamp()
-    update_status(actx.settings.data_dir, {
-        o.device.host.name: {"site": o.device.host.site, "reachable": o.error is None,
-                             "checked_at": now} for o in outcomes})
-    return outcomes
-
-
-def _store(actx: AppContext, kind: str, results: Sequence[Result]) -> tuple[int, RunStatus]:
-    statuses = {r.status for r in results}
-    if statuses & {Status.ERROR, Status.UNREACHABLE}:
-        status = RunStatus.ERROR
-    elif Status.FAIL in statuses:
-        status = RunStatus.FINDINGS
-    else:
-        status = RunStatus.OK
-    with actx.open_store() as store:
-        run_id = store.start_run(kind, shlex.join(["dlict", *sys.argv[1:]]))
-        store.add_results(run_id, results)
-        store.finish_run(run_id, status)
-    return run_id, status
-
-
-def _exit(status: RunStatus) -> None:
-    code = {RunStatus.OK: ExitCode.OK, RunStatus.FINDINGS: ExitCode.FINDINGS}.get(
-        status, ExitCode.OPERATIONAL)
-    if code:
-        raise typer.Exit(code)
 
 
 @app.command("backup")
@@ -94,20 +35,12 @@ def backup_command(ctx: typer.Context, limit: LimitOption = None,
     a version when it changed (git history in the data dir); show what changed."""
     actx = app_context(ctx)
     inventory = actx.inventory()
-    selection = select_devices(inventory, limit)
-    outcomes = fetch(actx, inventory, selection, ("config",))
-    history = history_for(actx)
-    report = backup(outcomes, history, "dlict netdev backup" + (f" --limit {limit}"
-                                                                if limit else ""))
-    update_status(actx.settings.data_dir, {
-        e.host.name: {"site": e.host.site,
-                      "config_changed_at": history.versions(e.host.name)[0].at.timestamp()}
-        for e in report.entries if e.state != "failed" and history.versions(e.host.name)})
-    results = report.results + [
-        Result(site=h.site, host=h.name, target="config", status=Status.SKIPPED,
-               evidence=f"dlict cannot back up device type {h.device_type}")
-        for h in selection.unsupported]
-    run_id, status = _store(actx, "netdev-backup", results)
+    command = "dlict netdev backup" + (f" --limit {limit}" if limit else "")
+    with DeviceBar(actx) as bar:
+        done = backup_devices(inventory, limit, actx.settings.data_dir, command, bar)
+    report, history = done.report, done.history
+    record = actx.record("netdev-backup", done.results)
+    run_id = record.id
     if actx.json_output:
         actx.print_json({
             "run": run_id, "commit": report.commit, "history": str(history.root),
@@ -132,7 +65,8 @@ def backup_command(ctx: typer.Context, limit: LimitOption = None,
         changed = sum(e.state in ("changed", "new") for e in report.entries)
         actx.console.print(f"{changed} new or changed, stored as run {run_id}; history in "
                            f"{printable(history.root)}", markup=False)
-    _exit(status)
+    if record.exit_code:
+        raise typer.Exit(record.exit_code)
 
 
 def parse_since(text: str) -> datetime:
@@ -164,7 +98,7 @@ def diff_command(
     """Show how a device's configuration changed: the versions and one unified diff."""
     actx = app_context(ctx)
     moment = parse_since(since) if since else None
-    history = history_for(actx)
+    history = config_history(actx.settings.data_dir)
     versions, diff = history.diff_since(host, moment)
     if actx.json_output:
         actx.print_json({"host": host, "since": moment.isoformat() if moment else None,
@@ -181,25 +115,6 @@ def diff_command(
                        highlight=False)
 
 
-def device_audit(actx: AppContext, inventory: Inventory, limit: str | None, *,
-                 strict: bool) -> list[Result]:
-    """Judge every netdev control on the devices ``limit`` names (shared with dlict audit)."""
-    selection = select_devices(inventory, limit, strict=strict)
-    if not selection.devices and not selection.unsupported and not selection.no_login:
-        return []
-    outcomes = fetch(actx, inventory, selection, None)
-    results = audit_results(inventory, outcomes, selection.unsupported, selection.no_login)
-    failures: dict[str, int] = {}
-    for r in results:
-        failures[r.host] = failures.get(r.host, 0) + (r.status is Status.FAIL)
-    now = datetime.now().timestamp()
-    update_status(actx.settings.data_dir, {
-        o.device.host.name: {"site": o.device.host.site, "audited_at": now,
-                             "audit_failures": failures.get(o.device.host.name, 0)}
-        for o in outcomes if o.error is None})
-    return results
-
-
 @app.command("audit")
 def audit_command(
     ctx: typer.Context,
@@ -211,26 +126,25 @@ def audit_command(
 ) -> None:
     """Judge the devices against the SOP's device rules (FW-, ID-, LOG- controls); exit 1 if
     one does not hold."""
-    from dlict.cli.sop import print_summary
     from dlict.controls import load_catalog
     from dlict.reports.html import render_audit_html
 
     actx = app_context(ctx)
     inventory = actx.inventory()
-    results = device_audit(actx, inventory, limit, strict=True)
-    run_id, status = _store(actx, "netdev-audit", results)
-    with actx.open_store() as store:
-        run = store.run(run_id)
-    data: dict[str, Any] = run_as_dict(run, results)
+    with DeviceBar(actx) as bar:
+        audited = audit_devices(inventory, limit, actx.settings.data_dir, bar, strict=True)
+    record = actx.record("netdev-audit", audited.results)
+    data: dict[str, Any] = run_as_dict(record.run, record.results)
     if json_file is not None:
         write_private(json_file, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
     catalog = load_catalog()
     if report is not None:
-        write_private(report, render_audit_html(run, results, catalog, inventory, actx.lang))
+        write_private(report, render_audit_html(record.run, record.results, catalog, inventory,
+                                                actx.lang))
     if actx.json_output:
         actx.print_json(data)
     else:
-        print_summary(actx, catalog, inventory, results)
-        actx.console.print(f"stored as run {run_id}")
-    _exit(status)
-
+        print_summary(actx.console, actx.lang, catalog, record.results)
+        actx.console.print(f"stored as run {record.id}")
+    if record.exit_code:
+        raise typer.Exit(record.exit_code)

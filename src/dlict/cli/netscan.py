@@ -3,23 +3,18 @@ outside, judged against the inventory."""
 
 from __future__ import annotations
 
-import shlex
-import sys
 import time
-from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
 from typing import Annotated
 
 import typer
-from loguru import logger
 
 from dlict.cli.context import AppContext, app_context
 from dlict.cli.options import JsonOption, number_option
-from dlict.cli.results_view import print_results, run_as_dict
-from dlict.core.errors import ExitCode, InventoryError
+from dlict.cli.results_view import log_results, print_results, run_as_dict
+from dlict.core.errors import InventoryError
 from dlict.core.numbers import NumberRange
-from dlict.core.results import Result, Status
-from dlict.core.store import RunStatus
+from dlict.core.results import Result
 
 app = typer.Typer(
     help="Packets from outside: which ports of each host answer (FW-11), which devices are "
@@ -34,39 +29,23 @@ RetriesOption = Annotated[int, number_option(
     "--retries", NumberRange(0, 5, whole=True), "How often unanswered probes are sent again.")]
 
 
-def _exit_code(results: Sequence[Result]) -> ExitCode:
-    statuses = {r.status for r in results}
-    if statuses & {Status.ERROR, Status.UNREACHABLE}:
-        return ExitCode.OPERATIONAL
-    return ExitCode.FINDINGS if Status.FAIL in statuses else ExitCode.OK
-
-
 def _status(actx: AppContext, text: str) -> AbstractContextManager[object]:
     return nullcontext() if actx.json_output else actx.console.status(text)
 
 
 def _record_and_show(actx: AppContext, results: list[Result], title: str,
                      summary: dict[str, float | int], figures: str) -> None:
-    code = _exit_code(results)
-    status = {ExitCode.OK: RunStatus.OK, ExitCode.FINDINGS: RunStatus.FINDINGS}.get(
-        code, RunStatus.ERROR)
-    with actx.open_store() as store:
-        run_id = store.start_run(RUN_KIND, shlex.join(["dlict", *sys.argv[1:]]))
-        store.add_results(run_id, results)
-        store.finish_run(run_id, status)
-        run = store.run(run_id)
-    for result in results:
-        if result.status.needs_attention:
-            logger.warning("netscan run {}: {} {} {}: {}", run_id, result.host, result.control,
-                           result.status.value, result.evidence)
+    record = actx.record(RUN_KIND, results)
+    run_id = record.id
+    log_results(RUN_KIND, run_id, results)
     if actx.json_output:
-        actx.print_json(run_as_dict(run, results) | summary)
+        actx.print_json(run_as_dict(record.run, results) | summary)
     else:
         print_results(actx.console, results, actx.lang, title)
         stored = "stored as run" if actx.lang == "en" else "บันทึกเป็นครั้งที่"
         actx.console.print(f"{figures}; {stored} {run_id}")
-    if code:
-        raise typer.Exit(code)
+    if record.exit_code:
+        raise typer.Exit(record.exit_code)
 
 
 @app.command("verify")
@@ -87,8 +66,8 @@ def verify(
     probed.
     """
     from dlict.inventory.select import select_hosts
-    from dlict.netscan.engine import scapy_engine
     from dlict.netscan.policy import firewall_defaults, policies_for
+    from dlict.netscan.scapy_loader import scapy_engine
     from dlict.netscan.verify import make_plans, parse_extra_ports, run_probes
 
     actx = app_context(ctx)
@@ -133,8 +112,9 @@ def discover(
     Exit 0 when every device is known, 1 when one is not, 3 when a LAN could not be swept.
     """
     from dlict.netscan.discover import plan_sweeps, run_sweeps, select_sites
-    from dlict.netscan.engine import addresses_of, scapy_engine
+    from dlict.netscan.engine import addresses_of
     from dlict.netscan.oui import vendor
+    from dlict.netscan.scapy_loader import scapy_engine
 
     actx = app_context(ctx)
     inventory = actx.inventory()

@@ -16,7 +16,7 @@ from dlict.cli.context import app_context
 from dlict.cli.options import JsonOption, number_option
 from dlict.cli.text import printable, shown
 from dlict.core.clock import utc_now
-from dlict.core.errors import ExitCode, InputError
+from dlict.core.errors import InputError
 from dlict.core.files import write_private
 from dlict.core.numbers import NumberRange
 from dlict.reports.dltv_survey import PRESENCE_MATCH, Survey, assemble, collect
@@ -28,6 +28,7 @@ from dlict.reports.dltv_survey_render import (
     render_html,
     unchecked_reason,
 )
+from dlict.reports.dltv_survey_results import survey_results
 from dlict.reports.prometheus_api import (
     DEFAULT_TIMEOUT_S,
     DEFAULT_URL,
@@ -39,6 +40,7 @@ app = typer.Typer(help="Reports for the office: the DLTV equipment survey.",
                   no_args_is_help=True)
 
 MAX_DAYS = 400
+RUN_KIND = "dltv-survey"
 
 
 @app.command("dltv-survey")
@@ -81,6 +83,7 @@ def dltv_survey(
     verdicts = collect(inventory, lambda query: client.query_range(query, first, last, step),
                        present, step_s=step)
     survey = assemble(inventory, verdicts, present, start=start, end=end, step_s=step)
+    record = actx.record(RUN_KIND, survey_results(survey))
 
     if not present:
         sys.stderr.write(f"dlict: warning: Prometheus at {printable(client.url)} has no "
@@ -94,16 +97,16 @@ def dltv_survey(
         write_private(html_file, render_html(survey, lang, utc_now()))
 
     if actx.json_output:
-        actx.print_json(survey.as_dict())
+        actx.print_json(survey.as_dict() | {"run": record.id})
     else:
         if csv_file is None and html_file is None:
             _print_table(actx.console, survey, lang)
-        typer.echo(_summary(survey))
+        typer.echo(f"{_summary(survey)}; stored as run {record.id}")
         for target in (csv_file, html_file):
             if target is not None:
                 typer.echo(f"wrote {target}")
-    if survey.findings:
-        raise typer.Exit(ExitCode.FINDINGS)
+    if record.exit_code:
+        raise typer.Exit(record.exit_code)
 
 
 def _print_table(console: Console, survey: Survey, lang: str) -> None:

@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from loguru import logger
 from rich.console import Console
 from rich.table import Table
 
 from dlict.cli.text import shown, word
+from dlict.controls import Catalog
 from dlict.core.clock import format_local
 from dlict.core.results import Result, Status, count_by_status
 from dlict.core.store import Run
+from dlict.reports.summary import scores
 
 STATUS_STYLE = {
     Status.PASS: "green", Status.FAIL: "red", Status.ERROR: "red",
@@ -32,7 +35,7 @@ def run_as_dict(run: Run, results: Sequence[Result]) -> dict[str, Any]:
         "id": run.id, "kind": run.kind, "command": run.command, "operator": run.operator,
         "dlict_version": run.dlict_version, "started_at": run.started_at.isoformat(),
         "finished_at": run.finished_at.isoformat() if run.finished_at else None,
-        "status": run.status.value,
+        "status": run.status.value, "inventory": run.inventory,
         "counts": {k.value: v for k, v in count_by_status(results).items()},
         "results": [result_as_dict(r) for r in results],
     }
@@ -61,3 +64,46 @@ def print_runs(console: Console, runs: Sequence[Run], lang: str) -> None:
                       shown(run.operator),
                       word(run.status.value, lang))
     console.print(table)
+
+
+def print_summary(console: Console, lang: str, catalog: Catalog,
+                  results: Sequence[Result]) -> None:
+    """The results that need attention, then the score per site and SOP area."""
+    problems = [r for r in results if r.status.needs_attention]
+    if problems:
+        table = Table(title="not passing" if lang == "en" else "รายการที่ไม่ผ่าน")
+        for key in ("host", "status", "evidence"):
+            table.add_column(word(key, lang))
+        for r in problems:
+            style = STATUS_STYLE[r.status]
+            first_line = r.evidence.splitlines()[0] if r.evidence else ""
+            table.add_row(
+                shown(f"{r.host} {r.control}"),
+                f"[{style}]{word(r.status.value, lang)}[/{style}]",
+                shown(first_line),
+            )
+        console.print(table)
+    summary = Table(title="score per site and area" if lang == "en" else "คะแนนรายหน่วยงานและด้าน")
+    summary.add_column(word("site", lang))
+    summary.add_column("area" if lang == "en" else "ด้าน")
+    for status in Status:
+        summary.add_column(word(status.value, lang), justify="right")
+    summary.add_column("score" if lang == "en" else "คะแนน", justify="right")
+    for score in scores(results, catalog):
+        site = ("district" if lang == "en" else "ภาพรวมเขต") if score.site == "*" else score.site
+        percent = f"{score.percent:.0f} %" if score.percent is not None else "-"
+        summary.add_row(shown(site), shown(score.area), *(str(score.counts[s]) for s in Status),
+                        percent)
+    console.print(summary)
+
+
+def log_results(kind: str, run_id: int, results: Sequence[Result]) -> None:
+    """A warning for each result that needs attention; a not-applicable one only in the log
+    file, since it is neither a warning nor a finding."""
+    for result in results:
+        if result.status is Status.PASS:
+            continue
+        level = "WARNING" if result.status.needs_attention else "INFO"
+        shown_status = result.status.value if result.status.needs_attention else "not applicable"
+        logger.log(level, "{} run {}: {} {} {}: {}", kind, run_id, result.host,
+                   result.control or result.target, shown_status, result.evidence)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -12,22 +11,20 @@ from typing import Annotated
 import typer
 from loguru import logger
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
-from rich.table import Table
 
 from dlict.cli.context import AppContext, app_context
 from dlict.cli.options import JsonOption
-from dlict.cli.results_view import STATUS_STYLE, run_as_dict
-from dlict.cli.text import shown, word
+from dlict.cli.results_view import log_results, print_summary, run_as_dict
+from dlict.cli.text import shown
 from dlict.controls import CONTROL_ID, Catalog, load_catalog
-from dlict.core.errors import ExitCode
 from dlict.core.files import write_private
-from dlict.core.results import Result, Status
-from dlict.core.store import RunStatus
+from dlict.core.results import Result
 from dlict.inventory import Inventory
 from dlict.playbooks.runner import AnsibleEvent
 from dlict.playbooks.sop import AREAS, Mode, SopRun, resolve_areas, run_sop
 from dlict.reports.html import render_audit_html
 from dlict.reports.summary import scores
+from dlict.runs import RunRecord
 
 LimitOption = Annotated[
     str | None,
@@ -58,15 +55,6 @@ class _HostProgress:
             self.progress.update(task, advance=1)
 
 
-def _exit_code(results: Sequence[Result], playbook_failed: bool) -> ExitCode:
-    statuses = {r.status for r in results}
-    if Status.UNREACHABLE in statuses or Status.ERROR in statuses or playbook_failed:
-        return ExitCode.OPERATIONAL
-    if Status.FAIL in statuses:
-        return ExitCode.FINDINGS
-    return ExitCode.OK
-
-
 def _run(
     actx: AppContext,
     inv: Inventory,
@@ -77,12 +65,12 @@ def _run(
     check: bool = False,
     diff: bool = False,
     extra: Sequence[Result] = (),
-) -> tuple[int, SopRun]:
+) -> tuple[RunRecord, SopRun]:
     settings = actx.settings
     per_host = len(catalog.in_areas(areas))
-    with actx.open_store() as store:
-        run_id = store.start_run(mode.value, shlex.join(["dlict", *sys.argv[1:]]))
-        logger.info("{} run {} of {} (limit {})", mode.value, run_id, ", ".join(areas), limit)
+    with actx.recording(mode.value) as recorder:
+        logger.info("{} run {} of {} (limit {})", mode.value, recorder.id, ", ".join(areas),
+                    limit)
         progress = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
@@ -105,58 +93,10 @@ def _run(
                 on_event=_HostProgress(progress, per_host),
             )
         sop_run.results = [*sop_run.results, *extra]
-        store.add_results(run_id, sop_run.results)
-        code = _exit_code(sop_run.results, sop_run.outcome.status != "successful")
-        status = {ExitCode.OK: RunStatus.OK, ExitCode.FINDINGS: RunStatus.FINDINGS}.get(
-            code, RunStatus.ERROR
-        )
-        store.finish_run(run_id, status)
-        log_results(mode, run_id, sop_run.results)
-    return run_id, sop_run
-
-
-def log_results(mode: Mode, run_id: int, results: Sequence[Result]) -> None:
-    """A warning for each result that needs attention; a not-applicable one only in the log
-    file, since it is neither a warning nor a finding."""
-    for result in results:
-        if result.status is Status.PASS:
-            continue
-        level = "WARNING" if result.status.needs_attention else "INFO"
-        shown_status = result.status.value if result.status.needs_attention else "not applicable"
-        logger.log(level, "{} run {}: {} {} {}: {}", mode.value, run_id, result.host,
-                   result.control, shown_status, result.evidence)
-
-
-def print_summary(
-    actx: AppContext, catalog: Catalog, inv: Inventory, results: Sequence[Result]
-) -> None:
-    lang = actx.lang
-    problems = [r for r in results if r.status.needs_attention]
-    if problems:
-        table = Table(title="not passing" if lang == "en" else "รายการที่ไม่ผ่าน")
-        for key in ("host", "status", "evidence"):
-            table.add_column(word(key, lang))
-        for r in problems:
-            style = STATUS_STYLE[r.status]
-            first_line = r.evidence.splitlines()[0] if r.evidence else ""
-            table.add_row(
-                shown(f"{r.host} {r.control}"),
-                f"[{style}]{word(r.status.value, lang)}[/{style}]",
-                shown(first_line),
-            )
-        actx.console.print(table)
-    summary = Table(title="score per site and area" if lang == "en" else "คะแนนรายหน่วยงานและด้าน")
-    summary.add_column(word("site", lang))
-    summary.add_column("area" if lang == "en" else "ด้าน")
-    for status in Status:
-        summary.add_column(word(status.value, lang), justify="right")
-    summary.add_column("score" if lang == "en" else "คะแนน", justify="right")
-    for score in scores(results, catalog):
-        site = ("district" if lang == "en" else "ภาพรวมเขต") if score.site == "*" else score.site
-        percent = f"{score.percent:.0f} %" if score.percent is not None else "-"
-        summary.add_row(shown(site), shown(score.area), *(str(score.counts[s]) for s in Status),
-                        percent)
-    actx.console.print(summary)
+        record = recorder.finish(sop_run.results,
+                                 failed=sop_run.outcome.status != "successful")
+    log_results(mode.value, record.id, record.results)
+    return record, sop_run
 
 
 def apply(
@@ -174,22 +114,20 @@ def apply(
     selected = resolve_areas(areas)
     inv = actx.inventory()
     catalog = load_catalog()
-    run_id, sop_run = _run(actx, inv, catalog, selected, Mode.APPLY, limit, check, diff)
+    record, sop_run = _run(actx, inv, catalog, selected, Mode.APPLY, limit, check, diff)
     changed = sop_run.changed_by_host()
-    code = _exit_code(sop_run.results, sop_run.outcome.status != "successful")
     if actx.json_output:
-        with actx.open_store() as store:
-            data = run_as_dict(store.run(run_id), sop_run.results)
+        data = run_as_dict(record.run, record.results)
         actx.print_json(data | {"changed": changed, "areas": selected})
     else:
-        print_summary(actx, catalog, inv, sop_run.results)
+        print_summary(actx.console, actx.lang, catalog, record.results)
         actx.console.print(
             "changed: "
             + ", ".join(f"{shown(h)} {n}" for h, n in sorted(changed.items()))
-            + f" (total {sum(changed.values())}); stored as run {run_id}"
+            + f" (total {sum(changed.values())}); stored as run {record.id}"
         )
-    if code:
-        raise typer.Exit(code)
+    if record.exit_code:
+        raise typer.Exit(record.exit_code)
 
 
 def audit(
@@ -207,18 +145,14 @@ def audit(
     )] = True,
 ) -> None:
     """Check every SOP control without changing anything; exit 1 if one does not hold."""
-    from dlict.cli.netdev import device_audit
-
     actx = app_context(ctx)
     inv = actx.inventory()
     catalog = load_catalog()
-    device_results = device_audit(actx, inv, limit, strict=False) if devices else []
-    run_id, sop_run = _run(actx, inv, catalog, list(AREAS), Mode.AUDIT, limit,
-                           extra=device_results)
-    code = _exit_code(sop_run.results, sop_run.outcome.status != "successful")
-    with actx.open_store() as store:
-        run = store.run(run_id)
-    data = run_as_dict(run, sop_run.results) | {
+    device_results = _device_audit(actx, inv, limit) if devices else []
+    record, _sop_run = _run(actx, inv, catalog, list(AREAS), Mode.AUDIT, limit,
+                            extra=device_results)
+    run = record.run
+    data = run_as_dict(run, record.results) | {
         "scores": [
             {
                 "site": s.site,
@@ -226,17 +160,30 @@ def audit(
                 "ratio": None if s.percent is None else s.percent / 100,
                 "counts": {k.value: v for k, v in s.counts.items()},
             }
-            for s in scores(sop_run.results, catalog)
+            for s in scores(record.results, catalog)
         ]
     }
     if json_file is not None:
         write_private(json_file, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
     if report is not None:
-        write_private(report, render_audit_html(run, sop_run.results, catalog, inv, actx.lang))
+        write_private(report, render_audit_html(run, record.results, catalog, inv, actx.lang))
     if actx.json_output:
         actx.print_json(data)
     else:
-        print_summary(actx, catalog, inv, sop_run.results)
-        actx.console.print(f"stored as run {run_id}")
-    if code:
-        raise typer.Exit(code)
+        print_summary(actx.console, actx.lang, catalog, record.results)
+        actx.console.print(f"stored as run {record.id}")
+    if record.exit_code:
+        raise typer.Exit(record.exit_code)
+
+
+def _device_audit(actx: AppContext, inv: Inventory, limit: str | None) -> list[Result]:
+    """The devices' part of the audit; without the netdev extra, one line says what to
+    install and the devices' controls are errors, while the hosts' part still runs."""
+    from dlict.cli.progress import DeviceBar
+    from dlict.netdev.operations import audit_devices
+
+    with DeviceBar(actx) as bar:
+        audited = audit_devices(inv, limit, actx.settings.data_dir, bar, strict=False)
+    if audited.problem is not None:
+        sys.stderr.write(f"dlict: warning: network devices not audited: {audited.problem}\n")
+    return audited.results

@@ -23,7 +23,20 @@ def require_extra(extra: str, *modules: str) -> None:
         try:
             importlib.import_module(module)
         except ImportError as exc:
-            reason = " ".join(str(exc).split()) or type(exc).__name__
-            raise OperationalError(
-                f"dlict {extra} needs the Python package {module}, which cannot be imported "
-                f"({reason}): pip install 'dlict[{extra}]'") from exc
+            raise OperationalError(_missing(extra, module, exc)) from exc
+
+
+def missing_extra(extra: str, *modules: str) -> str | None:
+    """The line ``require_extra`` would fail with, or None when ``modules`` import: for a
+    command that carries on without the extra's part (dlict audit without netmiko)."""
+    try:
+        require_extra(extra, *modules)
+    except OperationalError as exc:
+        return str(exc)
+    return None
+
+
+def _missing(extra: str, module: str, exc: ImportError) -> str:
+    reason = " ".join(str(exc).split()) or type(exc).__name__
+    return (f"dlict {extra} needs the Python package {module}, which cannot be imported "
+            f"({reason}): pip install 'dlict[{extra}]'")

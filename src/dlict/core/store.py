@@ -77,6 +77,9 @@ MIGRATIONS: tuple[str, ...] = (
         checked_at TEXT NOT NULL
     );
     """,
+    """
+    ALTER TABLE runs ADD COLUMN inventory TEXT NOT NULL DEFAULT '';
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -98,6 +101,7 @@ class Run:
     started_at: datetime
     finished_at: datetime | None
     status: RunStatus
+    inventory: str = ""  # the inventory the run read, when it read one
 
 
 def _create_private_file(path: Path) -> bool:
@@ -403,13 +407,15 @@ class EvidenceStore:
             (version,) = conn.execute("PRAGMA user_version").fetchone()
         return int(version)
 
-    def start_run(self, kind: str, command: str = "") -> int:
-        """Record that a run of ``kind`` (audit, apply, facts, …) starts now; returns its id."""
+    def start_run(self, kind: str, command: str = "", inventory: str = "") -> int:
+        """Record that a run of ``kind`` (audit, apply, facts, …) starts now; returns its id.
+
+        Commands record runs through ``dlict.runs``, which also judges them."""
         with self._write() as conn:
             cur = conn.execute(
-                "INSERT INTO runs (kind, command, operator, dlict_version, started_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (kind, command, _operator(), __version__, utc_now().isoformat()),
+                "INSERT INTO runs (kind, command, operator, dlict_version, started_at, inventory)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (kind, command, _operator(), __version__, utc_now().isoformat(), inventory),
             )
             return int(cur.lastrowid or 0)
 
@@ -483,12 +489,13 @@ class EvidenceStore:
 
 
 _RUN_SELECT = (
-    "SELECT id, kind, command, operator, dlict_version, started_at, finished_at, status FROM runs"
+    "SELECT id, kind, command, operator, dlict_version, started_at, finished_at, status,"
+    " inventory FROM runs"
 )
 
 
-def _run_from_row(row: tuple[int, str, str, str, str, str, str | None, str]) -> Run:
-    rid, kind, command, operator, version, started, finished, status = row
+def _run_from_row(row: tuple[int, str, str, str, str, str, str | None, str, str]) -> Run:
+    rid, kind, command, operator, version, started, finished, status, inventory = row
     return Run(
         id=rid,
         kind=kind,
@@ -498,6 +505,7 @@ def _run_from_row(row: tuple[int, str, str, str, str, str, str | None, str]) -> 
         started_at=datetime.fromisoformat(started),
         finished_at=datetime.fromisoformat(finished) if finished else None,
         status=RunStatus(status),
+        inventory=inventory,
     )
 
 

@@ -21,6 +21,7 @@ from dlict.netdev.rules import AuditContext, normalizer, platform_rules
 from dlict.netdev.session import DeviceError, Failure, SessionOptions, fetch_outputs
 
 CONFIG_TARGET = "config"
+NETDEV_EXTRA = ("netdev", "netmiko", "paramiko")  # the extra, and what it installs
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,7 @@ def work_on(devices: Iterable[Device], options: SessionOptions, workers: int,
     outcomes: list[Outcome] = []
     todo = list(devices)
     if todo:
-        require_extra("netdev", "netmiko", "paramiko")
+        require_extra(*NETDEV_EXTRA)
 
     def one(device: Device) -> Outcome:
         started = time.monotonic()

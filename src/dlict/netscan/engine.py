@@ -9,7 +9,6 @@ from enum import StrEnum
 from ipaddress import IPv4Address, IPv4Network
 from typing import Protocol
 
-from dlict.core.extras import require_extra
 from dlict.netscan.policy import Port
 
 
@@ -63,18 +62,6 @@ class PacketEngine(Protocol):
                   source: IPv4Address | None, timeout: float, retries: int) -> list[Neighbour]:
         """Ask for every address on ``interface``; every answer, several for one address
         included."""
-
-
-def scapy_engine() -> PacketEngine:
-    """The scapy engine.
-
-    Raises:
-        OperationalError: scapy is not installed.
-    """
-    require_extra("netscan", "scapy", "dlict.netscan.packets")
-    from dlict.netscan.packets import ScapyEngine
-
-    return ScapyEngine()
 
 
 def addresses_of(network: IPv4Network) -> list[IPv4Address]:

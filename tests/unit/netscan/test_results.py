@@ -163,7 +163,7 @@ def test_unknown_device_and_mac_mismatch_are_findings() -> None:
 def test_a_lan_this_machine_is_not_on_is_an_error_not_a_sweep() -> None:
     """The real engine's routing table (no packet is sent by planning)."""
     from dlict.netscan.discover import plan_sweeps
-    from dlict.netscan.engine import scapy_engine
+    from dlict.netscan.scapy_loader import scapy_engine
 
     meta = _site().meta.model_copy(update={"lan": [IPv4Network("127.216.0.0/24"),
                                                    IPv4Network("203.0.113.0/24")]})
@@ -179,8 +179,8 @@ def test_a_lan_this_machine_is_not_on_is_an_error_not_a_sweep() -> None:
 
 def test_hosts_without_policy_or_ipv4_address_get_a_result_not_a_probe() -> None:
     """Planning with the real engine's routing table; no packet is sent."""
-    from dlict.netscan.engine import scapy_engine
     from dlict.netscan.policy import policies_for
+    from dlict.netscan.scapy_loader import scapy_engine
     from dlict.netscan.verify import make_plans
 
     def server(name: str, address: str) -> Host:

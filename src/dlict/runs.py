@@ -1,0 +1,101 @@
+"""A run of any kind — audit, apply, facts, netdev, netscan, logs check, monitor, survey —
+recorded in the evidence store and judged once: its status, its failed hosts, its exit code.
+
+Every producer hands its ``Result``s here, so the store holds every check and every command
+and caller (the CLI today, an agent or an incident intake tomorrow) judges a run the same way:
+a fail is a finding (exit 1); an error or an unreachable host is an operational failure
+(exit 3); a not-applicable result (``skipped``) is neither.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+
+from dlict.core.errors import ExitCode, StoreError
+from dlict.core.results import Result, Status
+from dlict.core.store import EvidenceStore, Run, RunStatus
+
+EXIT_CODES: dict[RunStatus, ExitCode] = {
+    RunStatus.OK: ExitCode.OK,
+    RunStatus.FINDINGS: ExitCode.FINDINGS,
+    RunStatus.ERROR: ExitCode.OPERATIONAL,
+}
+
+
+def judge(results: Iterable[Result], *, failed: bool = False) -> RunStatus:
+    """The status of a run that produced ``results``; ``failed``: the run itself went wrong
+    (a playbook that did not finish), whatever its results say."""
+    statuses = {r.status for r in results}
+    if failed or statuses & {Status.ERROR, Status.UNREACHABLE}:
+        return RunStatus.ERROR
+    if Status.FAIL in statuses:
+        return RunStatus.FINDINGS
+    return RunStatus.OK
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    """A finished run as stored, with the results it stored."""
+
+    run: Run
+    results: tuple[Result, ...]
+
+    @property
+    def id(self) -> int:
+        return self.run.id
+
+    @property
+    def status(self) -> RunStatus:
+        return self.run.status
+
+    @property
+    def exit_code(self) -> ExitCode:
+        # a run still marked running (never finished) is not a clean one
+        return EXIT_CODES.get(self.run.status, ExitCode.OPERATIONAL)
+
+    @property
+    def failed_hosts(self) -> tuple[str, ...]:
+        """Hosts with a result that needs attention (fail, error, unreachable), in the order
+        they first appear; a host that is only not-applicable is not among them."""
+        hosts = dict.fromkeys(r.host for r in self.results if r.status.needs_attention)
+        return tuple(hosts)
+
+
+class RunRecorder:
+    """A run that has started and is waiting for its results (see ``recording``)."""
+
+    def __init__(self, store: EvidenceStore, run_id: int) -> None:
+        self._store = store
+        self.id = run_id
+        self.finished: RunRecord | None = None
+
+    def finish(self, results: Sequence[Result], *, failed: bool = False) -> RunRecord:
+        """Store ``results`` and the run's judged status; returns the finished record."""
+        self._store.add_results(self.id, results)
+        self._store.finish_run(self.id, judge(results, failed=failed))
+        self.finished = RunRecord(self._store.run(self.id), tuple(results))
+        return self.finished
+
+
+@contextmanager
+def recording(store: EvidenceStore, kind: str, *, command: str = "",
+              inventory: str = "") -> Iterator[RunRecorder]:
+    """Start a run of ``kind`` now (its id is known while it works); the caller finishes it
+    with ``RunRecorder.finish``. A run left unfinished by an exception is marked ``error``,
+    never left ``running``."""
+    recorder = RunRecorder(store, store.start_run(kind, command, inventory))
+    try:
+        yield recorder
+    finally:
+        if recorder.finished is None:
+            with suppress(StoreError):  # the store's own failure is already on its way up
+                store.finish_run(recorder.id, RunStatus.ERROR)
+
+
+def record_run(store: EvidenceStore, kind: str, results: Sequence[Result], *,
+               command: str = "", inventory: str = "", failed: bool = False) -> RunRecord:
+    """Record a run that has already produced ``results``, in one go."""
+    with recording(store, kind, command=command, inventory=inventory) as recorder:
+        return recorder.finish(results, failed=failed)
