@@ -23,6 +23,7 @@ from dlict.core.errors import ExitCode
 from dlict.core.files import write_private
 from dlict.core.results import Result, Status
 from dlict.core.store import RunStatus
+from dlict.i18n import text
 from dlict.inventory import Inventory
 from dlict.playbooks.runner import AnsibleEvent
 from dlict.playbooks.sop import AREAS, Mode, SopRun, resolve_areas, run_sop
@@ -133,7 +134,7 @@ def print_summary(
     lang = actx.lang
     problems = [r for r in results if r.status.needs_attention]
     if problems:
-        table = Table(title="not passing" if lang == "en" else "รายการที่ไม่ผ่าน")
+        table = Table(title=text("cli.not_passing", lang))
         for key in ("host", "status", "evidence"):
             table.add_column(word(key, lang))
         for r in problems:
@@ -145,14 +146,14 @@ def print_summary(
                 shown(first_line),
             )
         actx.console.print(table)
-    summary = Table(title="score per site and area" if lang == "en" else "คะแนนรายหน่วยงานและด้าน")
+    summary = Table(title=text("cli.score_per_site", lang))
     summary.add_column(word("site", lang))
-    summary.add_column("area" if lang == "en" else "ด้าน")
+    summary.add_column(text("cli.area", lang))
     for status in Status:
         summary.add_column(word(status.value, lang), justify="right")
-    summary.add_column("score" if lang == "en" else "คะแนน", justify="right")
+    summary.add_column(text("cli.score", lang), justify="right")
     for score in scores(results, catalog):
-        site = ("district" if lang == "en" else "ภาพรวมเขต") if score.site == "*" else score.site
+        site = text("cli.district", lang) if score.site == "*" else score.site
         percent = f"{score.percent:.0f} %" if score.percent is not None else "-"
         summary.add_row(shown(site), shown(score.area), *(str(score.counts[s]) for s in Status),
                         percent)

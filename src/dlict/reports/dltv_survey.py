@@ -35,6 +35,7 @@ from enum import StrEnum
 from functools import lru_cache
 
 from dlict.core.clock import BANGKOK
+from dlict.i18n import name_of
 from dlict.inventory import Inventory, Site, SiteKind
 
 SCHOOL_START = time(8, 0)
@@ -211,7 +212,7 @@ class School:
     phone: str = ""
 
     def name(self, lang: str) -> str:
-        return self.name_th if lang == "th" else self.name_en
+        return name_of(self, lang)
 
     @classmethod
     def from_site(cls, site: Site) -> School:
