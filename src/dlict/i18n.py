@@ -143,6 +143,26 @@ _LOGS: dict[str, Message] = {
     "logs.signed": Message("ผู้รับรองรายงาน", "Certified by"),
     "logs.generated": Message("จัดทำโดย dlict", "Produced by dlict"),
     "logs.fields": Message("ข้อมูลจราจรครบตามประกาศ", "Traffic-data fields complete"),
+    # Terminal lines of ``dlict logs`` and the server's zipapp. PROBLEM, ok, REFUSED and
+    # FINDING stay as they are in both languages: scripts on the log server look for them.
+    "logs.line.source": Message(
+        "{verdict:7} {source}: ครบ {covered}/{required} วัน, ผนึกถึง {sealed}, "
+        "ได้รับล่าสุด {heard}, เวลาคลาดเคลื่อน {clock}",
+        "{verdict:7} {source}: {covered}/{required} days covered, sealed to {sealed}, "
+        "heard {heard}, clock {clock}"),
+    "logs.line.heard": Message("{minutes:.0f} นาทีก่อน", "{minutes:.0f} min ago"),
+    "logs.line.never": Message("ไม่เคย", "never"),
+    "logs.line.total": Message(
+        "แหล่งข้อมูลไม่มีปัญหา {clean} จาก {total}; ตรวจ {megabytes:.1f} MB ใน {files} ไฟล์ "
+        "ย้อนหลัง {days} วัน",
+        "{clean} of {total} sources clean; {megabytes:.1f} MB in {files} files checked over "
+        "{days} days"),
+    "logs.line.sealed": Message("ผนึก {days}", "sealed {days}"),
+    "logs.line.absent": Message("ไม่มีล็อกวันที่ {days}", "no logs on {days}"),
+    "logs.line.pruned": Message("ลบ {count} ไฟล์ที่เกินระยะเวลาเก็บรักษา",
+                                "deleted {count} file(s) past retention"),
+    "logs.line.keygen": Message("สร้าง {path} แล้ว (รหัสกุญแจ {key_id})",
+                                "created {path} (key id {key_id})"),
 }
 
 # One per kind in dlict.logs.check.KINDS (a test holds them equal).
