@@ -235,8 +235,6 @@ _SURVEY: dict[str, Message] = {
         "โรงเรียนที่ตรวจสอบอุปกรณ์จากระยะไกลไม่ได้ (ให้สำรวจที่โรงเรียน)",
         "Schools whose equipment could not be checked remotely (survey on site)"),
     "survey.reason": Message("เหตุผล", "Reason"),
-    "survey.no_data": Message("โรงเรียนที่มีเครื่องรับ DLTV ในทะเบียนแต่ไม่มีข้อมูล",
-                              "Schools with a DLTV receiver in the inventory but no data"),
     "survey.no_data_reason": Message("ไม่มีข้อมูลในช่วงที่สำรวจ", "no data in the period"),
     "survey.details": Message("ตัวเลขรายโรงเรียน (เวลาเรียน)", "Figures per school (school hours)"),
     "survey.readable": Message("อ่านสถานะได้", "Readable"),
