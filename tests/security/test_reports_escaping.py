@@ -265,7 +265,7 @@ def test_dltv_survey_form_rows_of_hostile_schools(tmp_path: Path) -> None:
 
 
 def test_every_template_is_covered_and_none_marks_values_safe() -> None:
-    env = report_environment()
+    env = report_environment("th")
     assert env.autoescape is True
     assert set(env.list_templates()) == {"audit.html.j2", "logs.html.j2",
                                          "dltv_survey.html.j2"}, \

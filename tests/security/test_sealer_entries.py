@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from dlict.i18n import CATALOGUE
 from dlict.logs.bundle import build
 from dlict.logs.check import KINDS
-from dlict.reports.logs_html import KIND_TEXT
 from tests.security.sealer_trees import REPO, check, problems, seal, sealed_days, unsealed_tree
 
 ATTACKED_BACK = 2  # the day before yesterday: closed and due whatever the hour
@@ -107,7 +107,8 @@ def test_seal_again_after_the_entry_is_replaced_by_the_real_file(tmp_path: Path)
 
 
 def test_every_finding_kind_has_its_thai_name() -> None:
-    assert set(KIND_TEXT["th"]) == set(KINDS)
+    named = {key.removeprefix("logs.kind.") for key in CATALOGUE if key.startswith("logs.kind.")}
+    assert named == set(KINDS)
 
 
 def test_the_server_zipapp_refuses_a_fifo_too(tmp_path: Path) -> None:

@@ -28,7 +28,7 @@ from dlict.reports.dltv_survey import (
 )
 from dlict.reports.dltv_survey_render import (
     BOM,
-    COLUMNS,
+    columns,
     evidence,
     form_rows,
     render_csv,
@@ -291,7 +291,7 @@ def test_csv_is_excel_friendly_thai_form() -> None:
     text = render_csv(survey, "th")
     assert text.startswith(BOM)
     rows = list(csv.reader(io.StringIO(text[len(BOM):])))
-    assert rows[0] == COLUMNS["th"]
+    assert rows[0] == columns("th")
     assert rows[0][:3] == ["ที่", "รหัสโรงเรียน", "ชื่อโรงเรียน"]
     assert [r[0] for r in rows[1:]] == ["1", "2", "3", "4"]
     first = dict(zip(rows[0], rows[1], strict=True))

@@ -11,6 +11,7 @@ from rich.table import Table
 from dlict.cli.context import app_context
 from dlict.cli.options import JsonOption
 from dlict.cli.text import shown, word
+from dlict.i18n import name_of
 from dlict.inventory import Inventory, Site, SiteKind
 from dlict.inventory.csv_import import import_schools
 
@@ -32,7 +33,7 @@ def validate(ctx: typer.Context, _json: JsonOption = False) -> None:
 
 
 def _site_name(site: Site, lang: str) -> str:
-    return site.meta.name_th if lang == "th" else site.meta.name_en
+    return name_of(site.meta, lang)
 
 
 def site_as_dict(inv: Inventory, site: Site) -> dict[str, Any]:

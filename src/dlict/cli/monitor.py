@@ -27,6 +27,7 @@ from dlict.exporter.scheduler import CheckRounds, IcmpWorker, run_once
 from dlict.exporter.server import DEFAULT_LISTEN, Health, make_server, parse_listen, unprotected
 from dlict.exporter.state import MonitorState
 from dlict.exporter.webconfig import WebConfig, load_web_config
+from dlict.i18n import pick
 from dlict.inventory.models import Role
 
 MAX_CONNECTIONS = 10_000
@@ -49,7 +50,7 @@ def _print_once(actx: AppContext, rows: list[dict[str, Any]], run_id: int) -> No
         actx.print_json(rows)
         return
     for row in rows:
-        name = row["name_th"] if actx.lang == "th" else row["name_en"]
+        name = pick(row["name_th"], row["name_en"], actx.lang)
         problems = failing(row)
         status = "OK" if not problems else "; ".join(problems)
         line = f"{row['site']:12} {status:28}"

@@ -15,6 +15,7 @@ from dlict.cli.results_view import log_results, print_results, run_as_dict
 from dlict.core.errors import InventoryError
 from dlict.core.numbers import NumberRange
 from dlict.core.results import Result
+from dlict.i18n import text
 
 app = typer.Typer(
     help="Packets from outside: which ports of each host answer (FW-11), which devices are "
@@ -42,7 +43,7 @@ def _record_and_show(actx: AppContext, results: list[Result], title: str,
         actx.print_json(run_as_dict(record.run, results) | summary)
     else:
         print_results(actx.console, results, actx.lang, title)
-        stored = "stored as run" if actx.lang == "en" else "บันทึกเป็นครั้งที่"
+        stored = text("cli.stored_as_run", actx.lang)
         actx.console.print(f"{figures}; {stored} {run_id}")
     if record.exit_code:
         raise typer.Exit(record.exit_code)
@@ -87,10 +88,10 @@ def verify(
     results = sorted(plan.results + probed, key=lambda r: (r.site, r.host))
     _record_and_show(
         actx, results,
-        "FW-11 from outside" if actx.lang == "en" else "FW-11 พอร์ตที่ตอบจากภายนอก",
+        text("cli.fw11_title", actx.lang),
         {"hosts_probed": len(plan.plans), "probes": probes, "seconds": seconds},
-        f"{len(plan.plans)} hosts, {probes} probes in {seconds} s" if actx.lang == "en"
-        else f"{len(plan.plans)} เครื่อง, ส่งทดสอบ {probes} ครั้ง ใน {seconds} วินาที")
+        text("cli.fw11_figures", actx.lang, hosts=len(plan.plans), probes=probes,
+             seconds=seconds))
 
 
 @app.command("discover")
@@ -128,7 +129,7 @@ def discover(
     seconds = round(time.monotonic() - started, 2)
     _record_and_show(
         actx, errors + swept,
-        "EP-07 devices on the LAN" if actx.lang == "en" else "EP-07 อุปกรณ์ในเครือข่าย LAN",
+        text("cli.ep07_title", actx.lang),
         {"lans_swept": len(sweeps), "addresses": addresses, "seconds": seconds},
-        f"{len(sweeps)} LANs, {addresses} addresses in {seconds} s" if actx.lang == "en"
-        else f"{len(sweeps)} LAN, {addresses} ที่อยู่ ใน {seconds} วินาที")
+        text("cli.ep07_figures", actx.lang, lans=len(sweeps), addresses=addresses,
+             seconds=seconds))

@@ -21,7 +21,9 @@ from dlict.core.files import write_private
 from dlict.core.numbers import NumberRange
 from dlict.reports.dltv_survey import PRESENCE_MATCH, Survey, assemble, collect
 from dlict.reports.dltv_survey_render import (
-    COLUMNS,
+    columns as form_columns,
+)
+from dlict.reports.dltv_survey_render import (
     form_rows,
     period_text,
     render_csv,
@@ -110,7 +112,7 @@ def dltv_survey(
 
 
 def _print_table(console: Console, survey: Survey, lang: str) -> None:
-    columns = COLUMNS[lang]
+    columns = form_columns(lang)
     picked = (0, 1, 2, 5, 6, 7)
     table = Table(title=period_text(survey, lang), title_justify="left")
     for index in picked:

@@ -14,6 +14,7 @@ from dlict.controls import Catalog
 from dlict.core.clock import format_local
 from dlict.core.results import Result, Status, count_by_status
 from dlict.core.store import Run
+from dlict.i18n import text
 from dlict.reports.summary import scores
 
 STATUS_STYLE = {
@@ -71,7 +72,7 @@ def print_summary(console: Console, lang: str, catalog: Catalog,
     """The results that need attention, then the score per site and SOP area."""
     problems = [r for r in results if r.status.needs_attention]
     if problems:
-        table = Table(title="not passing" if lang == "en" else "รายการที่ไม่ผ่าน")
+        table = Table(title=text("cli.not_passing", lang))
         for key in ("host", "status", "evidence"):
             table.add_column(word(key, lang))
         for r in problems:
@@ -83,14 +84,14 @@ def print_summary(console: Console, lang: str, catalog: Catalog,
                 shown(first_line),
             )
         console.print(table)
-    summary = Table(title="score per site and area" if lang == "en" else "คะแนนรายหน่วยงานและด้าน")
+    summary = Table(title=text("cli.score_per_site", lang))
     summary.add_column(word("site", lang))
-    summary.add_column("area" if lang == "en" else "ด้าน")
+    summary.add_column(text("cli.area", lang))
     for status in Status:
         summary.add_column(word(status.value, lang), justify="right")
-    summary.add_column("score" if lang == "en" else "คะแนน", justify="right")
+    summary.add_column(text("cli.score", lang), justify="right")
     for score in scores(results, catalog):
-        site = ("district" if lang == "en" else "ภาพรวมเขต") if score.site == "*" else score.site
+        site = text("cli.district", lang) if score.site == "*" else score.site
         percent = f"{score.percent:.0f} %" if score.percent is not None else "-"
         summary.add_row(shown(site), shown(score.area), *(str(score.counts[s]) for s in Status),
                         percent)

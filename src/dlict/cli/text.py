@@ -1,5 +1,5 @@
-"""Words shown to the user in tables and reports, in Thai (default) and English; and how a
-value that is not ours (a school's name, a host, a log line) is made safe to print."""
+"""The CLI's words (from :mod:`dlict.i18n`), and how a value that is not ours (a school's
+name, a host, a log line) is made safe to print."""
 
 from __future__ import annotations
 
@@ -9,44 +9,14 @@ import re
 from rich.markup import escape as markup_escape
 
 from dlict.core.printable import printable
+from dlict.i18n import lookup
 
 __all__ = ["json_text", "printable", "shown", "word"]
 
-WORDS: dict[str, dict[str, str]] = {
-    "site": {"th": "หน่วยงาน", "en": "Site"},
-    "code": {"th": "รหัส", "en": "Code"},
-    "name": {"th": "ชื่อ", "en": "Name"},
-    "amphoe": {"th": "อำเภอ", "en": "District"},
-    "host": {"th": "เครื่อง", "en": "Host"},
-    "address": {"th": "ที่อยู่", "en": "Address"},
-    "roles": {"th": "บทบาท", "en": "Roles"},
-    "control": {"th": "รายการตรวจ", "en": "Control"},
-    "status": {"th": "สถานะ", "en": "Status"},
-    "evidence": {"th": "หลักฐาน", "en": "Evidence"},
-    "detail": {"th": "รายละเอียด", "en": "Detail"},
-    "isp": {"th": "ผู้ให้บริการ", "en": "ISP"},
-    "dltv": {"th": "DLTV", "en": "DLTV"},
-    "office": {"th": "สำนักงานเขตฯ", "en": "Office"},
-    "run": {"th": "ครั้งที่", "en": "Run"},
-    "kind": {"th": "ประเภท", "en": "Kind"},
-    "started": {"th": "เริ่ม", "en": "Started"},
-    "operator": {"th": "ผู้สั่งงาน", "en": "Operator"},
-    "pass": {"th": "ผ่าน", "en": "pass"},
-    "fail": {"th": "ไม่ผ่าน", "en": "fail"},
-    "error": {"th": "ผิดพลาด", "en": "error"},
-    "unreachable": {"th": "ติดต่อไม่ได้", "en": "unreachable"},
-    "skipped": {"th": "ไม่เกี่ยวข้อง", "en": "n/a"},
-    "ok": {"th": "ปกติ", "en": "ok"},
-    "findings": {"th": "มีข้อตรวจพบ", "en": "findings"},
-    "running": {"th": "กำลังทำงาน", "en": "running"},
-    "sites_hosts": {"th": "{sites} หน่วยงาน ({schools} โรงเรียน), {hosts} เครื่อง",
-                    "en": "{sites} sites ({schools} schools), {hosts} hosts"},
-}
-
-
 def word(key: str, lang: str) -> str:
-    """The word for ``key`` in ``lang``; the key itself when there is none."""
-    return WORDS.get(key, {}).get(lang, key)
+    """The CLI word for ``key`` (``cli.<key>`` in :mod:`dlict.i18n`) in ``lang``; the key
+    itself when there is none (a status or kind the catalogue does not name)."""
+    return lookup(f"cli.{key}", lang) or key
 
 
 # What JSON (ensure_ascii off, for Thai) would still write raw: JSON escapes C0 itself.

@@ -11,6 +11,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from dlict.core.errors import OperationalError
+from dlict.i18n import pick
 from dlict.netdev.platforms import platform_names
 
 CONTROL_ID = re.compile(r"^(?P<prefix>FW|AV|EP|ID|LOG)-(?P<number>\d{2})$")
@@ -53,7 +54,7 @@ class Control(BaseModel):
     fix: str
 
     def title(self, lang: str) -> str:
-        return self.title_th if lang == "th" else self.title_en
+        return pick(self.title_th, self.title_en, lang)
 
 
 class _AreaFile(BaseModel):

@@ -5,13 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-BANGKOK = ZoneInfo("Asia/Bangkok")
-BE_OFFSET = 543
+from dlict.i18n import BE_OFFSET, local_time_text
 
-THAI_MONTHS = (
-    "มกราคม", "กุมภาพันธ์", "มีนาคม", "เมษายน", "พฤษภาคม", "มิถุนายน",
-    "กรกฎาคม", "สิงหาคม", "กันยายน", "ตุลาคม", "พฤศจิกายน", "ธันวาคม",
-)
+__all__ = ["BANGKOK", "BE_OFFSET", "format_local", "to_utc", "utc_now"]
+
+BANGKOK = ZoneInfo("Asia/Bangkok")
 
 
 def utc_now() -> datetime:
@@ -27,8 +25,4 @@ def to_utc(moment: datetime) -> datetime:
 
 def format_local(moment: datetime, lang: str = "th") -> str:
     """Show a moment in Bangkok time: Thai with a B.E. year, or ISO-like English."""
-    local = to_utc(moment).astimezone(BANGKOK)
-    if lang == "th":
-        month = THAI_MONTHS[local.month - 1]
-        return f"{local.day} {month} {local.year + BE_OFFSET} {local:%H:%M:%S} น."
-    return f"{local:%Y-%m-%d %H:%M:%S} (UTC+07:00)"
+    return local_time_text(to_utc(moment).astimezone(BANGKOK), lang)

@@ -15,11 +15,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from dlict.core.errors import ConfigError
 from dlict.core.yamlfile import load_yaml_file
+from dlict.i18n import Lang
 
 SYSTEM_CONFIG = Path("/etc/dlict/config.yaml")
 ENV_PREFIX = "DLICT_"
-
-Lang = Literal["th", "en"]
 
 
 def default_data_dir() -> Path:

@@ -17,7 +17,7 @@ from pathlib import Path
 import dlict
 
 # The modules the standalone command imports; all of them use only the standard library
-# and cryptography.
+# and cryptography (dlict.i18n included: its words are the zipapp's words).
 MEMBERS = (
     "__init__.py",
     "core/__init__.py",
@@ -27,6 +27,7 @@ MEMBERS = (
     "core/metric_names.py",
     "core/printable.py",
     "core/promtext.py",
+    "i18n.py",
     "logs/__init__.py",
     "logs/chrony.py",
     "logs/check.py",

@@ -2,7 +2,8 @@
 
 The same library as ``dlict logs``, without Typer, Rich or the inventory: the server has only
 Python and python3-cryptography. Exit codes as dlict's: 0 ok, 1 findings, 2 bad input,
-3 operational error.
+3 operational error. ``--lang th`` prints the lines in Thai (default English, as scripts on
+the server expect).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 from dlict.core.errors import DlictError, ExitCode, InputError
 from dlict.core.files import write_private
 from dlict.core.printable import printable
+from dlict.i18n import LANGS, text
 from dlict.logs import keys
 from dlict.logs.check import DEFAULT_LOCK_WAIT, check_tree, load_public_for
 from dlict.logs.metrics import exposition
@@ -28,9 +30,9 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     keygen = commands.add_parser("keygen", help="create the Ed25519 sealing key")
     keygen.add_argument("--key", type=Path, required=True, help="private key file to create")
-    for name, text in (("seal", "compress, seal and prune closed days"),
-                       ("check", "verify coverage, integrity, freshness, clocks, fields")):
-        command = commands.add_parser(name, help=text)
+    for name, purpose in (("seal", "compress, seal and prune closed days"),
+                          ("check", "verify coverage, integrity, freshness, clocks, fields")):
+        command = commands.add_parser(name, help=purpose)
         command.add_argument("--policy", type=Path, help="policy file (/etc/dlict/logging.json)")
         command.add_argument("--root", type=Path, help="log tree")
         command.add_argument("--state", type=Path, help="seal state directory")
@@ -44,6 +46,9 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--days", type=int, help="window in days (default: the retention)")
     check.add_argument("--json", action="store_true", help="JSON on standard output")
     check.add_argument("--metrics", type=Path, help="write Prometheus text format here")
+    for command in commands.choices.values():
+        command.add_argument("--lang", choices=LANGS, default="en",
+                             help="language of the lines: en (default) or th")
     return parser
 
 
@@ -60,13 +65,15 @@ def main(argv: list[str] | None = None) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     if args.command == "keygen":
-        sys.stdout.write(f"created {args.key} (key id {keys.generate(args.key)})\n")
+        created = text("logs.line.keygen", args.lang, path=args.key,
+                       key_id=keys.generate(args.key))
+        sys.stdout.write(f"{created}\n")
         return ExitCode.OK
     if args.command == "seal":
         policy = resolve_policy(args.policy, root=args.root, signing_key=args.key,
                                 state_dir=args.state, retention_days=args.retention_days)
         outcomes = seal_tree(policy)
-        for line in seal_lines(outcomes):
+        for line in seal_lines(outcomes, args.lang):
             sys.stdout.write(printable(line) + "\n")
         return ExitCode.FINDINGS if any(o.refused or o.stopped or o.findings for o in outcomes) \
             else ExitCode.OK
@@ -80,7 +87,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.json:
         sys.stdout.write(json.dumps(report.as_dict(), ensure_ascii=False, indent=1) + "\n")
     else:
-        for line in check_lines(report):
+        for line in check_lines(report, args.lang):
             sys.stdout.write(printable(line) + "\n")
     return ExitCode.OK if report.ok else ExitCode.FINDINGS
 

@@ -45,6 +45,7 @@ from dlict.core.metric_names import (
 )
 from dlict.core.promtext import Family
 from dlict.dltv import NO_SOURCE, STREAM_SOURCES, TVHEADEND
+from dlict.i18n import name_of
 from dlict.inventory import Inventory, Site, SiteKind
 
 SCHOOL_START = time(8, 0)
@@ -224,7 +225,7 @@ class School:
     phone: str = ""
 
     def name(self, lang: str) -> str:
-        return self.name_th if lang == "th" else self.name_en
+        return name_of(self, lang)
 
     @classmethod
     def from_site(cls, site: Site) -> School:

@@ -4,6 +4,9 @@ Every value in a report can come from someone other than the operator: a school'
 inventory, a device's configuration, a log line any host on the network can send. So the
 environment escapes every value in every template, whatever the template's name (the shipped
 templates are ``*.html.j2``, which ``select_autoescape()`` does not recognise).
+
+Templates take their words from ``dlict.i18n`` through the ``t`` global:
+``{{ t("audit.title") }}``, ``{{ t("survey.ignored_unknown", site=site) }}``.
 """
 
 from __future__ import annotations
@@ -13,14 +16,20 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader
 
+from dlict.i18n import text
 
-def report_environment(**filters: Callable[..., Any]) -> Environment:
-    """A fresh environment over the package's templates, autoescaping, with ``filters`` added.
+
+def report_environment(lang: str, **filters: Callable[..., Any]) -> Environment:
+    """A fresh environment over the package's templates, autoescaping, with ``filters`` added
+    and the catalogue's words in ``lang`` as ``t(key, **fields)``.
 
     Arguments:
+        lang: ``th`` or ``en``; also the ``lang`` global (the page's ``<html lang>``).
         filters: name → function, e.g. ``day=lambda iso: ...``.
     """
     env = Environment(loader=PackageLoader("dlict.reports"), autoescape=True,
                       trim_blocks=True, lstrip_blocks=True)
     env.filters.update(filters)
+    env.globals["lang"] = lang
+    env.globals["t"] = lambda key, **fields: text(key, lang, **fields)
     return env
