@@ -15,8 +15,7 @@ import bcrypt
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.conftest import CliRunner
-from tests.monitoring import (
+from lab.monitoring import (
     School,
     fetch,
     free_port,
@@ -24,6 +23,7 @@ from tests.monitoring import (
     self_signed_certificate,
     write_district,
 )
+from tests.conftest import CliRunner
 
 FAST = {"count": 2, "period_ms": 100, "timeout_ms": 300, "services_interval_s": 5,
         "check_timeout_s": 2}
