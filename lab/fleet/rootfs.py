@@ -177,10 +177,10 @@ def _debootstrap(staging: Path, log: Path) -> None:
         raise FleetError(f"debootstrap exited {returncode}; {_log_tail(log)}")
 
 
-#: debootstrap's per-package verbs, and what the progress line says while it repeats them.
+#: debootstrap's per-package verbs, and what the progress line says while it repeats them
+#: ("Validating" follows each "Retrieving" and counts as no step of its own).
 DEBOOTSTRAP_PHASES = {
     "retrieving": "downloading packages",
-    "validating": "checking packages",
     "extracting": "extracting packages",
     "installing": "installing core packages",
     "unpacking": "unpacking packages",

@@ -30,7 +30,7 @@ def say(message: str) -> None:
 
 class Progress:
     """One progress line for a long step: rewritten in place on a terminal, else one line
-    each time the phase changes (a CI log or a captured stream gets a handful of lines)."""
+    the first time each phase begins (a CI log or a captured stream gets a handful of lines)."""
 
     def __init__(self, label: str, stream: TextIO | None = None) -> None:
         self.label = label
@@ -38,6 +38,7 @@ class Progress:
         self.on_terminal = self.stream.isatty()
         self.phase: str | None = None
         self.count = 0
+        self.seen: set[str] = set()
 
     def step(self, phase: str | None) -> None:
         """Count one step of ``phase``; None (a line of no phase) changes nothing."""
@@ -47,8 +48,9 @@ class Progress:
             self.count += 1
         else:
             self.phase, self.count = phase, 1
-            if not self.on_terminal:
+            if not self.on_terminal and phase not in self.seen:
                 self._write(f"[fleet] {self.label}: {phase}…\n")
+            self.seen.add(phase)
         if self.on_terminal:
             self._write(f"\r\x1b[K[fleet] {self.label}: {phase} ({self.count})")
 

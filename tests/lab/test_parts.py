@@ -142,9 +142,11 @@ def test_a_missing_program_fails_a_fleet_test_loudly(tmp_path: Path) -> None:
 
 FAKE_DEBOOTSTRAP = """#!/bin/sh
 echo "I: Retrieving InRelease"
-for verb in Retrieving Validating Extracting; do
-  for n in $(seq 100); do echo "I: $verb chatter-package-$n 1.0"; done
+for n in $(seq 100); do
+  echo "I: Retrieving chatter-package-$n 1.0"
+  echo "I: Validating chatter-package-$n 1.0"
 done
+for n in $(seq 100); do echo "I: Extracting chatter-package-$n 1.0"; done
 echo "W: Failure trying to run: chroot /target dpkg --force-depends --install base-files"
 exit 1
 """
@@ -168,7 +170,9 @@ def test_a_failed_image_build_shows_progress_then_the_log_tail(
 
     shown = capsys.readouterr().err.splitlines()
     assert len(shown) <= 6, shown
-    assert any("debootstrap: downloading packages" in line for line in shown)
+    progress = [line for line in shown if line.startswith("[fleet] debootstrap: ")]
+    assert progress == ["[fleet] debootstrap: downloading packages…",
+                        "[fleet] debootstrap: extracting packages…"]
     assert not any("chatter-package" in line for line in shown)
     message = str(failure.value)
     assert "debootstrap exited 1" in message
