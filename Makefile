@@ -14,14 +14,14 @@ check: lint
 	$(VENV)/pytest -q -m "not fleet"
 
 lint:
-	$(VENV)/ruff check src tests
+	$(VENV)/ruff check src tests bench lab
 	$(VENV)/mypy
 
 fleet-up:
-	$(VENV)/python -m tests.fleet up --schools 2 --state /run/dlict-dev-fleet
+	$(VENV)/python -m lab up --schools 2 --state /run/dlict-dev-fleet
 
 fleet-down:
-	$(VENV)/python -m tests.fleet down --state /run/dlict-dev-fleet
+	$(VENV)/python -m lab down --state /run/dlict-dev-fleet
 
 fleet-cleanup:
-	$(VENV)/python -m tests.fleet cleanup
+	$(VENV)/python -m lab cleanup

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install dlict on a fresh Debian/Ubuntu machine (as root), then run the demo or every test.
 #
-#   bash bootstrap.sh demo   install, start a simulated district (the test fleet), run dlict on it
+#   bash bootstrap.sh demo   install, start a simulated district (lab/), run dlict on it
 #   bash bootstrap.sh test   install, then lint, type-check and run the whole test suite
 #
 # Safe to run again: it installs only what is missing and reuses the cached fleet image.
@@ -70,8 +70,11 @@ run_demo() {
   echo "== the embedded example district (addresses on loopback only)"
   dlict -i inventory/example inventory validate
   echo "== starting a simulated district: office log server + 3 schools (network namespaces)"
-  .venv/bin/python -m tests.fleet up --schools 3 --state "$fleet"
-  trap '.venv/bin/python -m tests.fleet down --state "'"$fleet"'" >/dev/null' EXIT
+  # The first run builds the hosts' Debian image (about a minute): progress lines here,
+  # debootstrap's and apt's own output in the log, shown only if the build fails.
+  .venv/bin/python -m lab build --log "$state/fleet-build.log" >/dev/null
+  .venv/bin/python -m lab up --schools 3 --state "$fleet"
+  trap '.venv/bin/python -m lab down --state "'"$fleet"'" >/dev/null' EXIT
   local inventory="$fleet/inventory.yml"
   dlict -i "$inventory" --data-dir "$data" inventory validate
   dlict -i "$inventory" --data-dir "$data" inventory show
@@ -111,7 +114,7 @@ run_device_demo() {
   local state="$1" data="$2" devices="$1/devices" rc=0 audit_rc=0
   echo "== network devices: backup over SSH (netmiko), history in git, then the device rules"
   rm -f "$devices/ready"
-  .venv/bin/python -m tests.devices serve --state "$devices" >"$state/devices.log" 2>&1 &
+  .venv/bin/python -m lab devices serve --state "$devices" >"$state/devices.log" 2>&1 &
   local server=$!
   for _ in $(seq 100); do [ -e "$devices/ready" ] && break; sleep 0.1; done
   DLICT_NETDEV_PASSWORD="$(cat "$devices/password")" DLICT_NETDEV_SECRET=Demo-Enable-1 \
@@ -130,7 +133,7 @@ run_device_demo() {
 run_tests() {
   export PATH="$PWD/.venv/bin:$PATH"
   echo "== ruff"
-  ruff check src tests bench
+  ruff check src tests bench lab
   echo "== ansible-lint (production profile)"
   (cd playbooks && ansible-lint --offline --profile production --nocolor .)
   echo "== mypy (strict on src/)"

@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.fleet.fleet import Fleet
+from lab.fleet.fleet import Fleet
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent

@@ -27,7 +27,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from tests.logtree import build_tree, day_lines
+from lab.logtree import build_tree, day_lines
 
 BIN = Path(sys.executable).parent
 GOAL = 0.8

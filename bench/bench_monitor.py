@@ -25,7 +25,7 @@ from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.monitoring import School, fetch, free_port, running_monitor, write_district
+from lab.monitoring import School, fetch, free_port, running_monitor, write_district
 
 GOAL_CORES = 1.0
 PER_SITE = 100

@@ -12,7 +12,7 @@ import pytest
 
 from dlict.cli.app import main
 
-pytest_plugins = ("tests.fleet.plugin",)
+pytest_plugins = ("tests.lab.plugin",)
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE_INVENTORY = REPO / "inventory" / "example"

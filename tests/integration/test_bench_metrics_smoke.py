@@ -11,9 +11,9 @@ import sys
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from bench.bench_metrics import country_plan, fill
 from dlict.exporter.exposition import Exposition
 from dlict.exporter.state import MonitorState
+from lab.world import country_plan, fill
 from tests.conftest import REPO
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from lab.fleet.fleet import Fleet
 from tests.conftest import CliRunner
-from tests.fleet.fleet import Fleet
 
 pytestmark = [pytest.mark.integration, pytest.mark.fleet]
 

@@ -24,8 +24,8 @@ from dlict.logs.check import check_tree
 from dlict.reports.dltv_survey_render import render_html
 from dlict.reports.html import render_audit_html
 from dlict.reports.logs_html import render_logs_html
+from lab.logtree import build_tree
 from tests.conftest import EXAMPLE_INVENTORY, CliRunner
-from tests.logtree import build_tree
 from tests.unit.test_dltv_survey import END, START, STEP, build_survey, district_survey
 
 # 10:04 on 2 December 2026 in Bangkok: B.E. 2569.

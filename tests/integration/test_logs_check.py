@@ -23,8 +23,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from dlict.logs import keys, manifest
 from dlict.logs.policy import Policy
 from dlict.logs.tree import MANIFEST_NAME
+from lab.logtree import build_tree, source_names
 from tests.conftest import CliRunner
-from tests.logtree import build_tree, source_names
 
 SOURCES = 20
 DAYS = 120

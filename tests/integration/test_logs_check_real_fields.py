@@ -15,9 +15,9 @@ from pathlib import Path
 
 from dlict.logs import keys
 from dlict.logs.policy import Policy
+from lab.logtree import build_tree
 from tests.conftest import CliRunner
 from tests.logs_real import SOURCES, stored
-from tests.logtree import build_tree
 
 OLD_SSHD = SOURCES[0]
 

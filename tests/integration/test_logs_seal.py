@@ -18,8 +18,8 @@ from dlict.logs.bundle import build
 from dlict.logs.chrony import parse_tracking
 from dlict.logs.policy import Policy
 from dlict.logs.tree import MANIFEST_NAME
+from lab.logtree import FIXTURES, build_tree, source_names
 from tests.conftest import CliRunner
-from tests.logtree import FIXTURES, build_tree, source_names
 
 CHRONY = FIXTURES / "chrony"
 

@@ -13,9 +13,7 @@ import bcrypt
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.conftest import CliRunner
-from tests.httpstub import QuietHandler, serving
-from tests.monitoring import (
+from lab.monitoring import (
     School,
     fetch,
     free_port,
@@ -23,6 +21,8 @@ from tests.monitoring import (
     self_signed_certificate,
     write_district,
 )
+from tests.conftest import CliRunner
+from tests.httpstub import QuietHandler, serving
 
 FAST = {"count": 2, "period_ms": 100, "timeout_ms": 300, "services_interval_s": 5,
         "check_timeout_s": 2}

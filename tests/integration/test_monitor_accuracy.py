@@ -1,4 +1,4 @@
-"""`dlict monitor` against emulated school links (tests/netemu.py) while its /metrics is being
+"""`dlict monitor` against emulated school links (lab/netemu.py) while its /metrics is being
 scraped without pause: the RTT and loss it serves must be what the links do — within
 1 ms + 5 % of the emulated delay and 3 points of the emulated loss over 200 echoes — however
 busy the exporter is. 2,000 more targets (loopback inside the namespace) make every scrape a
@@ -13,8 +13,8 @@ from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.monitoring import DLICT, School, write_district
-from tests.netemu import EmulatedLinks, emulated_links
+from lab.monitoring import DLICT, School, write_district
+from lab.netemu import EmulatedLinks, emulated_links
 
 ECHOES = 200
 PORT = 9310

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from lab.monitoring import School, write_district
 from tests.conftest import CliRunner
-from tests.monitoring import School, write_district
 
 FAST = {"count": 1, "period_ms": 100, "timeout_ms": 300, "services_interval_s": 5,
         "check_timeout_s": 1}

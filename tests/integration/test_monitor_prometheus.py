@@ -20,8 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, CliRunner
-from tests.monitoring import (
+from lab.monitoring import (
     School,
     fetch,
     free_port,
@@ -29,6 +28,7 @@ from tests.monitoring import (
     running_monitor,
     write_district,
 )
+from tests.conftest import REPO, CliRunner
 
 PROMETHEUS = shutil.which("prometheus")
 

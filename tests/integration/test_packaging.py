@@ -26,3 +26,12 @@ def test_wheel_ships_data_folders_and_console_script(tmp_path: Path) -> None:
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
     assert "dlict = dlict.cli.entry:main" in text
+
+
+def test_wheel_holds_dlict_alone(tmp_path: Path) -> None:
+    # The simulated district (lab/), the tests and the benchmarks stay in the checkout.
+    subprocess.run([sys.executable, "-m", "hatchling", "build", "-t", "wheel", "-d", str(tmp_path)],
+                   cwd=REPO, check=True, capture_output=True)
+    (wheel,) = tmp_path.glob("dlict-*.whl")
+    tops = {name.split("/")[0] for name in zipfile.ZipFile(wheel).namelist()}
+    assert {top for top in tops if not top.endswith(".dist-info")} == {"dlict"}

@@ -1,4 +1,4 @@
-"""The ICMP sweep against emulated school links (tests/netemu.py): what it measures must be
+"""The ICMP sweep against emulated school links (lab/netemu.py): what it measures must be
 what the links do. Delay, jitter and loss are known (the responder applies them and counts
 what it really did), so the figures are checked against both the plan and the count.
 
@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.netemu import EmulatedLinks, Link, emulated_links, school_links
+from lab.netemu import EmulatedLinks, Link, emulated_links, school_links
 
 ROUNDS = 200
 DEAD = "10.213.0.9"  # in the emulated prefix, no link: never answers

@@ -21,10 +21,10 @@ from dlict.inventory.loader import OFFICE_SITE_ID
 from dlict.logs import keys
 from dlict.logs.bundle import build
 from dlict.logs.policy import Policy
+from lab.logtree import build_tree
+from lab.monitoring import School, running_monitor, self_signed_certificate, write_district
 from tests.conftest import CliRunner
 from tests.httpstub import QuietHandler, serving
-from tests.logtree import build_tree
-from tests.monitoring import School, running_monitor, self_signed_certificate, write_district
 
 TVHEADEND = Path(__file__).parent / "fixtures" / "dltv" / "tvheadend" / "locked"
 FAST = {"count": 2, "period_ms": 100, "timeout_ms": 300, "services_interval_s": 5,

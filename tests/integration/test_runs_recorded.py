@@ -2,7 +2,7 @@
 real ``dlict`` program (a subprocess) against real local inputs, then ``dlict runs list
 --json`` and ``dlict runs show --json`` must show its run, its status and its results.
 
-netdev audit and backup talk SSH to the fake devices of tests/devices on 127.0.0.1; logs
+netdev audit and backup talk SSH to the fake devices of lab/devices on 127.0.0.1; logs
 check reads a real sealed tree; monitor --once probes loopback and a closed local port;
 report dltv-survey asks a stand-in Prometheus on 127.0.0.1. apply and audit need the fleet:
 tests/integration/sop covers them (their runs are read back from the store there).
@@ -23,12 +23,12 @@ from typing import Any
 import pytest
 
 from dlict.logs import keys
+from lab.devices.devicelab import FIXTURES, DeviceLab, outputs_from_case
+from lab.devices.district import write_device_district
+from lab.devices.sshdevice import DEFAULT_PASSWORD
+from lab.logtree import build_tree, source_names
+from lab.monitoring import School, free_port, write_district
 from tests.conftest import EXAMPLE_INVENTORY
-from tests.devices.district import write_device_district
-from tests.devices.lab import FIXTURES, DeviceLab, outputs_from_case
-from tests.devices.sshdevice import DEFAULT_PASSWORD
-from tests.logtree import build_tree, source_names
-from tests.monitoring import School, free_port, write_district
 
 pytestmark = pytest.mark.integration
 

@@ -22,7 +22,7 @@ from dlict.exporter.state import MonitorState, ServiceSample
 from dlict.inventory.loader import load_inventory
 from dlict.inventory.models import Services
 from dlict.probes.tcp import tcp_connect
-from tests.monitoring import School, write_district
+from lab.monitoring import School, write_district
 
 REACHED = Family("dlict_example_reached", "1 when the example kind reached its target.")
 CODE = "4401010001"

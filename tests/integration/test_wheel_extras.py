@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from lab.monitoring import fetch, free_port
 from tests.conftest import EXAMPLE_INVENTORY, REPO
-from tests.monitoring import fetch, free_port
 
 pytestmark = pytest.mark.integration
 

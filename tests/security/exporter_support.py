@@ -15,7 +15,7 @@ from pathlib import Path
 
 import bcrypt
 
-from tests.monitoring import School, write_district
+from lab.monitoring import School, write_district
 
 FAST = {"count": 2, "period_ms": 100, "timeout_ms": 300, "services_interval_s": 5,
         "check_timeout_s": 2}

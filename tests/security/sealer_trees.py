@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from dlict.logs import keys
-from tests.logtree import day_lines, source_names
+from lab.logtree import day_lines, source_names
 
 REPO = Path(__file__).resolve().parents[2]
 RUN_TIMEOUT = 60

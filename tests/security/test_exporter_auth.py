@@ -14,7 +14,7 @@ from pathlib import Path
 import bcrypt
 
 from dlict.exporter.basic_auth import CLIENT_BURST_S, CLIENT_RATE
-from tests.monitoring import Monitor, fetch, running_monitor
+from lab.monitoring import Monitor, fetch, running_monitor
 from tests.security.exporter_support import (
     bcrypt_seconds,
     cpu_seconds,

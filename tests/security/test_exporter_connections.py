@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from lab.monitoring import fetch, running_monitor, self_signed_certificate
 from tests.conftest import CliRunner
-from tests.monitoring import fetch, running_monitor, self_signed_certificate
 from tests.security.exporter_support import (
     PARTIAL_REQUEST,
     close_all,

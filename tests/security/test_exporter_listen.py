@@ -17,7 +17,7 @@ import bcrypt
 import pytest
 
 from dlict.exporter.server import is_loopback
-from tests.monitoring import DLICT, free_port, self_signed_certificate
+from lab.monitoring import DLICT, free_port, self_signed_certificate
 from tests.security.exporter_support import small_district
 
 ANY_V4 = "0.0.0.0"  # noqa: S104 - bound only inside a network namespace of the test's own

@@ -22,7 +22,7 @@ from dlict.exporter.basic_auth import (
     TOTAL_BURST_S,
     TOTAL_RATE,
 )
-from tests.monitoring import Monitor, running_monitor
+from lab.monitoring import Monitor, running_monitor
 from tests.security.exporter_support import (
     bcrypt_seconds,
     cpu_seconds,

@@ -21,11 +21,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from lab.devices.devicelab import FIXTURES, DeviceLab, outputs_from_case
+from lab.devices.district import write_device_district
+from lab.devices.sshdevice import DEFAULT_PASSWORD
+from lab.logtree import build_tree
 from tests.conftest import EXAMPLE_INVENTORY, CliRunner
-from tests.devices.district import write_device_district
-from tests.devices.lab import FIXTURES, DeviceLab, outputs_from_case
-from tests.devices.sshdevice import DEFAULT_PASSWORD
-from tests.logtree import build_tree
 
 pytestmark = pytest.mark.integration
 

@@ -29,12 +29,12 @@ from dlict.logs.policy import Policy
 from dlict.reports.dltv_survey import build_survey
 from dlict.reports.dltv_survey_render import render_html
 from dlict.reports.env import report_environment
+from lab.devices.devicelab import FIXTURES, DeviceLab, outputs_from_case
+from lab.devices.district import write_device_district
+from lab.devices.sshdevice import DEFAULT_PASSWORD
+from lab.logtree import build_tree, source_names
 from tests.conftest import EXAMPLE_INVENTORY, CliRunner
-from tests.devices.district import write_device_district
-from tests.devices.lab import FIXTURES, DeviceLab, outputs_from_case
-from tests.devices.sshdevice import DEFAULT_PASSWORD
 from tests.httpstub import QuietHandler, serving
-from tests.logtree import build_tree, source_names
 from tests.unit.test_dltv_survey import END, START, STEP, receiver
 
 pytestmark = pytest.mark.integration

@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from lab.monitoring import DLICT, School, free_port, write_district
 from tests.integration.test_dltv_sources import (
     PASSWORD as TVHEADEND_PASSWORD,
 )
@@ -36,7 +37,6 @@ from tests.integration.test_dltv_sources import (
     SilentServer,
     server,  # noqa: F401 - the Tvheadend fixture, reused
 )
-from tests.monitoring import DLICT, School, free_port, write_district
 
 SECRETS = {
     "DLICT_NETDEV_PASSWORD": "Nd-pass-7Q2xv",

@@ -9,10 +9,10 @@ from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from bench.bench_metrics import country_plan, fill
 from dlict.exporter.exposition import ALL_FAMILIES, Exposition
 from dlict.exporter.state import MonitorState
 from dlict.netdev.status import update_status
+from lab.world import country_plan, fill
 from tests.conftest import REPO
 
 

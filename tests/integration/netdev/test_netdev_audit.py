@@ -1,5 +1,5 @@
 """dlict netdev audit over real SSH and real netmiko: every fixture case served by a fake
-device (FakeNOS for Cisco IOS, the paramiko device of tests/devices for RouterOS and FortiOS,
+device (FakeNOS for Cisco IOS, the paramiko device of lab/devices for RouterOS and FortiOS,
 whose FakeNOS plugins are broken upstream). The compliant configurations pass; each breaking
 configuration is found, for its control, on exactly its device."""
 
@@ -14,10 +14,10 @@ import pytest
 from dlict.controls import CheckedBy, load_catalog
 from dlict.core.store import EvidenceStore
 from dlict.netdev.status import read_status
+from lab.devices.devicelab import FIXTURES, DeviceLab, outputs_from_case
+from lab.devices.district import write_device_district
+from lab.devices.sshdevice import DEFAULT_PASSWORD
 from tests.conftest import CliRunner
-from tests.devices.district import write_device_district
-from tests.devices.lab import FIXTURES, DeviceLab, outputs_from_case
-from tests.devices.sshdevice import DEFAULT_PASSWORD
 
 NETDEV_CONTROLS = {c.id for c in load_catalog().checked_by(CheckedBy.NETDEV)}
 CASES = [(p.parent.name, p.name) for p in sorted(FIXTURES.glob("*/*")) if p.is_dir()]

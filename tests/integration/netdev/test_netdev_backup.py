@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from lab.devices.devicelab import FIXTURES, DeviceLab, FakeDevice, outputs_from_case
+from lab.devices.district import write_device_district
+from lab.devices.sshdevice import DEFAULT_PASSWORD, SESSIONS
 from tests.conftest import CliRunner
-from tests.devices.district import write_device_district
-from tests.devices.lab import FIXTURES, DeviceLab, FakeDevice, outputs_from_case
-from tests.devices.sshdevice import DEFAULT_PASSWORD, SESSIONS
 
 PLATFORMS = ("routeros", "ios", "fortios")
 PER_PLATFORM = 18

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from dlict.cli.app import main
-from tests.fleet.fleet import Fleet
-from tests.fleet.plugin import _start
+from lab.fleet.fleet import Fleet
+from tests.lab.plugin import _start
 
 SOP_SCHOOLS = 2
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.fleet.fleet import Host
+from lab.fleet.fleet import Host
 from tests.integration.sop.conftest import SopFleet, failing, on_host, run_dlict
 
 pytestmark = [pytest.mark.integration, pytest.mark.fleet]

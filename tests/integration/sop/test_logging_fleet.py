@@ -17,7 +17,7 @@ from typing import TypeVar
 import pytest
 
 from dlict.logs.chrony import parse_tracking
-from tests.fleet.fleet import Host
+from lab.fleet.fleet import Host
 from tests.integration.sop.conftest import SopFleet, on_host
 
 pytestmark = [pytest.mark.integration, pytest.mark.fleet]

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from tests.fleet.rootfs import ADMIN_USER
+from lab.fleet.rootfs import ADMIN_USER
 from tests.integration.sop.conftest import SopFleet, on_host
 
 pytestmark = [pytest.mark.integration, pytest.mark.fleet]

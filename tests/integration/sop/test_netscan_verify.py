@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from dlict.core.store import EvidenceStore
-from tests.fleet.fleet import Host
+from lab.fleet.fleet import Host
 from tests.integration.sop.conftest import SopFleet, on_host, run_dlict
 
 pytestmark = [pytest.mark.integration, pytest.mark.fleet]

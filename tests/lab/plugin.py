@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.fleet.fleet import Fleet, cleanup_stale, missing_prerequisites
-from tests.fleet.rootfs import ensure_rootfs
-from tests.fleet.sysutil import FleetError
+from lab.fleet.fleet import Fleet, cleanup_stale, missing_prerequisites
+from lab.fleet.rootfs import ensure_rootfs
+from lab.fleet.sysutil import FleetError
 
 #: The session fleet: the office log server and two schools.
 SESSION_SCHOOLS = 2
@@ -27,7 +27,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "fleet: needs the test fleet (root, debootstrap, network namespaces; "
-        "see tests/fleet/README.md)",
+        "see lab/README.md)",
     )
 
 

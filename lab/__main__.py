@@ -1,4 +1,8 @@
-"""Command line for the test fleet: ``python -m tests.fleet build|up|down|cleanup|status``."""
+"""Command line for the simulated district.
+
+    python -m lab build|up|down|cleanup|status   the test fleet (namespace hosts)
+    python -m lab devices serve --state DIR      fake network devices for the demo
+"""
 
 from __future__ import annotations
 
@@ -7,19 +11,19 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from tests.fleet.fleet import (
+from lab.fleet.fleet import (
     Fleet,
     cleanup_stale,
     load_records,
     record_for_state_dir,
     teardown,
 )
-from tests.fleet.rootfs import ensure_rootfs
-from tests.fleet.sysutil import FleetError, is_same_process, remove_tree
+from lab.fleet.rootfs import ensure_rootfs
+from lab.fleet.sysutil import FleetError, is_same_process, remove_tree
 
 
-def _build(_: argparse.Namespace) -> int:
-    print(ensure_rootfs())
+def _build(arguments: argparse.Namespace) -> int:
+    print(ensure_rootfs(log=arguments.log))
     return 0
 
 
@@ -27,7 +31,7 @@ def _up(arguments: argparse.Namespace) -> int:
     fleet = Fleet.start(schools=arguments.schools, state_dir=arguments.state, detached=True)
     for host in fleet.hosts:
         print(f"# {host.name:<20} {host.address}", file=sys.stderr)
-    print(f"# stop it with: python -m tests.fleet down --state {fleet.state_dir}", file=sys.stderr)
+    print(f"# stop it with: python -m lab down --state {fleet.state_dir}", file=sys.stderr)
     print(fleet.inventory_path)
     return 0
 
@@ -66,12 +70,22 @@ def _status(_: argparse.Namespace) -> int:
     return 0
 
 
+def _serve_devices(arguments: argparse.Namespace) -> int:
+    # Imported here: the fleet commands need neither paramiko nor FakeNOS.
+    from lab.devices.serve import serve
+
+    return serve(arguments.state)
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m tests.fleet", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m lab", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("build", help="build (or find) the cached root filesystem").set_defaults(
-        run=_build
-    )
+    build = commands.add_parser("build", help="build (or find) the cached root filesystem")
+    build.add_argument("--log", type=Path, default=None,
+                       help="where the build's debootstrap and apt output goes "
+                            "(default: build.log next to the image)")
+    build.set_defaults(run=_build)
     up = commands.add_parser("up", help="start a fleet that keeps running; prints the inventory")
     up.add_argument("--schools", type=int, default=2, help="number of schools (default 2)")
     up.add_argument("--state", type=Path, default=None, help="state directory (absent or empty)")
@@ -83,11 +97,18 @@ def _parser() -> argparse.ArgumentParser:
     cleanup.add_argument("--all", action="store_true", help="also remove fleets started by `up`")
     cleanup.set_defaults(run=_cleanup)
     commands.add_parser("status", help="list the fleets on this machine").set_defaults(run=_status)
+    devices = commands.add_parser("devices", help="fake network devices")
+    device_commands = devices.add_subparsers(dest="devices_command", required=True)
+    serve = device_commands.add_parser(
+        "serve", help="serve the demo devices until stopped; writes DIR/inventory, "
+                      "DIR/known_hosts, DIR/password (0600) and, once all listen, DIR/ready")
+    serve.add_argument("--state", type=Path, required=True)
+    serve.set_defaults(run=_serve_devices)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the fleet command line; return the exit code."""
+    """Run the lab's command line; return the exit code."""
     arguments = _parser().parse_args(argv)
     try:
         code: int = arguments.run(arguments)

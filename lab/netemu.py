@@ -25,7 +25,7 @@ scraper, or ``handle.popen`` one that runs alongside.
         em.stats()["10.213.0.2"].dropped     # what the responder really did
         em.set_link("10.213.0.1", Link(80))  # change a link while probes run
 
-Run as a script (``python tests/netemu.py respond ...``) it is the responder; the test
+Run as a script (``python lab/netemu.py respond ...``) it is the responder; the test
 suite never needs to do that by hand.
 """
 

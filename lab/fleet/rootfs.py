@@ -18,7 +18,15 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from tests.fleet.sysutil import FleetError, exclusive_lock, remove_tree, require_programs, run, say
+from lab.fleet.sysutil import (
+    FleetError,
+    Progress,
+    exclusive_lock,
+    remove_tree,
+    require_programs,
+    run,
+    say,
+)
 
 SUITE = "bookworm"
 
@@ -84,8 +92,14 @@ def rootfs_path(cache_dir: Path = CACHE_DIR) -> Path:
     return cache_dir / f"rootfs-{cache_key()}"
 
 
-def ensure_rootfs(cache_dir: Path = CACHE_DIR) -> Path:
+def ensure_rootfs(cache_dir: Path = CACHE_DIR, log: Path | None = None) -> Path:
     """Return the path of a complete image, building it first if it is not cached.
+
+    Arguments:
+        cache_dir: where images are kept.
+        log: where a build writes debootstrap's and apt's output (default
+            ``cache_dir/build.log``); the terminal gets progress lines, and the log's last
+            lines only when the build fails.
 
     Raises:
         FleetError: debootstrap or the image preparation failed.
@@ -98,19 +112,22 @@ def ensure_rootfs(cache_dir: Path = CACHE_DIR) -> Path:
         if target.is_dir():
             return target
         _remove_abandoned_builds(cache_dir)
-        _build(target)
+        _build(target, log or cache_dir / "build.log")
     return target
 
 
-def _build(target: Path) -> None:
+def _build(target: Path, log: Path) -> None:
     require_programs(["debootstrap", "chroot"])
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_text("")
     staging = Path(tempfile.mkdtemp(prefix=".build-", dir=target.parent))
     started = time.monotonic()
     try:
         staging.chmod(0o755)
-        say(f"building the fleet root filesystem {target.name} (debootstrap {SUITE})")
-        _debootstrap(staging)
-        _install_late_packages(staging)
+        say(f"building the fleet root filesystem {target.name} (debootstrap {SUITE}); "
+            f"its output goes to {log}")
+        _debootstrap(staging, log)
+        _install_late_packages(staging, log)
         say("preparing the image")
         prepare_image(staging)
         staging.rename(target)
@@ -127,7 +144,7 @@ def _remove_abandoned_builds(cache_dir: Path) -> None:
         remove_tree(leftover)
 
 
-def _debootstrap(staging: Path) -> None:
+def _debootstrap(staging: Path, log: Path) -> None:
     args = [
         "debootstrap",
         "--variant=minbase",
@@ -143,19 +160,48 @@ def _debootstrap(staging: Path) -> None:
         args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         start_new_session=True,
     )
+    progress = Progress("debootstrap")
     try:
         assert process.stdout is not None
-        for line in process.stdout:
-            say(f"debootstrap: {line.rstrip()}")
+        with log.open("a", encoding="utf-8") as out:
+            for line in process.stdout:
+                out.write(line)
+                out.flush()
+                progress.step(debootstrap_phase(line))
         returncode = process.wait()
     finally:
+        progress.done()
         if process.poll() is None:
             _stop_process_group(process)
     if returncode != 0:
-        raise FleetError(f"debootstrap exited {returncode}; see the lines above")
+        raise FleetError(f"debootstrap exited {returncode}; {_log_tail(log)}")
 
 
-def _install_late_packages(root: Path) -> None:
+#: debootstrap's per-package verbs, and what the progress line says while it repeats them
+#: ("Validating" follows each "Retrieving" and counts as no step of its own).
+DEBOOTSTRAP_PHASES = {
+    "retrieving": "downloading packages",
+    "extracting": "extracting packages",
+    "installing": "installing core packages",
+    "unpacking": "unpacking packages",
+    "configuring": "configuring packages",
+}
+
+
+def debootstrap_phase(line: str) -> str | None:
+    """Return the progress phase an ``I: <Verb> ...`` line of debootstrap belongs to, if any."""
+    if not line.startswith("I: "):
+        return None
+    verb = line[3:].split(" ", 1)[0].lower()
+    return DEBOOTSTRAP_PHASES.get(verb)
+
+
+def _log_tail(log: Path, lines: int = 25) -> str:
+    tail = log.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:]
+    return "its last lines:\n" + "\n".join(f"  {line}" for line in tail) + f"\nwhole log: {log}"
+
+
+def _install_late_packages(root: Path, log: Path) -> None:
     say(f"installing {' '.join(LATE_PACKAGES)} in the image")
     # The host's resolver, for apt only; prepare_image replaces it with a dead end.
     resolv = root / "etc/resolv.conf"
@@ -170,11 +216,14 @@ def _install_late_packages(root: Path) -> None:
         for command in (["apt-get", "update", "-qq"],
                         ["apt-get", "install", "-y", "-qq", "--no-install-recommends",
                          *LATE_PACKAGES]):
-            done = subprocess.run(["chroot", str(root), *command], env=env,
-                                  capture_output=True, text=True, check=False)
+            with log.open("a", encoding="utf-8") as out:
+                out.write(f"$ chroot {root} {' '.join(command)}\n")
+                out.flush()
+                done = subprocess.run(["chroot", str(root), *command], env=env, stdout=out,
+                                      stderr=subprocess.STDOUT, check=False)
             if done.returncode != 0:
-                raise FleetError(f"{' '.join(command)} in the image exited {done.returncode}: "
-                                 f"{done.stderr.strip()[-2000:]}")
+                raise FleetError(f"{' '.join(command)} in the image exited {done.returncode}; "
+                                 f"{_log_tail(log)}")
     finally:
         no_daemons.unlink()
         for lists in (root / "var/lib/apt/lists").glob("*_*"):

@@ -1,4 +1,4 @@
 """The test fleet: simulated district hosts (office + schools) for real Ansible over SSH.
 
-See tests/fleet/README.md.
+See lab/README.md.
 """

@@ -31,7 +31,7 @@ from fakenos.core.nos import Nos  # type: ignore[import-untyped]
 from fakenos.plugins.servers.ssh_server_paramiko import ParamikoSshServer  # type: ignore[import-untyped]
 from fakenos.plugins.shell.cmd_shell import CMDShell  # type: ignore[import-untyped]
 
-from tests.devices.sshdevice import (
+from lab.devices.sshdevice import (
     DEFAULT_PASSWORD,
     check_loopback,
     known_hosts_entry,

@@ -16,9 +16,9 @@ import pytest
 import yaml
 
 from dlict.inventory import Role, load_inventory
-from tests.fleet.fleet import Fleet, FleetRecord, cleanup_stale, leftovers, sshd_answers
-from tests.fleet.plugin import MakeFleet
-from tests.fleet.sysutil import FleetError
+from lab.fleet.fleet import Fleet, FleetRecord, cleanup_stale, leftovers, sshd_answers
+from lab.fleet.sysutil import FleetError
+from tests.lab.plugin import MakeFleet
 
 pytestmark = pytest.mark.fleet
 
@@ -145,7 +145,7 @@ def test_a_failing_test_still_removes_its_fleet(tmp_path: Path, child_env: dict[
     """))
 
     child = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "tests.fleet.plugin",
+        [sys.executable, "-m", "pytest", "-q", "-p", "tests.lab.plugin",
          "-p", "no:cacheprovider", "-c", str(tmp_path / "pytest.ini"),
          "--rootdir", str(tmp_path), str(test_file)],
         cwd=REPO_ROOT, env=child_env, capture_output=True, text=True, timeout=600, check=False,
@@ -163,7 +163,7 @@ def test_cleanup_stale_removes_a_fleet_whose_owner_was_killed(
     script = textwrap.dedent("""
         import dataclasses, json, os, signal
         from pathlib import Path
-        from tests.fleet.fleet import Fleet
+        from lab.fleet.fleet import Fleet
 
         fleet = Fleet.start(schools=0)
         Path(os.environ["FLEET_RECORD_OUT"]).write_text(json.dumps(dataclasses.asdict(fleet.record)))
@@ -190,7 +190,7 @@ def test_a_signal_to_the_owner_removes_its_fleet(
     script = textwrap.dedent("""
         import dataclasses, json, os, time
         from pathlib import Path
-        from tests.fleet.fleet import Fleet
+        from lab.fleet.fleet import Fleet
 
         fleet = Fleet.start(schools=0)
         Path(os.environ["FLEET_RECORD_OUT"]).write_text(json.dumps(dataclasses.asdict(fleet.record)))
@@ -243,7 +243,7 @@ def namespace_names() -> list[str]:
 
 def test_cli_up_keeps_the_fleet_running_until_down(tmp_path: Path) -> None:
     state = tmp_path / "state"
-    fleet_cli = [sys.executable, "-m", "tests.fleet"]
+    fleet_cli = [sys.executable, "-m", "lab"]
 
     up = subprocess.run(
         [*fleet_cli, "up", "--schools", "0", "--state", str(state)],

@@ -19,7 +19,7 @@ from dlict.logs import keys
 from dlict.logs.policy import Policy
 from dlict.logs.seal import seal_tree
 
-FIXTURES = Path(__file__).parent / "unit" / "fixtures" / "logs"
+FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "unit" / "fixtures" / "logs"
 SYNCED = (FIXTURES / "chrony" / "tracking-synced.csv").read_text().strip()
 
 

@@ -1,6 +1,6 @@
 """Serve a few fake network devices for the demo until stopped (SIGTERM or SIGINT):
 
-    python -m tests.devices serve --state DIR
+    python -m lab devices serve --state DIR
 
 writes DIR/inventory (a district whose network devices are these), DIR/known_hosts and, once
 every device listens, DIR/ready; DIR/password holds the devices' login password (0600).
@@ -8,17 +8,15 @@ every device listens, DIR/ready; DIR/password holds the devices' login password 
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
 import signal
 import threading
-from collections.abc import Sequence
 from pathlib import Path
 
-from tests.devices.district import write_device_district
-from tests.devices.lab import FIXTURES, DeviceLab, outputs_from_case
-from tests.devices.sshdevice import DEFAULT_PASSWORD
+from lab.devices.devicelab import FIXTURES, DeviceLab, outputs_from_case
+from lab.devices.district import write_device_district
+from lab.devices.sshdevice import DEFAULT_PASSWORD
 
 # (name, platform, fixture case): one compliant device of each platform, and one gateway left
 # with Winbox open to the internet so that the audit has something to find.
@@ -32,6 +30,7 @@ ENABLE_SECRET = "Demo-Enable-1"
 
 
 def serve(state: Path) -> int:
+    """Serve ``DEMO_DEVICES`` until SIGTERM or SIGINT; return the exit code."""
     # FakeNOS narrates every session it closes; the demo's reader wants dlict's output.
     logging.disable(logging.WARNING)
     state.mkdir(parents=True, exist_ok=True, mode=0o750)
@@ -53,16 +52,3 @@ def serve(state: Path) -> int:
         stop.wait()
     (state / "ready").unlink(missing_ok=True)
     return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests.devices", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-    serve_parser = commands.add_parser("serve", help="serve the demo devices until stopped")
-    serve_parser.add_argument("--state", type=Path, required=True)
-    arguments = parser.parse_args(argv)
-    return serve(arguments.state)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -4,15 +4,15 @@
 playing IOS) share one interface, ``FakeDevice``; a ``DeviceLab`` starts and stops many.
 """
 
-from tests.devices.fakenos_ios import FakeNosIosDevice
-from tests.devices.lab import (
+from lab.devices.devicelab import (
     FIXTURES,
     DeviceLab,
     FakeDevice,
     outputs_from_case,
     write_known_hosts,
 )
-from tests.devices.sshdevice import DEFAULT_PASSWORD, SshDevice
+from lab.devices.fakenos_ios import FakeNosIosDevice
+from lab.devices.sshdevice import DEFAULT_PASSWORD, SshDevice
 
 __all__ = [
     "DEFAULT_PASSWORD",

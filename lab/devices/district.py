@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from tests.devices.lab import FakeDevice
+from lab.devices.devicelab import FakeDevice
 
 DEVICE_TYPE = {"routeros": "mikrotik_routeros", "ios": "cisco_ios", "fortios": "fortinet"}
 LOG_SERVER = "198.51.100.10"  # the fixtures' district log server; never contacted here

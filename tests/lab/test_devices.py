@@ -14,8 +14,8 @@ import pytest
 from netmiko import BaseConnection, ConnectHandler
 from netmiko.exceptions import NetmikoAuthenticationException, NetmikoTimeoutException
 
-from tests.devices import DeviceLab, FakeDevice, outputs_from_case, write_known_hosts
-from tests.devices.sshdevice import platform_named
+from lab.devices import DeviceLab, FakeDevice, outputs_from_case, write_known_hosts
+from lab.devices.sshdevice import platform_named
 
 ROUTEROS = {
     "/export terse": (

@@ -1,16 +1,19 @@
-"""The fleet's pure parts (no root needed): apt source parsing, cache key, inventory, sites."""
+"""The fleet's pure parts (no root needed): apt source parsing, cache key, inventory, sites,
+and what an image build shows on the terminal."""
 
 from __future__ import annotations
 
 import os
+import pty
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.fleet import rootfs, sites
-from tests.fleet.fleet import Host, inventory_document, subnet_for
+from lab.fleet import rootfs, sites
+from lab.fleet.fleet import Host, inventory_document, subnet_for
+from lab.fleet.sysutil import FleetError, Progress
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -124,7 +127,7 @@ def test_a_missing_program_fails_a_fleet_test_loudly(tmp_path: Path) -> None:
     empty_bin.mkdir()
 
     child = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-rA", "-p", "tests.fleet.plugin",
+        [sys.executable, "-m", "pytest", "-q", "-rA", "-p", "tests.lab.plugin",
          "-p", "no:cacheprovider", "-c", str(tmp_path / "pytest.ini"),
          "--rootdir", str(tmp_path), str(test_file)],
         cwd=REPO_ROOT, env={**os.environ, "PATH": str(empty_bin)},
@@ -135,3 +138,62 @@ def test_a_missing_program_fails_a_fleet_test_loudly(tmp_path: Path) -> None:
     assert "the test fleet cannot run here" in child.stdout
     assert "programs missing from PATH: ip" in child.stdout
     assert "skipped" not in child.stdout
+
+
+FAKE_DEBOOTSTRAP = """#!/bin/sh
+echo "I: Retrieving InRelease"
+for n in $(seq 100); do
+  echo "I: Retrieving chatter-package-$n 1.0"
+  echo "I: Validating chatter-package-$n 1.0"
+done
+for n in $(seq 100); do echo "I: Extracting chatter-package-$n 1.0"; done
+echo "W: Failure trying to run: chroot /target dpkg --force-depends --install base-files"
+exit 1
+"""
+
+
+def test_a_failed_image_build_shows_progress_then_the_log_tail(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """debootstrap's 300 lines go to the log; the terminal gets a few progress lines, and
+    the log's last lines and path only because the build failed."""
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir()
+    (fake_bin / "debootstrap").write_text(FAKE_DEBOOTSTRAP)
+    (fake_bin / "debootstrap").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake_bin}:{os.environ['PATH']}")
+    log = tmp_path / "demo-state" / "fleet-build.log"
+    cache = tmp_path / "cache"
+
+    with pytest.raises(FleetError) as failure:
+        rootfs.ensure_rootfs(cache, log=log)
+
+    shown = capsys.readouterr().err.splitlines()
+    assert len(shown) <= 6, shown
+    progress = [line for line in shown if line.startswith("[fleet] debootstrap: ")]
+    assert progress == ["[fleet] debootstrap: downloading packages…",
+                        "[fleet] debootstrap: extracting packages…"]
+    assert not any("chatter-package" in line for line in shown)
+    message = str(failure.value)
+    assert "debootstrap exited 1" in message
+    assert "W: Failure trying to run: chroot /target dpkg" in message
+    assert "I: Extracting chatter-package-100 1.0" in message
+    assert "chatter-package-50 " not in message
+    assert str(log) in message
+    kept = log.read_text().splitlines()
+    assert len(kept) == 302 and kept[1] == "I: Retrieving chatter-package-1 1.0"
+    assert list(cache.iterdir()) == [cache / ".build.lock"]  # no half-built image is left
+
+
+def test_progress_on_a_terminal_is_one_updating_line() -> None:
+    controller, terminal = pty.openpty()
+    with os.fdopen(terminal, "w") as stream:
+        progress = Progress("debootstrap", stream)
+        for phase in ["downloading packages"] * 3 + [None, "unpacking packages"]:
+            progress.step(phase)
+        progress.done()
+    written = os.read(controller, 4096).decode()
+    os.close(controller)
+    assert written.count("\n") == 1  # pty turns "\n" into "\r\n"; one line in the end
+    assert "\r\x1b[K[fleet] debootstrap: downloading packages (3)" in written
+    assert written.rstrip().endswith("[fleet] debootstrap: unpacking packages (1)")

@@ -35,9 +35,9 @@ from typing import Any
 
 import yaml
 
-from tests.fleet import sites
-from tests.fleet.rootfs import ADMIN_USER, ensure_rootfs, image_uid_gid, owner_of, rootfs_path
-from tests.fleet.sysutil import (
+from lab.fleet import sites
+from lab.fleet.rootfs import ADMIN_USER, ensure_rootfs, image_uid_gid, owner_of, rootfs_path
+from lab.fleet.sysutil import (
     FleetError,
     exclusive_lock,
     is_same_process,
@@ -664,7 +664,7 @@ def _free_index() -> int:
         if index not in used and not _subnet_in_use(subnet_for(index)):
             return index
     raise FleetError(
-        f"all {MAX_FLEETS} fleet subnets are in use; run `python -m tests.fleet cleanup`"
+        f"all {MAX_FLEETS} fleet subnets are in use; run `python -m lab cleanup`"
     )
 
 

@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TextIO
 
 
 class FleetError(RuntimeError):
@@ -25,6 +26,42 @@ class FleetError(RuntimeError):
 def say(message: str) -> None:
     """Print one progress line for a human on stderr."""
     print(f"[fleet] {message}", file=sys.stderr, flush=True)
+
+
+class Progress:
+    """One progress line for a long step: rewritten in place on a terminal, else one line
+    the first time each phase begins (a CI log or a captured stream gets a handful of lines)."""
+
+    def __init__(self, label: str, stream: TextIO | None = None) -> None:
+        self.label = label
+        self.stream = stream or sys.stderr
+        self.on_terminal = self.stream.isatty()
+        self.phase: str | None = None
+        self.count = 0
+        self.seen: set[str] = set()
+
+    def step(self, phase: str | None) -> None:
+        """Count one step of ``phase``; None (a line of no phase) changes nothing."""
+        if phase is None:
+            return
+        if phase == self.phase:
+            self.count += 1
+        else:
+            self.phase, self.count = phase, 1
+            if not self.on_terminal and phase not in self.seen:
+                self._write(f"[fleet] {self.label}: {phase}…\n")
+            self.seen.add(phase)
+        if self.on_terminal:
+            self._write(f"\r\x1b[K[fleet] {self.label}: {phase} ({self.count})")
+
+    def done(self) -> None:
+        """End the line on a terminal."""
+        if self.on_terminal and self.phase is not None:
+            self._write("\n")
+
+    def _write(self, text: str) -> None:
+        self.stream.write(text)
+        self.stream.flush()
 
 
 def run(args: Sequence[str], *, input_text: str | None = None, check: bool = True) -> str:

@@ -15,10 +15,11 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
-from tests.devices.fakenos_ios import FakeNosIosDevice
-from tests.devices.sshdevice import DEFAULT_PASSWORD, Acceptor, SshDevice, platform_named
+from lab.devices.fakenos_ios import FakeNosIosDevice
+from lab.devices.sshdevice import DEFAULT_PASSWORD, Acceptor, SshDevice, platform_named
 
-FIXTURES = Path(__file__).resolve().parent.parent / "unit" / "netdev" / "fixtures"
+# The device outputs are the rule tests' fixtures: one set of files serves both.
+FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "unit" / "netdev" / "fixtures"
 
 
 class FakeDevice(Protocol):
