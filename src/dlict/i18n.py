@@ -302,7 +302,7 @@ _SURVEY: dict[str, Message] = {
         "Locked, but the median SNR while locked is below the threshold of that receiver "
         "kind: weak signal, too little margin for rain fade → repair (dish alignment, "
         "connectors)"),
-    "survey.rule.hls": Message(
+    "survey.rule.online_stream": Message(
         "โรงเรียนที่ตรวจผ่านสตรีมออนไลน์ (HLS) เท่านั้น ไม่ได้วัดจานรับสัญญาณ: "
         "จัดเป็น \"ตรวจสอบไม่ได้\"",
         "Schools watched only through the online streams (HLS) say nothing about the dish: "
