@@ -81,3 +81,9 @@ def test_unreachable_host_is_reported_and_others_complete(
     assert others == {h.name for h in sop_fleet.hosts}
     assert len([r for r in results if r["host"] != "ghost-srv"]) == (
         len(sop_fleet.hosts) * len(load_catalog().checked_by(CheckedBy.ANSIBLE)))
+    # the run is in the evidence store: `runs list` shows one audit, judged error (exit 3)
+    code, listed, err = run_dlict(capsys, "--json", "--data-dir", str(tmp_path / "data"),
+                                  "runs", "list")
+    assert code == 0, err
+    runs = json.loads(listed)
+    assert [(r["kind"], r["status"]) for r in runs] == [("audit", "error")], runs
