@@ -57,7 +57,8 @@ def rules(lang: str) -> list[str]:
         "dead": f"{SNR_DEAD_DB:.0f}",
     }
     return [text(f"survey.rule.{rule}", lang, **figures)
-            for rule in ("hours", "readable", "lnb", "no_lock", "receiver", "weak", "online_stream", "order")]
+            for rule in ("hours", "readable", "lnb", "no_lock", "receiver", "weak",
+                         "online_stream", "order")]
 
 
 def _pct(value: float | None) -> str:
