@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from dlict.logs import keys
+from dlict.logs.tree import last_closed_day
 from lab.logtree import day_lines, source_names
 
 REPO = Path(__file__).resolve().parents[2]
@@ -47,6 +48,12 @@ class Tree:
         return (self.today - timedelta(days=back)).isoformat()
 
 
+def open_day(moment: datetime) -> date:
+    """The day the sealer still leaves open: in the first hour after midnight that is
+    yesterday, so a tree built then must not expect yesterday to be sealed."""
+    return last_closed_day(moment, moment.tzinfo or UTC) + timedelta(days=1)
+
+
 def unsealed_tree(base: Path, *, sources: int = 2, days: int = 4, lines: int = 20,
                   retention_days: int | None = None) -> Tree:
     """A tree as rsyslog leaves it (0640 root:adm, each day's end as its time), not sealed.
@@ -57,7 +64,7 @@ def unsealed_tree(base: Path, *, sources: int = 2, days: int = 4, lines: int = 2
     offset = moment.strftime("%z")
     zone_offset = f"{offset[:3]}:{offset[3:]}"
     tree = Tree(base, base / "tree", base / "keys" / "logseal.key", base / "state",
-                base / "logging.json", moment.date())
+                base / "logging.json", open_day(moment))
     keys.generate(tree.key)
     settings: dict[str, object] = {"root": str(tree.root), "signing_key": str(tree.key),
                                    "state_dir": str(tree.state)}
