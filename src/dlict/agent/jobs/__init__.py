@@ -1,0 +1,1 @@
+"""The agent's jobs: each makes ``Record``s (results, events, samples) from inside a school."""
