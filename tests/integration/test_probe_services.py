@@ -33,6 +33,7 @@ from dlict.core.errors import InputError
 from dlict.probes.dns import dns_lookup
 from dlict.probes.http import http_get
 from dlict.probes.tcp import parse_tcp_target, tcp_connect
+from tests.dnswire import POINTER_TO_QUESTION, a_record, question_of, record, wire_name
 
 LOOPBACK = "127.0.0.1"
 # Wall-clock slack over a probe's timeout: thread wake-up and scheduling, never a second try.
@@ -159,32 +160,6 @@ def test_bad_tcp_targets_are_one_line(spec: str, message: str) -> None:
 
 
 # --- DNS --------------------------------------------------------------------------------------
-
-# The test's own encoder, independent of the probe's: header, the query's question echoed,
-# then answer records written by hand (0xC00C points at the question's name).
-POINTER_TO_QUESTION = b"\xc0\x0c"
-
-
-def wire_name(name: str) -> bytes:
-    return b"".join(bytes([len(p)]) + p.encode() for p in name.split(".")) + b"\0"
-
-
-def record(owner: bytes, kind: int, data: bytes) -> bytes:
-    return owner + struct.pack("!HHIH", kind, 1, 300, len(data)) + data
-
-
-def a_record(address: str, owner: bytes = POINTER_TO_QUESTION) -> bytes:
-    return record(owner, 1, ipaddress.ip_address(address).packed)
-
-
-def question_of(query: bytes) -> bytes:
-    """The question section of a one-question query (its name, type and class), without the
-    EDNS0 record that follows it."""
-    offset = 12
-    while query[offset]:
-        offset += 1 + query[offset]
-    return query[12:offset + 5]
-
 
 def response(query: bytes, *answers: bytes, rcode: int = 0, truncated: bool = False,
              id_xor: int = 0, question: bytes | None = None) -> bytes:

@@ -18,26 +18,11 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from dlict.probes.dns import DnsResult, dns_lookup
+from tests.dnswire import POINTER_TO_QUESTION, a_record, header, question_of, record
 
 LOOPBACK = "127.0.0.1"
 SLACK = 0.3  # thread wake-up and scheduling over a probe's timeout; never a second try
 TIMEOUT_S = 0.6
-
-
-def question_of(query: bytes) -> bytes:
-    """The question (name, type, class) of a one-question query, without its EDNS0 record."""
-    offset = 12
-    while query[offset]:
-        offset += 1 + query[offset]
-    return query[12:offset + 5]
-
-
-def header(query: bytes, ancount: int, flags: int = 0x8180) -> bytes:
-    return query[:2] + struct.pack("!HHHHH", flags, 1, ancount, 0, 0)
-
-
-def a_record(owner: bytes = b"\xc0\x0c", data: bytes = bytes([192, 0, 2, 1])) -> bytes:
-    return owner + struct.pack("!HHIH", 1, 1, 300, len(data)) + data
 
 
 class Responder:
@@ -146,7 +131,7 @@ def test_a_compression_loop_is_a_malformed_answer(responder: Callable[..., Respo
 def test_an_address_record_of_the_wrong_size_is_a_malformed_answer(
         responder: Callable[..., Responder]) -> None:
     server = responder(lambda q: [header(q, 1) + question_of(q)
-                                  + a_record(data=b"\x01\x02\x03\x04\x05")])
+                                  + record(POINTER_TO_QUESTION, 1, b"\x01\x02\x03\x04\x05")])
     result, elapsed = probe(server)
     assert_failed_in_time(result, elapsed, "malformed answer: ")
 
