@@ -14,6 +14,7 @@ import json
 import socket
 import ssl
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -35,6 +36,13 @@ WHOAMI_PATH = "/whoami"
 class Seen:
     requests: list[str] = field(default_factory=list)
     handshake_failures: list[str] = field(default_factory=list)
+
+    def first_handshake_failure(self, timeout_s: float = 10) -> str:
+        """The server's side of a failed handshake, which it may note after the client's."""
+        deadline = time.monotonic() + timeout_s
+        while not self.handshake_failures and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return self.handshake_failures[0] if self.handshake_failures else ""
 
 
 class _Server(ThreadingHTTPServer):
