@@ -177,3 +177,12 @@ def test_ca_list_shows_no_secret_hash(tmp_path: Path) -> None:
     assert (nothing.returncode, nothing.stderr) == (
         2, "dlict: nothing to revoke for S1001/pi-01: it has no live certificate and no "
            "unused enrolment token\n")
+
+
+def test_issue_token_without_a_ca_is_one_line_and_writes_nothing(tmp_path: Path) -> None:
+    data_dir = tmp_path / "office"
+    done = dlict(data_dir, "ca", "issue-token", "--site", "S1001", "--host", "pi-01")
+    assert (done.returncode, done.stdout, done.stderr) == (
+        2, "", f"dlict: {data_dir / 'ca'}: no enrolment CA (ca.crt missing): run dlict ca "
+               "init first\n")
+    assert not data_dir.exists()

@@ -72,11 +72,12 @@ def issue_token(
     _json: JsonOption = False,
 ) -> None:
     """Print a one-time enrolment token for one site and host; it is shown only this once."""
-    from dlict.intake.ca import ca_files
+    from dlict.intake.ca import ca_files, ca_pin
     from dlict.intake.ca import issue_token as issue
 
     actx = app_context(ctx)
     files = ca_files(actx.settings.data_dir)
+    ca_pin(files)  # no CA: say so before the store is created
     with actx.open_store() as store:
         token = issue(store, files, site, host, ttl)
     until = utc_now() + ttl

@@ -382,7 +382,7 @@ def _read(path: Path, files: CaFiles) -> bytes:
     try:
         return path.read_bytes()
     except FileNotFoundError:
-        raise InputError(f"{path}: no enrolment CA in {files.directory}: run "
+        raise InputError(f"{files.directory}: no enrolment CA ({path.name} missing): run "
                          "dlict ca init first") from None
     except OSError as exc:
         raise os_failure(path, "read the enrolment CA", exc) from exc
