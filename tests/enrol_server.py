@@ -91,7 +91,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _whoami(self) -> tuple[int, bytes]:
         assert isinstance(self.connection, ssl.SSLSocket)
-        der = self.connection.getpeercert(binary_form=True) or b""
+        der = self.connection.getpeercert(binary_form=True)
         with EvidenceStore.open(self.server.store_path) as store:
             try:
                 who = identify(store, der)

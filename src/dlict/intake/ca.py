@@ -196,8 +196,12 @@ def revoke_agent(store: EvidenceStore, site: str, host: str) -> Revoked:
     return Revoked(certificates, tokens)
 
 
-def identify(store: EvidenceStore, cert_der: bytes) -> AgentIdentity:
+def identify(store: EvidenceStore, cert_der: bytes | None) -> AgentIdentity:
     """The agent a client certificate belongs to, by the office's records.
+
+    Arguments:
+        cert_der: the peer's certificate, as ``SSLSocket.getpeercert(binary_form=True)``
+            gives it (None when the client presented none).
 
     Raises:
         Refused: no certificate, one this office never issued, revoked or out of date.

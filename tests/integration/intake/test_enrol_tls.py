@@ -177,8 +177,9 @@ def test_an_unreachable_office_is_operational_and_writes_nothing(
 
 def test_identify_refuses_what_is_not_a_certificate(office: Office) -> None:
     with EvidenceStore.open(office.store_path) as store:
-        with pytest.raises(Refused, match="no client certificate"):
-            identify(store, b"")
+        for nothing in (b"", None):
+            with pytest.raises(Refused, match="no client certificate"):
+                identify(store, nothing)
         with pytest.raises(Refused, match="cannot be read"):
             identify(store, b"\x30\x03garbage")
 
@@ -196,3 +197,26 @@ def test_an_expired_agent_certificate_is_refused(office: Office) -> None:
             cert_record(cert, "S1001", "pi-01", "0123456789abcdef", long_ago), long_ago)
         with pytest.raises(Refused, match="expired at"):
             identify(store, cert.public_bytes(serialization.Encoding.DER))
+
+
+def test_a_client_without_a_certificate_gets_through_tls_but_not_past_identify(
+        office: Office, server: RunningServer) -> None:
+    """CERT_OPTIONAL: /v1/ca and /v1/enroll need no client certificate; identify does."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.load_verify_locations(cafile=office.files.ca_cert)
+    status, answer = whoami(server.port, context)
+    assert status == 403
+    assert answer["error"].startswith("no client certificate")
+
+
+@pytest.mark.filterwarnings("ignore:ssl.TLSVersion.TLSv1_1 is deprecated")
+def test_tls_below_1_2_is_refused(office: Office, server: RunningServer) -> None:
+    """An old client that offers only TLS 1.1 gets no connection (the server says why)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.load_verify_locations(cafile=office.files.ca_cert)
+    context.minimum_version = context.maximum_version = ssl.TLSVersion.TLSv1_1
+    context.set_ciphers("ALL:@SECLEVEL=0")
+    with pytest.raises((ssl.SSLError, ConnectionError)):
+        whoami(server.port, context)
+    assert server.seen.first_handshake_failure() != ""
+    assert server.seen.requests == []
