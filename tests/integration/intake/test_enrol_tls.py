@@ -220,3 +220,11 @@ def test_tls_below_1_2_is_refused(office: Office, server: RunningServer) -> None
         whoami(server.port, context)
     assert server.seen.first_handshake_failure() != ""
     assert server.seen.requests == []
+
+
+def test_an_office_without_https_is_refused_before_any_traffic(
+        office: Office, tmp_path: Path) -> None:
+    config = agent_config("http://127.0.0.1:9", "S1001", "pi-01", tmp_path / "agent")
+    with pytest.raises(InputError, match="only over https"):
+        enroll(config, office.token("S1001", "pi-01"))
+    assert not config.state_dir.exists()
