@@ -20,7 +20,7 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
@@ -80,6 +80,35 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE runs ADD COLUMN inventory TEXT NOT NULL DEFAULT '';
     """,
+    # 4: the agents' enrolment CA (dlict.intake.ca). A token keeps only its secret's hash.
+    """
+    CREATE TABLE enrol_tokens (
+        id            TEXT PRIMARY KEY,
+        secret_sha256 TEXT NOT NULL,
+        site          TEXT NOT NULL,
+        host          TEXT NOT NULL,
+        created_by    TEXT NOT NULL DEFAULT '',
+        created_at    TEXT NOT NULL,
+        expires_at    TEXT NOT NULL,
+        used_at       TEXT
+    );
+    CREATE TABLE agent_certs (
+        serial      TEXT PRIMARY KEY,
+        fingerprint TEXT NOT NULL UNIQUE,
+        site        TEXT NOT NULL,
+        host        TEXT NOT NULL,
+        not_before  TEXT NOT NULL,
+        not_after   TEXT NOT NULL,
+        issued_at   TEXT NOT NULL,
+        token_id    TEXT NOT NULL REFERENCES enrol_tokens (id)
+    );
+    CREATE INDEX agent_certs_site_host ON agent_certs (site, host);
+    CREATE TABLE agent_revocations (
+        serial     TEXT PRIMARY KEY REFERENCES agent_certs (serial),
+        revoked_at TEXT NOT NULL,
+        reason     TEXT NOT NULL CHECK (reason IN ('revoked', 'superseded'))
+    );
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -102,6 +131,36 @@ class Run:
     finished_at: datetime | None
     status: RunStatus
     inventory: str = ""  # the inventory the run read, when it read one
+
+
+@dataclass(frozen=True, slots=True)
+class EnrolTokenRecord:
+    """An enrolment token as the office keeps it: the secret's SHA-256, never the secret."""
+
+    id: str
+    secret_sha256: str
+    site: str
+    host: str
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None = None
+    created_by: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AgentCertRecord:
+    """A certificate the enrolment CA issued to an agent, and its revocation if any."""
+
+    serial: str  # hex
+    fingerprint: str  # sha256 hex of the certificate's DER
+    site: str
+    host: str
+    not_before: datetime
+    not_after: datetime
+    issued_at: datetime
+    token_id: str
+    revoked_at: datetime | None = None
+    revoke_reason: str | None = None
 
 
 def _create_private_file(path: Path) -> bool:
@@ -482,6 +541,77 @@ class EvidenceStore:
             (count,) = conn.execute("SELECT count(*) FROM results").fetchone()
         return int(count)
 
+    def add_enrol_token(self, token: EnrolTokenRecord) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO enrol_tokens (id, secret_sha256, site, host, created_by,"
+                " created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (token.id, token.secret_sha256, token.site, token.host,
+                 token.created_by or _operator(),
+                 _stamp(token.created_at), _stamp(token.expires_at)),
+            )
+
+    def enrol_token(self, token_id: str) -> EnrolTokenRecord | None:
+        with self._reading() as conn:
+            row = conn.execute(_ENROLMENT_SELECT + " WHERE id = ?", (token_id,)).fetchone()
+        return None if row is None else _token_from_row(row)
+
+    def enrol_tokens(self) -> list[EnrolTokenRecord]:
+        with self._reading() as conn:
+            rows = conn.execute(_ENROLMENT_SELECT + " ORDER BY created_at, id").fetchall()
+        return [_token_from_row(row) for row in rows]
+
+    def record_enrolment(self, cert: AgentCertRecord, now: datetime) -> bool:
+        """Use up the certificate's token and record the certificate, in one transaction.
+
+        Earlier certificates of the same site and host are revoked as superseded: one agent
+        answers to a name at a time.
+
+        Returns:
+            False, recording nothing, when the token is used, expired, unknown or was made
+            for another site or host (two agents racing with one token: one wins).
+        """
+        with self._write() as conn:
+            used = conn.execute(
+                "UPDATE enrol_tokens SET used_at = ? WHERE id = ? AND site = ? AND host = ?"
+                " AND used_at IS NULL AND expires_at > ?",
+                (_stamp(now), cert.token_id, cert.site, cert.host, _stamp(now)),
+            ).rowcount
+            if used != 1:
+                return False
+            _revoke_live_certs(conn, cert.site, cert.host, now, "superseded")
+            conn.execute(
+                "INSERT INTO agent_certs (serial, fingerprint, site, host, not_before,"
+                " not_after, issued_at, token_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (cert.serial, cert.fingerprint, cert.site, cert.host, _stamp(cert.not_before),
+                 _stamp(cert.not_after), _stamp(cert.issued_at), cert.token_id),
+            )
+        return True
+
+    def agent_cert(self, fingerprint: str) -> AgentCertRecord | None:
+        with self._reading() as conn:
+            row = conn.execute(_CERT_SELECT + " WHERE c.fingerprint = ?",
+                               (fingerprint,)).fetchone()
+        return None if row is None else _cert_from_row(row)
+
+    def agent_certs(self) -> list[AgentCertRecord]:
+        with self._reading() as conn:
+            rows = conn.execute(_CERT_SELECT + " ORDER BY c.site, c.host, c.issued_at").fetchall()
+        return [_cert_from_row(row) for row in rows]
+
+    def revoke_agent(self, site: str, host: str, now: datetime) -> tuple[int, int]:
+        """Revoke every live certificate of ``site``/``host`` and void its unused tokens.
+
+        Returns:
+            (certificates revoked, tokens voided)
+        """
+        with self._write() as conn:
+            certs = _revoke_live_certs(conn, site, host, now, "revoked")
+            tokens = conn.execute(
+                "UPDATE enrol_tokens SET used_at = ? WHERE site = ? AND host = ?"
+                " AND used_at IS NULL", (_stamp(now), site, host)).rowcount
+        return certs, tokens
+
     def integrity_ok(self) -> bool:
         with self._reading() as conn:
             (answer,) = conn.execute("PRAGMA integrity_check").fetchone()
@@ -507,6 +637,53 @@ def _run_from_row(row: tuple[int, str, str, str, str, str, str | None, str, str]
         status=RunStatus(status),
         inventory=inventory,
     )
+
+
+def _stamp(moment: datetime) -> str:
+    # One fixed width, so that SQLite compares the texts as it would the times.
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+_ENROLMENT_SELECT = ("SELECT id, secret_sha256, site, host, created_at, expires_at, used_at,"
+                     " created_by FROM enrol_tokens")
+_CERT_SELECT = (
+    "SELECT c.serial, c.fingerprint, c.site, c.host, c.not_before, c.not_after, c.issued_at,"
+    " c.token_id, r.revoked_at, r.reason"
+    " FROM agent_certs c LEFT JOIN agent_revocations r ON r.serial = c.serial"
+)
+
+
+def _maybe_time(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+def _token_from_row(row: tuple[str, str, str, str, str, str, str | None, str]
+                    ) -> EnrolTokenRecord:
+    tid, digest, site, host, created, expires, used, created_by = row
+    return EnrolTokenRecord(id=tid, secret_sha256=digest, site=site, host=host,
+                            created_at=datetime.fromisoformat(created),
+                            expires_at=datetime.fromisoformat(expires),
+                            used_at=_maybe_time(used), created_by=created_by)
+
+
+def _cert_from_row(row: tuple[str, str, str, str, str, str, str, str, str | None, str | None]
+                   ) -> AgentCertRecord:
+    serial, fingerprint, site, host, not_before, not_after, issued, token_id, revoked, why = row
+    return AgentCertRecord(serial=serial, fingerprint=fingerprint, site=site, host=host,
+                           not_before=datetime.fromisoformat(not_before),
+                           not_after=datetime.fromisoformat(not_after),
+                           issued_at=datetime.fromisoformat(issued), token_id=token_id,
+                           revoked_at=_maybe_time(revoked), revoke_reason=why)
+
+
+def _revoke_live_certs(conn: sqlite3.Connection, site: str, host: str, now: datetime,
+                       reason: str) -> int:
+    return conn.execute(
+        "INSERT INTO agent_revocations (serial, revoked_at, reason)"
+        " SELECT serial, ?, ? FROM agent_certs WHERE site = ? AND host = ?"
+        " AND serial NOT IN (SELECT serial FROM agent_revocations)",
+        (_stamp(now), reason, site, host),
+    ).rowcount
 
 
 def _operator() -> str:
