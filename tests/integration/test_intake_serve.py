@@ -10,14 +10,13 @@ from pathlib import Path
 from prometheus_client.parser import text_string_to_metric_families
 
 from dlict.agent.wire import CA_PATH
+from lab.intake_pki import enrol, init_district
 from tests.intake_support import (
     BIN,
     SITE,
     batch,
     client_context,
-    enrol,
     get,
-    init_district,
     intake_serve,
     post,
     records_for,

@@ -18,15 +18,13 @@ import pytest
 
 from dlict.agent.wire import BATCH_PATH, MAX_BATCH_BYTES, MAX_RECORDS
 from dlict.core.clock import utc_now
+from lab.intake_pki import Credentials, enrol, init_district
 from tests.intake_support import (
     SITE,
-    Credentials,
     Served,
     batch,
     client_context,
     count,
-    enrol,
-    init_district,
     intake_serve,
     post,
     raw_batch,
