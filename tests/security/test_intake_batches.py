@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from dlict.agent.wire import BATCH_PATH, MAX_BATCH_BYTES, MAX_RECORDS
+from dlict.agent.wire import BATCH_PATH, ENROLL_PATH, MAX_BATCH_BYTES, MAX_RECORDS
 from dlict.core.clock import utc_now
 from lab.intake_pki import Credentials, enrol, init_district
 from tests.intake_support import (
@@ -99,22 +99,32 @@ def test_a_bad_batch_gets_one_clear_line_and_stores_nothing(
     assert server.process.poll() is None
 
 
-def test_a_body_over_the_limit_is_refused_before_it_is_read(
-        served: tuple[Served, Credentials]) -> None:
+@pytest.mark.parametrize(("path", "length", "status", "text"), [
+    (BATCH_PATH, str(MAX_BATCH_BYTES + 1), 413, f"at most {MAX_BATCH_BYTES} are taken"),
+    (BATCH_PATH, "9" * 5000, 413, "are taken"),
+    (ENROLL_PATH, str(64 * 1024 + 1), 413, f"at most {64 * 1024} are taken"),
+    (BATCH_PATH, None, 411, "send the body with a Content-Length"),
+    (BATCH_PATH, "-5", 411, "send the body with a Content-Length"),
+])
+def test_a_body_of_no_or_too_large_a_length_is_refused_before_it_is_read(
+        served: tuple[Served, Credentials], path: str, length: str | None, status: int,
+        text: str) -> None:
     server, creds = served
     conn = http.client.HTTPSConnection("127.0.0.1", server.port,
                                        context=client_context(creds, creds.ca), timeout=30)
     try:
-        conn.putrequest("POST", BATCH_PATH)
-        conn.putheader("Content-Length", str(MAX_BATCH_BYTES + 1))
+        conn.putrequest("POST", path)
+        if length is not None:
+            conn.putheader("Content-Length", length)
         conn.endheaders()
         conn.send(b"x" * 1024)  # the rest never comes: the answer must not wait for it
         answer = conn.getresponse()
-        assert answer.status == 413
-        assert f"at most {MAX_BATCH_BYTES} are taken" in answer.read().decode()
+        assert answer.status == status
+        assert text in answer.read().decode()
     finally:
         conn.close()
     _nothing_stored(server)
+    assert server.process.poll() is None
 
 
 def test_a_batch_without_a_client_certificate_is_refused(

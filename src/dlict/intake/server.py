@@ -43,6 +43,10 @@ DEFAULT_LISTEN = "127.0.0.1:8443"
 DEFAULT_METRICS_LISTEN = "127.0.0.1:9479"
 MAX_ENROLL_BYTES = 64 * 1024
 MIN_BODY_RATE = 16 * 1024  # bytes a second: a school's thin uplink, not a slow drip
+# Batches read, decoded and stored at once. Each may hold its body (8 MB), its inflated text
+# (64 MB) and its records in memory; more at once would not go faster (one store writer, the
+# GIL), so the rest wait for a slot and are told to come back if none frees up in time.
+BATCHES_AT_ONCE = 4
 _TEXT = "text/plain; charset=utf-8"
 _JSON = "application/json"
 
@@ -108,6 +112,7 @@ class Intake:
 class _AgentServer(GuardedServer):
     name = "dlict intake"
     intake: Intake
+    slots: threading.BoundedSemaphore
 
 
 class _MetricsServer(GuardedServer):
@@ -149,41 +154,51 @@ class _AgentHandler(GuardedHandler):
         if path not in limits:
             self._finish(404, b"Not Found\n", _TEXT)
             return
-        body = self._body(limits[path])
-        if body is None:
+        size = self._length(limits[path])
+        if size is None:
             return
-        intake = self.server.intake
+        slots = self.server.slots
+        if not slots.acquire(timeout=self.server.guard.limits.request_timeout_s):
+            self._finish(*_one_line(503, "the intake is busy with other batches; send it "
+                                    "again later"), {"Retry-After": "10"})
+            return
         try:
-            if path == BATCH_PATH:
-                answer = intake.batch(self.connection.getpeercert(binary_form=True), body)
-            else:
-                answer = intake.enroll(body)
-        except Exception as exc:  # every failure is an answer; the server goes on
-            answer = _answer_for(exc)
-        self.send_answer(*answer)
+            answer = self._answer(path, size)
+        finally:
+            slots.release()
+        if answer is not None:
+            self.send_answer(*answer)
 
-    def _finish(self, status: int, body: bytes, content_type: str) -> None:
-        """Answer and close: the rest of the request (if any) is not read."""
-        self.close_connection = True
-        self.send_answer(status, body, content_type, {"Connection": "close"})
-
-    def _body(self, limit: int) -> bytes | None:
-        """The request body, or None once an error has been answered."""
-        if self.headers.get("Transfer-Encoding"):
-            self._finish(*_one_line(411, "send the body with a Content-Length"))
-            return None
-        length = self.headers.get("Content-Length", "")
-        if not length.isdigit():
-            self._finish(*_one_line(411, "send the body with a Content-Length"))
-            return None
-        size = int(length)
-        if size > limit:
-            self._finish(*_one_line(413, f"{size} bytes; at most {limit} are taken"))
-            return None
+    def _answer(self, path: str, size: int) -> tuple[int, bytes, str] | None:
         body = self._read(size)
         if body is None:
             self.close_connection = True  # the client is gone or too slow: nothing to answer
-        return body
+            return None
+        intake = self.server.intake
+        try:
+            if path == BATCH_PATH:
+                return intake.batch(self.connection.getpeercert(binary_form=True), body)
+            return intake.enroll(body)
+        except Exception as exc:  # every failure is an answer; the server goes on
+            return _answer_for(exc)
+
+    def _finish(self, status: int, body: bytes, content_type: str,
+                headers: dict[str, str] | None = None) -> None:
+        """Answer and close: the rest of the request (if any) is not read."""
+        self.close_connection = True
+        self.send_answer(status, body, content_type, {"Connection": "close", **(headers or {})})
+
+    def _length(self, limit: int) -> int | None:
+        """The announced body size, or None once a refusal has been answered."""
+        length = self.headers.get("Content-Length", "")
+        if self.headers.get("Transfer-Encoding") or not length.isdigit():
+            self._finish(*_one_line(411, "send the body with a Content-Length"))
+            return None
+        if len(length) > 18 or int(length) > limit:
+            shown = length if len(length) <= 18 else "too many"
+            self._finish(*_one_line(413, f"{shown} bytes; at most {limit} are taken"))
+            return None
+        return int(length)
 
     def _read(self, size: int) -> bytes | None:
         allowed = self.server.guard.limits.request_timeout_s + size / MIN_BODY_RATE
@@ -304,6 +319,7 @@ def make_servers(store_path: Path, files: CaFiles, *, listen: str = DEFAULT_LIST
                                         do_handshake_on_connect=False)
     intake = Intake(worker, files, ca_pem)
     agents.intake = metrics.intake = intake
+    agents.slots = threading.BoundedSemaphore(BATCHES_AT_ONCE)
     return IntakeServers(agents, metrics, worker)
 
 
