@@ -21,6 +21,7 @@ from tests.intake_support import (
     post,
     records_for,
 )
+from tests.integration.test_promtool_metrics import promtool_check
 
 
 def dlict(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -43,7 +44,10 @@ def test_an_agents_batches_become_agent_runs_and_metrics(tmp_path: Path) -> None
                       context)
         assert (first.status, first.json()) == (200, {"accepted": 6, "duplicates": 0})
         assert second.json() == {"accepted": 2, "duplicates": 0}
-        families = {f.name: f for f in text_string_to_metric_families(server.metrics())}
+        text = server.metrics()
+    checked = promtool_check(text)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    families = {f.name: f for f in text_string_to_metric_families(text)}
     who = {"site": SITE, "host": "s1-srv"}
     (up,) = families["dlict_agent_up"].samples
     assert (up.labels, up.value) == (who, 1.0)

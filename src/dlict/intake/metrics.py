@@ -25,7 +25,10 @@ UP_WITHIN = timedelta(minutes=10)
 FRESH_WITHIN = timedelta(hours=1)
 _METRIC_NAME = re.compile(r"[A-Za-z_:][A-Za-z0-9_:]*")
 _LABEL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_OWN = frozenset(family.name for family in names.ALL)
+_FAMILIES = (names.AGENT_UP, names.AGENT_LAST_SEEN, names.AGENT_OUTBOX, names.AGENT_DROPPED,
+             names.AGENT_CLOCK_OFFSET, names.AGENT_SERIES_OVER_CAP)
+_OWN = frozenset(family.name for family in _FAMILIES)  # an agent cannot serve these
+_NAMED = {family.name: family for family in names.ALL}
 _KINDS = ("result", "event", "sample")
 
 
@@ -87,8 +90,10 @@ def _sample_families(writer: Writer, store: EvidenceStore, states: list[AgentSta
         pairs.pop("host", None)
         by_name[name].append((labels({"site": site, "host": host, **pairs}), float(value)))
     for name, samples in by_name.items():
-        kind = "counter" if name.endswith("_total") else "gauge"
-        writer.family(Family(name, names.AGENT_SAMPLE_HELP, kind), samples)
+        # a series named in metric_names (the agent's jobs) keeps its own help and type
+        family = _NAMED.get(name) or Family(
+            name, names.AGENT_SAMPLE_HELP, "counter" if name.endswith("_total") else "gauge")
+        writer.family(family, samples)
 
 
 def render(store: EvidenceStore, now: datetime, *, up_within: timedelta = UP_WITHIN) -> str:
