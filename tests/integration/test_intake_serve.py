@@ -45,6 +45,7 @@ def test_an_agents_batches_become_agent_runs_and_metrics(tmp_path: Path) -> None
         assert (first.status, first.json()) == (200, {"accepted": 6, "duplicates": 0})
         assert second.json() == {"accepted": 2, "duplicates": 0}
         text = server.metrics()
+    assert server.process.returncode == 0, "SIGTERM did not stop the intake cleanly"
     checked = promtool_check(text)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     families = {f.name: f for f in text_string_to_metric_families(text)}

@@ -41,19 +41,22 @@ def serve(
     data_dir = actx.settings.data_dir
     with actx.open_store():
         pass  # the data directory, the log file and the store's schema, before listening
-    servers = make_servers(actx.settings.store_path, ca_files(data_dir), listen=listen,
-                           metrics_listen=metrics_listen,
-                           limits=ServerLimits(max_connections=max_connections))
     stop = threading.Event()
 
     def on_signal(_number: int, _frame: FrameType | None) -> None:
         stop.set()
 
+    # before anything listens: a SIGTERM as soon as the ports answer still stops it cleanly
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    servers.start()
-    logger.info(describe(listen, metrics_listen))
+    servers = make_servers(actx.settings.store_path, ca_files(data_dir), listen=listen,
+                           metrics_listen=metrics_listen,
+                           limits=ServerLimits(max_connections=max_connections))
     try:
-        stop.wait()
+        servers.start()
+        logger.info(describe(listen, metrics_listen))
+        # a timeout: a signal taken by another thread does not wake a wait without one
+        while not stop.wait(0.5):
+            pass
     finally:
         servers.stop()

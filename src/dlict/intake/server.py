@@ -89,9 +89,7 @@ class Intake:
     ca_pem: bytes
     clock: Callable[[], datetime] = field(default=utc_now)
 
-    def batch(self, client_der: bytes | None, body: bytes) -> tuple[int, bytes, str]:
-        if client_der is None:
-            return 401, b"a batch needs the agent's client certificate: enrol it first\n", _TEXT
+    def batch(self, client_der: bytes, body: bytes) -> tuple[int, bytes, str]:
         received = self.clock()
         identity = self.worker.call(lambda store: identify(store, client_der))
         header, records = decode_batch(body)
@@ -127,6 +125,7 @@ def _one_line(status: int, text: str) -> tuple[int, bytes, str]:
 def _answer_for(error: Exception) -> tuple[int, bytes, str]:
     """The HTTP answer for what went wrong with a request: one line, never a traceback."""
     if isinstance(error, Refused):
+        logger.warning("dlict intake: refused: {}", error)
         return _one_line(403, str(error))
     if isinstance(error, InputError):
         return _one_line(400, str(error))
@@ -157,27 +156,33 @@ class _AgentHandler(GuardedHandler):
         size = self._length(limits[path])
         if size is None:
             return
+        client_der = self.connection.getpeercert(binary_form=True)
+        if path == BATCH_PATH and client_der is None:
+            self._finish(*_one_line(401, "a batch needs the agent's client certificate: enrol "
+                                    "the agent first"))
+            return
         slots = self.server.slots
         if not slots.acquire(timeout=self.server.guard.limits.request_timeout_s):
             self._finish(*_one_line(503, "the intake is busy with other batches; send it "
                                     "again later"), {"Retry-After": "10"})
             return
         try:
-            answer = self._answer(path, size)
+            answer = self._answer(path, size, client_der)
         finally:
             slots.release()
         if answer is not None:
             self.send_answer(*answer)
 
-    def _answer(self, path: str, size: int) -> tuple[int, bytes, str] | None:
+    def _answer(self, path: str, size: int, client_der: bytes | None
+                ) -> tuple[int, bytes, str] | None:
         body = self._read(size)
         if body is None:
             self.close_connection = True  # the client is gone or too slow: nothing to answer
             return None
         intake = self.server.intake
         try:
-            if path == BATCH_PATH:
-                return intake.batch(self.connection.getpeercert(binary_form=True), body)
+            if path == BATCH_PATH and client_der is not None:
+                return intake.batch(client_der, body)
             return intake.enroll(body)
         except Exception as exc:  # every failure is an answer; the server goes on
             return _answer_for(exc)
