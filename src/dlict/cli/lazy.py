@@ -46,6 +46,8 @@ COMMANDS: dict[str, Entry] = {
                     "survey."),
     "netdev": Entry("dlict.cli.netdev", "app", "Network devices over SSH: configuration "
                     "backup, history, rule audit."),
+    "intake": Entry("dlict.cli.intake", "app", "Receive the school agents' batches and serve "
+                    "their state to Prometheus."),
     "netscan": Entry("dlict.cli.netscan", "app", "Packets from outside: which ports of each "
                      "host answer (FW-11), which devices are on each site's LAN (EP-07)."),
     "ca": Entry("dlict.cli.ca", "app", "The district's enrolment CA for school agents: init, "

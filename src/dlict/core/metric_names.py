@@ -97,4 +97,20 @@ LOGS_CHECK_OK = Family("dlict_logs_check_ok", "1 when the whole check found noth
 LOGS_CHECKED_AT = Family("dlict_logs_check_timestamp_seconds",
                          "When the check ran (Unix time).")
 
+# `dlict intake serve`: school agents, as their last batch told the office
+AGENT_UP = Family("dlict_agent_up", "1 when the agent's last batch arrived within the last "
+                  "10 minutes, 0 if not.")
+AGENT_LAST_SEEN = Family("dlict_agent_last_seen_timestamp_seconds", "When the intake last "
+                         "received a batch from the agent, Unix time.")
+AGENT_OUTBOX = Family("dlict_agent_outbox_records", "Records waiting in the agent's outbox "
+                      "when it sent its last batch.")
+AGENT_DROPPED = Family("dlict_agent_dropped_total", "Records the agent dropped to stay under "
+                       "its disk cap since it was installed, by kind.", "counter")
+AGENT_CLOCK_OFFSET = Family("dlict_agent_clock_offset_seconds", "The intake's clock minus the "
+                            "agent's when its last batch was sent (includes transit time).")
+AGENT_SERIES_OVER_CAP = Family("dlict_agent_series_over_cap_total", "Samples stored but not "
+                               "served because the agent sent more series than the intake "
+                               "serves for one agent.", "counter")
+AGENT_SAMPLE_HELP = "Sent by a school agent: the newest value of the series."
+
 ALL = tuple(value for value in tuple(globals().values()) if isinstance(value, Family))

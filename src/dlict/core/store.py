@@ -109,6 +109,59 @@ MIGRATIONS: tuple[str, ...] = (
         reason     TEXT NOT NULL CHECK (reason IN ('revoked', 'superseded'))
     );
     """,
+    # 5: what school agents send (dlict.intake.ingest). Every record key the intake has
+    # stored, so a batch sent again is stored once; metric samples and events as received;
+    # the newest value of each sample series (what /metrics serves, capped per agent); and
+    # each agent's state as its last batch told it.
+    """
+    CREATE TABLE agent_record_keys (
+        key         TEXT PRIMARY KEY,
+        received_at TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX agent_record_keys_received ON agent_record_keys (received_at);
+    CREATE TABLE agent_samples (
+        id          INTEGER PRIMARY KEY,
+        site        TEXT NOT NULL,
+        host        TEXT NOT NULL,
+        name        TEXT NOT NULL,
+        labels      TEXT NOT NULL,
+        value       REAL NOT NULL,
+        observed_at TEXT NOT NULL,
+        received_at TEXT NOT NULL
+    );
+    CREATE INDEX agent_samples_received ON agent_samples (received_at);
+    CREATE TABLE agent_series (
+        site        TEXT NOT NULL,
+        host        TEXT NOT NULL,
+        name        TEXT NOT NULL,
+        labels      TEXT NOT NULL,
+        value       REAL NOT NULL,
+        observed_at TEXT NOT NULL,
+        PRIMARY KEY (site, host, name, labels)
+    ) WITHOUT ROWID;
+    CREATE TABLE agent_events (
+        id          INTEGER PRIMARY KEY,
+        site        TEXT NOT NULL,
+        host        TEXT NOT NULL,
+        type        TEXT NOT NULL,
+        body        TEXT NOT NULL,
+        observed_at TEXT NOT NULL,
+        received_at TEXT NOT NULL
+    );
+    CREATE INDEX agent_events_site_observed ON agent_events (site, observed_at);
+    CREATE TABLE agent_state (
+        site             TEXT NOT NULL,
+        host             TEXT NOT NULL,
+        last_seen        TEXT NOT NULL,
+        clock_offset_s   REAL NOT NULL,
+        outbox_records   INTEGER NOT NULL,
+        dropped_results  INTEGER NOT NULL DEFAULT 0,
+        dropped_events   INTEGER NOT NULL DEFAULT 0,
+        dropped_samples  INTEGER NOT NULL DEFAULT 0,
+        series_over_cap  INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (site, host)
+    ) WITHOUT ROWID;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -471,27 +524,12 @@ class EvidenceStore:
 
         Commands record runs through ``dlict.runs``, which also judges them."""
         with self._write() as conn:
-            cur = conn.execute(
-                "INSERT INTO runs (kind, command, operator, dlict_version, started_at, inventory)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (kind, command, _operator(), __version__, utc_now().isoformat(), inventory),
-            )
-            return int(cur.lastrowid or 0)
+            return _insert_run(conn, kind, command, inventory)
 
     def add_results(self, run_id: int, results: Iterable[Result]) -> int:
         """Store a batch of results for a run in one transaction; returns how many."""
-        rows = [
-            (run_id, r.site, r.host, r.control, r.target, r.status.value, r.evidence,
-             r.observed_at.isoformat())
-            for r in results
-        ]
         with self._write() as conn:
-            conn.executemany(
-                "INSERT INTO results (run_id, site, host, control, target, status, evidence,"
-                " observed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                rows,
-            )
-        return len(rows)
+            return _insert_results(conn, run_id, results)
 
     def finish_run(self, run_id: int, status: RunStatus) -> None:
         with self._write() as conn:
@@ -499,6 +537,20 @@ class EvidenceStore:
                 "UPDATE runs SET status = ?, finished_at = ? WHERE id = ?",
                 (status.value, utc_now().isoformat(), run_id),
             )
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction for a module that keeps its own tables beside the runs (the
+        intake): what it writes, and runs added with ``insert_finished_run``, commit together
+        or not at all. Failures of the file or the disk become ``StoreError`` as elsewhere."""
+        with self._write() as conn:
+            yield conn
+
+    @contextmanager
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        """The connection for such a module's reads of its own tables."""
+        with self._reading() as conn:
+            yield conn
 
     def run(self, run_id: int) -> Run:
         """The run numbered ``run_id``.
@@ -616,6 +668,41 @@ class EvidenceStore:
         with self._reading() as conn:
             (answer,) = conn.execute("PRAGMA integrity_check").fetchone()
         return bool(answer == "ok")
+
+
+def _insert_run(conn: sqlite3.Connection, kind: str, command: str, inventory: str,
+                status: RunStatus = RunStatus.RUNNING) -> int:
+    now = utc_now().isoformat()
+    cur = conn.execute(
+        "INSERT INTO runs (kind, command, operator, dlict_version, started_at, inventory,"
+        " status, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (kind, command, _operator(), __version__, now, inventory, status.value,
+         None if status is RunStatus.RUNNING else now),
+    )
+    return int(cur.lastrowid or 0)
+
+
+def _insert_results(conn: sqlite3.Connection, run_id: int, results: Iterable[Result]) -> int:
+    rows = [
+        (run_id, r.site, r.host, r.control, r.target, r.status.value, r.evidence,
+         r.observed_at.isoformat())
+        for r in results
+    ]
+    conn.executemany(
+        "INSERT INTO results (run_id, site, host, control, target, status, evidence,"
+        " observed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+    return len(rows)
+
+
+def insert_finished_run(conn: sqlite3.Connection, kind: str, results: Iterable[Result],
+                        status: RunStatus, *, command: str = "") -> int:
+    """Inside ``EvidenceStore.transaction``: a run that has already finished with
+    ``results`` (judged ``status`` by the caller); returns its id."""
+    run_id = _insert_run(conn, kind, command, "", status)
+    _insert_results(conn, run_id, results)
+    return run_id
 
 
 _RUN_SELECT = (

@@ -9,8 +9,9 @@ import socket
 import ssl
 import sys
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from loguru import logger
 
@@ -100,19 +101,22 @@ class Health:
         return 200, {"status": "ok", "last_cycle_age_seconds": round(age, 3)}
 
 
-class _Server(ThreadingHTTPServer):
+class GuardedServer(ThreadingHTTPServer):
+    """A thread per connection, with the connections bounded by a ``ConnectionGuard``: how
+    many at once and how long a client may take to ask (the monitor's and the intake's)."""
+
     daemon_threads = True
     request_queue_size = 256  # a burst of connections waits to be accepted, not refused
-    exposition: Exposition
-    web: WebConfig
-    health: Health
     guard: ConnectionGuard
+    name = "dlict monitor"  # in log lines
 
-    def __init__(self, address: tuple[str, int], limits: ServerLimits) -> None:
+    def __init__(self, address: tuple[str, int], limits: ServerLimits,
+                 handler: type[BaseHTTPRequestHandler]) -> None:
+        self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         self.guard = ConnectionGuard(limits)
         self._next_sweep = 0.0
         self._warn_descriptors = OncePer(60, time.monotonic)
-        super().__init__(address, _Handler)
+        super().__init__(address, handler)
 
     def get_request(self) -> tuple[socket.socket, Any]:
         try:
@@ -125,8 +129,8 @@ class _Server(ThreadingHTTPServer):
     def _out_of_descriptors(self) -> None:
         # the listening socket stays readable: without a pause this would spin on accept()
         if self._warn_descriptors.due():
-            logger.warning("dlict monitor: out of file descriptors; closing the connection "
-                           "that waited longest for a request")
+            logger.warning("{}: out of file descriptors; closing the connection "
+                           "that waited longest for a request", self.name)
         if not self.guard.make_room():
             time.sleep(0.1)
 
@@ -146,14 +150,16 @@ class _Server(ThreadingHTTPServer):
     def handle_error(self, request: Any, client_address: Any) -> None:
         error = sys.exc_info()[1]
         if _client_gone(error):
-            logger.debug("dlict monitor: {} left early: {}", client_address[0], error)
+            logger.debug("{}: {} left early: {}", self.name, client_address[0], error)
         else:
-            logger.error("dlict monitor: answering {} failed: {}: {}", client_address[0],
+            logger.error("{}: answering {} failed: {}: {}", self.name, client_address[0],
                          type(error).__name__, error)
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
+class GuardedHandler(BaseHTTPRequestHandler):
+    """Tells the server's guard when the connection waits for a request and when it answers."""
+
+    server: GuardedServer
     protocol_version = "HTTP/1.1"
     _first = True
 
@@ -174,8 +180,8 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         return  # scrapes every 15 s are not news
 
-    def _send(self, status: int, body: bytes, content_type: str,
-              headers: dict[str, str] | None = None) -> None:
+    def send_answer(self, status: int, body: bytes, content_type: str,
+                    headers: dict[str, str] | None = None) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -185,6 +191,19 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
 
+
+class _Server(GuardedServer):
+    exposition: Exposition
+    web: WebConfig
+    health: Health
+
+    def __init__(self, address: tuple[str, int], limits: ServerLimits) -> None:
+        super().__init__(address, limits, _Handler)
+
+
+class _Handler(GuardedHandler):
+    server: _Server
+
     def do_HEAD(self) -> None:
         self.do_GET()
 
@@ -192,40 +211,49 @@ class _Handler(BaseHTTPRequestHandler):
         verdict = self.server.web.check(self.headers.get("Authorization"),
                                         str(self.client_address[0]))
         if verdict is Verdict.THROTTLED:
-            self._send(429, b"Too Many Requests\n", "text/plain; charset=utf-8",
+            self.send_answer(429, b"Too Many Requests\n", "text/plain; charset=utf-8",
                        {"Retry-After": "1"})
             return
         if verdict is not Verdict.ALLOWED:
-            self._send(401, b"Unauthorized\n", "text/plain; charset=utf-8",
+            self.send_answer(401, b"Unauthorized\n", "text/plain; charset=utf-8",
                        {"WWW-Authenticate": 'Basic realm="dlict"'})
             return
         path = self.path.split("?", 1)[0]
         if path == "/metrics":
             compressed = "gzip" in (self.headers.get("Accept-Encoding") or "")
             body = self.server.exposition.body(compressed)
-            self._send(200, body, CONTENT_TYPE,
+            self.send_answer(200, body, CONTENT_TYPE,
                        {"Content-Encoding": "gzip"} if compressed else None)
         elif path == "/healthz":
             status, report = self.server.health.report()
-            self._send(status, json.dumps(report).encode() + b"\n", "application/json")
+            self.send_answer(status, json.dumps(report).encode() + b"\n", "application/json")
         elif path == "/":
-            self._send(200, _LANDING, "text/html; charset=utf-8")
+            self.send_answer(200, _LANDING, "text/html; charset=utf-8")
         else:
-            self._send(404, b"Not Found\n", "text/plain; charset=utf-8")
+            self.send_answer(404, b"Not Found\n", "text/plain; charset=utf-8")
+
+
+_S = TypeVar("_S", bound=GuardedServer)
+
+
+def bind(make: Callable[[tuple[str, int], ServerLimits], _S], listen: str,
+         limits: ServerLimits) -> _S:
+    """The server ``make`` builds, listening on ``listen`` (ADDRESS:PORT).
+
+    Raises:
+        InputError: ``listen`` is not ADDRESS:PORT.
+        OperationalError: the address cannot be listened on (taken, not ours).
+    """
+    host, port = parse_listen(listen)
+    try:
+        return make((host, port), limits)
+    except OSError as exc:
+        raise OperationalError(f"cannot listen on {listen}: {exc.strerror}") from exc
 
 
 def make_server(listen: str, exposition: Exposition, web: WebConfig, health: Health,
                 limits: ServerLimits | None = None) -> ThreadingHTTPServer:
-    host, port = parse_listen(listen)
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-
-    class Server(_Server):
-        address_family = family
-
-    try:
-        server = Server((host, port), limits or ServerLimits())
-    except OSError as exc:
-        raise OperationalError(f"cannot listen on {listen}: {exc.strerror}") from exc
+    server = bind(_Server, listen, limits or ServerLimits())
     if web.tls is not None:
         server.socket = web.tls.wrap_socket(server.socket, server_side=True,
                                             do_handshake_on_connect=False)
