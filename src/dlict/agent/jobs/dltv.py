@@ -3,7 +3,8 @@ the local tuner through ``dvb-fe-tool`` (``adapterN``, or a file of its output),
 HLS streams from the school's own connection.
 
 Samples carry the monitor's DLTV families and labels (``channel`` per stream) plus
-``source`` (a school may watch both its dish and the streams) and ``vantage="agent"``. Each
+``source`` and ``receiver`` (its configured address: a school may watch its dish and the
+streams, or two tuners) and ``vantage="agent"``. Each
 receiver gives one result, judged as ``dlict monitor --once`` judges it: a fail when it
 cannot be read or its tuner is not locked.
 """
@@ -14,7 +15,7 @@ from collections.abc import Sequence
 
 from dlict.agent.jobs.base import JobContext
 from dlict.agent.jobs.recorder import Recorder
-from dlict.agent.jobs.settings import DltvJobSettings
+from dlict.agent.jobs.settings import DltvJobSettings, DltvReceiver
 from dlict.agent.records import Record
 from dlict.core.metric_names import (
     DLTV_AGE,
@@ -30,12 +31,11 @@ from dlict.core.metric_names import (
 )
 from dlict.core.results import Status
 from dlict.dltv import ReceiverSource, ReceiverStatus, Thresholds, make_source, thresholds_from
-from dlict.inventory.models import Dltv
 
 NAME = "dltv"
 
 
-def receiver_target(receiver: Dltv) -> str:
+def receiver_target(receiver: DltvReceiver) -> str:
     return f"dltv {receiver.source} {receiver.address or 'local'}"
 
 
@@ -48,10 +48,10 @@ class DltvJob:
         self.settings = settings
         self.interval_s = settings.interval_s
         self.deadline_s = settings.deadline_s
-        self.readers: list[tuple[Dltv, ReceiverSource, Thresholds]] = []
+        self.readers: list[tuple[DltvReceiver, ReceiverSource, Thresholds]] = []
         for receiver in settings.receivers:
             thresholds = thresholds_from(None, receiver.source)
-            self.readers.append((receiver, make_source(receiver.source, receiver.address or "",
+            self.readers.append((receiver, make_source(receiver.source, receiver.address,
                                                        receiver.channels, thresholds),
                                  thresholds))
 
@@ -63,7 +63,8 @@ class DltvJob:
             except Exception as exc:  # one receiver's surprise must not stop the others
                 status = ReceiverStatus.unreadable(
                     receiver.source, f"unexpected {type(exc).__name__}: {exc}")
-            _samples(out, receiver.source, status, thresholds)
+            _samples(out, {"source": receiver.source, "receiver": receiver.address or "local"},
+                     status, thresholds)
             good = status.reachable and status.locked is not False
             evidence = (status.error or "not readable" if not status.reachable
                         else _described(status))
@@ -88,9 +89,8 @@ def _flag(value: bool | None) -> float | None:
     return None if value is None else float(value)
 
 
-def _samples(out: Recorder, source: str, status: ReceiverStatus,
+def _samples(out: Recorder, labels: dict[str, str], status: ReceiverStatus,
              thresholds: Thresholds) -> None:
-    labels = {"source": source}
     out.sample(DLTV_UP, labels, float(status.reachable))
     out.sample(DLTV_LOCKED, labels, _flag(status.locked))
     out.sample(DLTV_SIGNAL, labels, status.signal_ratio)

@@ -12,8 +12,8 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from dlict.dltv import NO_SOURCE
-from dlict.inventory.models import Address, Dltv, Services
+from dlict.dltv import SOURCES
+from dlict.inventory.models import DLTV_CHANNELS, Address, Services
 
 _MAC = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
 # A /20, as `dlict netscan discover`: larger LANs are a design to split.
@@ -61,23 +61,42 @@ class LinkJobSettings(JobSettings):
         return bool(self.icmp or services.tcp or services.dns or services.http)
 
 
+class DltvReceiver(BaseModel):
+    """One receiver, as the inventory's ``dlict_site.dltv`` names it; ``address`` may also be
+    what only an agent can read: ``adapterN`` (the tuner in this machine) or the path of a
+    file of ``dvb-fe-tool --femon`` output."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    source: str
+    address: str = Field(default="", max_length=2048)
+    channels: list[int] = Field(default_factory=list, max_length=15)
+
+    @field_validator("source")
+    @classmethod
+    def _known_source(cls, value: str) -> str:
+        if value not in SOURCES:
+            raise ValueError(f"unknown receiver source '{value}' "
+                             f"(expected one of {', '.join(SOURCES)})")
+        return value
+
+    @field_validator("channels")
+    @classmethod
+    def _known_channels(cls, value: list[int]) -> list[int]:
+        wrong = [c for c in value if c not in DLTV_CHANNELS]
+        if wrong:
+            raise ValueError(f"DLTV channels are 1-15, got {wrong}")
+        return value
+
+
 class DltvJobSettings(JobSettings):
-    """DLTV from inside the school: each receiver as the inventory's ``dlict_site.dltv``
-    names one (Tvheadend on the LAN, the local tuner through ``dvb-fe-tool``, the HLS streams
-    from the school's own connection)."""
+    """DLTV from inside the school: Tvheadend on the LAN, the local tuner through
+    ``dvb-fe-tool``, the HLS streams from the school's own connection."""
 
     interval_s: float = Field(default=300, ge=5, le=86_400)
     deadline_s: float = Field(default=60, ge=1, le=3_600)
-    receivers: list[Dltv] = Field(default_factory=list, max_length=8)
+    receivers: list[DltvReceiver] = Field(default_factory=list, max_length=8)
     read_timeout_s: float = Field(default=20, gt=0, le=600)
-
-    @field_validator("receivers")
-    @classmethod
-    def _readable(cls, value: list[Dltv]) -> list[Dltv]:
-        for receiver in value:
-            if receiver.source == NO_SOURCE:
-                raise ValueError(f"source '{NO_SOURCE}' has nothing to read: leave it out")
-        return value
 
 
 class KnownDevice(BaseModel):
