@@ -8,8 +8,10 @@ needs it, naming the program: a school PC without chrony is told, never a crash.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import time
 from collections.abc import Sequence
@@ -56,22 +58,35 @@ class Output:
         return self.problem is None
 
 
-def run_command(argv: Sequence[str], timeout_s: float) -> Output:
-    """``argv`` run once; never raises for a missing program, a timeout or a crash of it."""
-    program = shutil.which(argv[0], path=f"{os.environ.get('PATH', '')}:{_SYSTEM_PATH}")
+def search_path() -> str:
+    """Where programs are looked for: ``PATH``, then the system folders (sshd is in sbin)."""
+    return f"{os.environ.get('PATH', '')}:{_SYSTEM_PATH}"
+
+
+def run_command(argv: Sequence[str], timeout_s: float, path: str | None = None) -> Output:
+    """``argv`` run once, its program looked for in ``path`` (default :func:`search_path`);
+    never raises for a missing program, a timeout or a crash of it."""
+    program = shutil.which(argv[0], path=path or search_path())
     if program is None:
         package = PACKAGES.get(argv[0])
         return Output(-1, "", "", f"{argv[0]} not installed"
                       + (f" (Debian package {package})" if package else ""), missing=True)
     try:
-        done = subprocess.run([program, *argv[1:]], capture_output=True, timeout=timeout_s,
-                              check=False, stdin=subprocess.DEVNULL,
-                              env={**os.environ, "LC_ALL": "C"})
-    except subprocess.TimeoutExpired:
-        return Output(-1, "", "", f"{argv[0]} gave no answer within {timeout_s:g} s")
+        # A session of its own: at the timeout the program goes with everything it started,
+        # so no grandchild keeps the pipes open.
+        process = subprocess.Popen([program, *argv[1:]], stdin=subprocess.DEVNULL,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   env={**os.environ, "LC_ALL": "C"}, start_new_session=True)
     except OSError as exc:
         return Output(-1, "", "", f"{argv[0]}: {exc.strerror or exc}")
-    return Output(done.returncode, _text(done.stdout), _text(done.stderr))
+    try:
+        stdout, stderr = process.communicate(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        return Output(-1, "", "", f"{argv[0]} gave no answer within {timeout_s:g} s")
+    return Output(process.returncode, _text(stdout), _text(stderr))
 
 
 def _text(data: bytes) -> str:
@@ -87,13 +102,14 @@ class HostJob:
 
     name = NAME
 
-    def __init__(self, settings: HostJobSettings) -> None:
+    def __init__(self, settings: HostJobSettings, path: str | None = None) -> None:
         self.settings = settings
+        self.path = path
         self.interval_s = settings.interval_s
         self.deadline_s = settings.deadline_s
 
     def _run(self, *argv: str) -> Output:
-        return run_command(argv, self.settings.command_timeout_s)
+        return run_command(argv, self.settings.command_timeout_s, self.path)
 
     def verdicts(self) -> list[Verdict]:
         return [*self.firewall(), *self.identity(), self.clock(), self.signatures()]
@@ -117,22 +133,24 @@ class HostJob:
                 Verdict("ID-04", Status.ERROR, passwd.problem or
                         f"cannot read /etc/passwd: {_last_line(passwd.stderr)}"))
         empty = self._run("awk", "-F", ":", '$2 == "" { print $1 }', "/etc/shadow")
-        empty_ok = empty.ran and empty.returncode == 0
         sshd = self._run("sshd", "-T")
         if sshd.missing:
             # No SSH server: nothing listens for the logins ID-01 and ID-02 restrict.
             why = f"{sshd.problem}: no SSH server to judge"
-            return [Verdict("ID-01", Status.SKIPPED, why), Verdict("ID-02", Status.SKIPPED, why),
-                    judge_id03(empty.stdout, empty_ok, None, empty.problem or empty.stderr),
-                    uid0]
-        if not sshd.ran:
-            return [Verdict(control, Status.ERROR, sshd.problem or "") for control in SSHD] \
-                + [uid0]
-        if sshd.returncode != 0:  # sshd -T refuses a broken configuration: say why
+            first: list[Verdict] = [Verdict("ID-01", Status.SKIPPED, why),
+                                    Verdict("ID-02", Status.SKIPPED, why)]
+            sshd_text: str | None = None
+        elif sshd.problem is not None:
+            return [Verdict(control, Status.ERROR, sshd.problem) for control in SSHD] + [uid0]
+        elif sshd.returncode != 0:  # sshd -T refuses a broken configuration: say why
             why = f"sshd -T: {_last_line(sshd.stderr) or f'exit status {sshd.returncode}'}"
             return [Verdict(control, Status.FAIL, why) for control in SSHD] + [uid0]
-        return [judge_id01(sshd.stdout, sshd.stderr), judge_id02(sshd.stdout, sshd.stderr),
-                judge_id03(empty.stdout, empty_ok, sshd.stdout, empty.problem or empty.stderr),
+        else:
+            first = [judge_id01(sshd.stdout, sshd.stderr), judge_id02(sshd.stdout, sshd.stderr)]
+            sshd_text = sshd.stdout
+        if empty.problem is not None:
+            return [*first, Verdict("ID-03", Status.ERROR, empty.problem), uid0]
+        return [*first, judge_id03(empty.stdout, empty.returncode == 0, sshd_text, empty.stderr),
                 uid0]
 
     def clock(self) -> Verdict:
