@@ -45,7 +45,7 @@ def ruleset_objects(text: str) -> list[Mapping[str, Any]]:
     playbook reads a failed probe as ``{}`` too)."""
     try:
         data = json.loads(text or "{}")
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth
         return []
     items = data.get("nftables", []) if isinstance(data, dict) else []
     return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
