@@ -1,0 +1,58 @@
+"""The ``jobs:`` section of the agent's configuration: a mistake is one line naming the file
+and the key (exit 2 through ``ConfigError``); a DLTV address its source cannot use is caught
+when the jobs are built, before anything runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from dlict.agent.config import load_agent_config
+from dlict.agent.jobs.registry import build_jobs
+from dlict.core.errors import ConfigError, ExitCode
+
+BASE = {"site": "4401010001", "host": "school-srv", "office": "https://127.0.0.1:8443"}
+
+
+def write(tmp_path: Path, jobs: dict[str, object]) -> Path:
+    path = tmp_path / "agent.yml"
+    path.write_text(yaml.safe_dump({**BASE, "jobs": jobs}))
+    return path
+
+
+@pytest.mark.parametrize(("jobs", "message"), [
+    ({"link": {"icmp": ["school.example"]}},
+     "jobs.link.icmp: Value error, 'school.example' must be an IPv4 address (the probe sends "
+     "raw ICMP, names are not resolved)"),
+    ({"link": {"interval_s": 1}}, "jobs.link.interval_s: Input should be greater than or "
+                                  "equal to 5"),
+    ({"dltv": {"receivers": [{"source": "satellite", "address": "adapter0"}]}},
+     "jobs.dltv.receivers.0.source: Value error, unknown receiver source 'satellite' (expected "
+     "one of tvheadend, dvb_femon, hls)"),
+    ({"lan": {"networks": ["10.0.0.0/16"]}},
+     "jobs.lan.networks: Value error, 10.0.0.0/16 has 65536 addresses; the agent sweeps at "
+     "most 4096 (a /20) at once"),
+    ({"lan": {"known": [{"name": "pc", "address": "192.168.1.9", "mac": "zz:00"}]}},
+     "jobs.lan.known.0.mac: Value error, 'zz:00' is not a MAC address (aa:bb:cc:dd:ee:ff)"),
+    ({"host": {"shell": "rm -rf /"}}, "jobs.host.shell: Extra inputs are not permitted"),
+])
+def test_a_bad_jobs_setting_is_one_line_naming_the_key(
+        tmp_path: Path, jobs: dict[str, object], message: str) -> None:
+    path = write(tmp_path, jobs)
+    with pytest.raises(ConfigError) as caught:
+        load_agent_config(path)
+    assert caught.value.exit_code is ExitCode.BAD_INPUT
+    assert caught.value.lines() == [f"{path}: {message}"]
+
+
+def test_a_dltv_address_the_source_cannot_use_fails_when_the_jobs_are_built(
+        tmp_path: Path) -> None:
+    config = load_agent_config(write(tmp_path, {"dltv": {"receivers": [
+        {"source": "hls", "address": "ftp://192.0.2.5/dltv", "channels": [1]}]}}))
+    with pytest.raises(ConfigError) as caught:
+        build_jobs(config)
+    (line,) = caught.value.lines()
+    assert line.startswith("jobs.dltv.receivers: ")
+    assert "ftp://192.0.2.5/dltv" in line
