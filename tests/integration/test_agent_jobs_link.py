@@ -144,7 +144,8 @@ def test_registry_builds_only_enabled_jobs_with_something_to_observe() -> None:
     config = AgentConfig.model_validate({**base, "jobs": {
         "link": {"icmp": ["127.0.0.1"], "interval_s": 30},
         "dltv": {"enabled": False, "receivers": [{"source": "hls",
-                                                  "address": "http://127.0.0.1:1/x"}]},
+                                                  "address": "http://127.0.0.1:1/x",
+                                                  "channels": [1]}]},
         "lan": {"networks": ["192.168.1.0/24"]},
         "host": {"enabled": False}}})
     jobs = build_jobs(config)

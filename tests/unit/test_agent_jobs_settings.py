@@ -47,12 +47,17 @@ def test_a_bad_jobs_setting_is_one_line_naming_the_key(
     assert caught.value.lines() == [f"{path}: {message}"]
 
 
-def test_a_dltv_address_the_source_cannot_use_fails_when_the_jobs_are_built(
-        tmp_path: Path) -> None:
-    config = load_agent_config(write(tmp_path, {"dltv": {"receivers": [
-        {"source": "hls", "address": "ftp://192.0.2.5/dltv", "channels": [1]}]}}))
+def test_a_dltv_address_the_source_cannot_use_is_refused_with_the_file(tmp_path: Path) -> None:
+    path = write(tmp_path, {"dltv": {"receivers": [
+        {"source": "hls", "address": "ftp://192.0.2.5/dltv", "channels": [1]}]}})
     with pytest.raises(ConfigError) as caught:
-        build_jobs(config)
-    (line,) = caught.value.lines()
-    assert line.startswith("jobs.dltv.receivers: ")
-    assert "ftp://192.0.2.5/dltv" in line
+        load_agent_config(path)
+    assert caught.value.lines() == [
+        f"{path}: jobs.dltv.receivers.0: Value error, HLS address 'ftp://192.0.2.5/dltv': "
+        "expected an http:// or https:// URL"]
+
+
+def test_every_enabled_job_with_something_to_observe_is_built(tmp_path: Path) -> None:
+    config = load_agent_config(write(tmp_path, {"dltv": {"receivers": [
+        {"source": "tvheadend", "address": "http://192.168.1.20:9981", "channels": [1]}]}}))
+    assert [job.name for job in build_jobs(config)] == ["dltv", "host"]

@@ -10,9 +10,10 @@ from __future__ import annotations
 import ipaddress
 import re
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from dlict.dltv import SOURCES
+from dlict.core.errors import InputError
+from dlict.dltv import SOURCES, make_source
 from dlict.inventory.models import DLTV_CHANNELS, Address, Services
 
 _MAC = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
@@ -87,6 +88,15 @@ class DltvReceiver(BaseModel):
         if wrong:
             raise ValueError(f"DLTV channels are 1-15, got {wrong}")
         return value
+
+    @model_validator(mode="after")
+    def _readable(self) -> DltvReceiver:
+        """The address is one its source can read (a URL for Tvheadend and HLS)."""
+        try:
+            make_source(self.source, self.address, self.channels)
+        except InputError as exc:
+            raise ValueError(str(exc)) from None
+        return self
 
 
 class DltvJobSettings(JobSettings):
