@@ -94,6 +94,8 @@ def test_missing_programs_are_errors_or_skips_naming_them(tmp_path: Path) -> Non
                                   "server to judge"),
         "ID-03": (Status.ERROR, "awk not installed (Debian package mawk)"),
         "ID-04": (Status.ERROR, "awk not installed (Debian package mawk)"),
+        "EP-01": (Status.ERROR, "dpkg-query not installed (Debian package dpkg)"),
+        "EP-05": (Status.ERROR, "dpkg-query not installed (Debian package dpkg)"),
         "LOG-04": (Status.ERROR, "chronyc not installed (Debian package chrony)"),
         "AV-03": (Status.FAIL, f"no signature database (*.cvd, *.cld) in {tmp_path / 'clamav'}"),
     }

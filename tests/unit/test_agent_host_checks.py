@@ -12,10 +12,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+import yaml
 
 from dlict.agent.jobs.host_checks import (
     Verdict,
     judge_av03,
+    judge_ep01,
+    judge_ep05,
     judge_firewall,
     judge_id01,
     judge_id02,
@@ -23,8 +26,10 @@ from dlict.agent.jobs.host_checks import (
     judge_id04,
     judge_log04,
 )
+from dlict.agent.jobs.settings import RISKY_PACKAGES, HostJobSettings
 from dlict.controls.model import load_catalog
 from dlict.core.results import Status
+from tests.conftest import REPO
 
 FIXTURES = Path(__file__).parent / "fixtures" / "agent_host"
 
@@ -148,7 +153,43 @@ def test_signature_age_against_the_limit() -> None:
 
 
 @pytest.mark.parametrize("control", ["FW-01", "FW-03", "FW-05", "ID-01", "ID-02", "ID-03",
-                                     "ID-04", "LOG-04", "AV-03"])
+                                     "ID-04", "EP-01", "EP-05", "LOG-04", "AV-03"])
 def test_every_control_the_agent_judges_is_in_the_catalog(control: str) -> None:
     ids = {c.id for c in load_catalog().controls}
     assert control in ids
+
+
+def test_unattended_upgrades_on_the_fleet_host_pass_ep01_and_off_here_fail() -> None:
+    on = judge_ep01(captured("dpkg_endpoint_fleet.txt"), captured("apt_unattended_fleet.txt"))
+    assert (on.status, on.evidence) == (
+        Status.PASS, 'unattended-upgrades installed, APT::Periodic::Unattended-Upgrade "1"')
+    off = judge_ep01(captured("dpkg_endpoint_devmachine.txt"),
+                     captured("apt_unattended_devmachine.txt"))
+    assert (off.status, off.evidence) == (
+        Status.FAIL, 'unattended-upgrades not installed, APT::Periodic::Unattended-Upgrade is ""')
+
+
+def test_an_installed_package_of_the_list_fails_ep05() -> None:
+    clean = judge_ep05(captured("dpkg_risky_fleet.txt"), RISKY_PACKAGES)
+    assert (clean.status, clean.evidence) == (
+        Status.PASS, "none of telnetd, inetutils-telnetd, telnetd-ssl, rsh-server, "
+                     "rsh-redone-server, vsftpd, proftpd-basic, pure-ftpd, tftpd-hpa is installed")
+    found = judge_ep05(captured("dpkg_risky_with_coreutils.txt"), [*RISKY_PACKAGES, "coreutils"])
+    assert (found.status, found.evidence) == (Status.FAIL, "installed: coreutils")
+
+
+def role_default(role: str, name: str) -> object:
+    defaults = yaml.safe_load((REPO / "playbooks" / "roles" / role / "defaults" / "main.yml")
+                              .read_text(encoding="utf-8"))
+    return defaults[name]
+
+
+def test_the_agent_judges_with_the_roles_default_limits() -> None:
+    settings = HostJobSettings()
+    assert settings.risky_packages == role_default("dlict_endpoint",
+                                                   "dlict_endpoint_risky_packages")
+    assert settings.max_signature_age_days == role_default(
+        "dlict_antivirus", "dlict_antivirus_max_signature_age_days")
+    assert settings.clamav_db_dir == role_default("dlict_antivirus", "dlict_antivirus_db_dir")
+    assert settings.max_clock_offset_ms == role_default("dlict_logging",
+                                                        "dlict_logging_max_clock_offset_ms")

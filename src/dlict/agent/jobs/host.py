@@ -22,6 +22,8 @@ from dlict.agent.jobs.base import JobContext
 from dlict.agent.jobs.host_checks import (
     Verdict,
     judge_av03,
+    judge_ep01,
+    judge_ep05,
     judge_firewall,
     judge_id01,
     judge_id02,
@@ -38,7 +40,9 @@ NAME = "host"
 MAX_OUTPUT_CHARS = 1 << 20  # the largest of these outputs (a rule set) is some kilobytes
 _SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #: The Debian package that brings each program, for the error line.
-PACKAGES = {"nft": "nftables", "sshd": "openssh-server", "chronyc": "chrony", "awk": "mawk"}
+PACKAGES = {"nft": "nftables", "sshd": "openssh-server", "chronyc": "chrony", "awk": "mawk",
+            "dpkg-query": "dpkg", "apt-config": "apt"}
+DPKG_FORMAT = "${Package} ${db:Status-Status}\n"
 FIREWALL = ("FW-01", "FW-03", "FW-05")
 SSHD = ("ID-01", "ID-02", "ID-03")
 
@@ -98,7 +102,8 @@ def _last_line(text: str) -> str:
 
 
 class HostJob:
-    """FW-01/03/05, ID-01..04, LOG-04 (the clock) and AV-03 of the agent's own host."""
+    """FW-01/03/05, ID-01..04, EP-01, EP-05, LOG-04 (the clock) and AV-03 of the agent's
+    own host."""
 
     name = NAME
 
@@ -112,7 +117,8 @@ class HostJob:
         return run_command(argv, self.settings.command_timeout_s, self.path)
 
     def verdicts(self) -> list[Verdict]:
-        return [*self.firewall(), *self.identity(), self.clock(), self.signatures()]
+        return [*self.firewall(), *self.identity(), *self.endpoint(), self.clock(),
+                self.signatures()]
 
     def run(self, context: JobContext) -> Sequence[Record]:
         out = Recorder(context)
@@ -152,6 +158,19 @@ class HostJob:
             return [*first, Verdict("ID-03", Status.ERROR, empty.problem), uid0]
         return [*first, judge_id03(empty.stdout, empty.returncode == 0, sshd_text, empty.stderr),
                 uid0]
+
+    def endpoint(self) -> list[Verdict]:
+        # dpkg-query exits 1 when a package is unknown; its lines still say what is there
+        packages = self._run("dpkg-query", "-W", "-f", DPKG_FORMAT, "unattended-upgrades")
+        setting = self._run("apt-config", "dump", "--format", "%v%n",
+                            "APT::Periodic::Unattended-Upgrade")
+        risky = self._run("dpkg-query", "-W", "-f", DPKG_FORMAT,
+                          *self.settings.risky_packages)
+        problem = packages.problem or setting.problem
+        return [Verdict("EP-01", Status.ERROR, problem) if problem is not None
+                else judge_ep01(packages.stdout, setting.stdout),
+                Verdict("EP-05", Status.ERROR, risky.problem) if risky.problem is not None
+                else judge_ep05(risky.stdout, self.settings.risky_packages)]
 
     def clock(self) -> Verdict:
         tracking = self._run("chronyc", "-c", "tracking")

@@ -166,6 +166,32 @@ def judge_id04(passwd_fields: str) -> Verdict:
                     f"accounts with UID 0: {', '.join(uid0)}")
 
 
+# ---- endpoint: `dpkg-query -W -f '${Package} ${db:Status-Status}\n' …`, `apt-config dump` ---
+
+def installed_packages(dpkg_query: str) -> list[str]:
+    """The packages ``dpkg-query -W -f '${Package} ${db:Status-Status}\n'`` shows installed."""
+    return [line.removesuffix(" installed") for line in _lines(dpkg_query)
+            if re.fullmatch(r"\S+ installed", line)]
+
+
+def judge_ep01(dpkg_query: str, unattended_upgrade: str) -> Verdict:
+    """EP-01: unattended-upgrades is installed and ``apt-config dump --format '%v%n'
+    APT::Periodic::Unattended-Upgrade`` gives 1."""
+    installed = "unattended-upgrades" in installed_packages(dpkg_query)
+    value = unattended_upgrade.strip()
+    return _verdict("EP-01", installed and value == "1",
+                    'unattended-upgrades installed, APT::Periodic::Unattended-Upgrade "1"',
+                    f"unattended-upgrades {'installed' if installed else 'not installed'}, "
+                    f'APT::Periodic::Unattended-Upgrade is "{value}"')
+
+
+def judge_ep05(dpkg_query: str, risky: Sequence[str]) -> Verdict:
+    """EP-05: none of the ``risky`` server packages is installed."""
+    installed = installed_packages(dpkg_query)
+    return _verdict("EP-05", not installed, f"none of {', '.join(risky)} is installed",
+                    f"installed: {', '.join(installed)}")
+
+
 # ---- logging: `chronyc -c tracking`, `chronyc -c -n sources` ------------------------------
 
 def tracking_fields(text: str) -> list[str]:

@@ -17,6 +17,9 @@ from dlict.dltv import SOURCES, make_source
 from dlict.inventory.models import DLTV_CHANNELS, Address, Services
 
 _MAC = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
+# The endpoint role's dlict_endpoint_risky_packages (a test holds the two together).
+RISKY_PACKAGES = ("telnetd", "inetutils-telnetd", "telnetd-ssl", "rsh-server",
+                  "rsh-redone-server", "vsftpd", "proftpd-basic", "pure-ftpd", "tftpd-hpa")
 # A /20, as `dlict netscan discover`: larger LANs are a design to split.
 MAX_LAN_ADDRESSES = 4096
 
@@ -164,6 +167,9 @@ class HostJobSettings(JobSettings):
     # A district time server with no source above it serves its own clock; a school's
     # host never should (LOG-04 fails on it).
     local_clock_ok: bool = False
+    # EP-05: the endpoint role's list of server packages that send passwords in clear text.
+    risky_packages: list[str] = Field(default_factory=lambda: list(RISKY_PACKAGES),
+                                      max_length=100)
 
 
 class JobsSettings(BaseModel):
