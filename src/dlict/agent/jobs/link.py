@@ -4,12 +4,16 @@ ICMP goes through the monitor's sweep (one raw socket, paced, kernel timestamps)
 service checks through the monitor's registry of probe kinds (tcp, dns, http), so a figure
 means the same whichever side measured it. Samples carry the monitor's names and labels plus
 ``vantage="agent"``; each target also gives one result (pass when it answered).
+
+The engines are imported in the run, that is in the job's forked child: the HTTP probe
+brings ``cryptography`` (some 8 MB), which the long-running agent then never holds.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 from dlict.agent.jobs.base import JobContext
 from dlict.agent.jobs.recorder import Recorder
@@ -26,10 +30,10 @@ from dlict.core.metric_names import (
     PROBE_UP,
 )
 from dlict.core.results import Status
-from dlict.exporter.scheduler import link_sample, service_sample, sweep_for
-from dlict.exporter.service_probe import ServiceCheck
-from dlict.exporter.service_registry import SERVICE_PROBES
-from dlict.exporter.state import LinkSample, ServiceSample
+
+if TYPE_CHECKING:
+    from dlict.exporter.service_probe import ServiceCheck
+    from dlict.exporter.state import LinkSample, ServiceSample
 
 NAME = "link"
 _WORKERS = 8
@@ -54,6 +58,8 @@ class LinkJob:
         self.deadline_s = settings.deadline_s
 
     def checks(self, site: str) -> list[ServiceCheck]:
+        from dlict.exporter.service_registry import SERVICE_PROBES
+
         return [check for probe in SERVICE_PROBES.values()
                 for check in probe.checks(site, self.settings.services)]
 
@@ -69,6 +75,8 @@ class LinkJob:
         return out.records
 
     def _icmp(self, out: Recorder) -> None:
+        from dlict.exporter.scheduler import link_sample, sweep_for
+
         settings = self.settings
         targets = list(dict.fromkeys(settings.icmp))
         if not targets:
@@ -90,6 +98,8 @@ class LinkJob:
         out.sample(LINK_UP, {}, float(any(link.received for link in links.values())))
 
     def _service(self, out: Recorder, check: ServiceCheck, sample: ServiceSample) -> None:
+        from dlict.exporter.service_registry import SERVICE_PROBES
+
         for metric in SERVICE_PROBES[check.kind].metrics:
             out.sample(metric.family, {"target": check.target}, metric.value(sample))
         evidence = sample.detail or ""
@@ -101,6 +111,9 @@ class LinkJob:
 
 
 def _checked(check: ServiceCheck, timeout_s: float) -> ServiceSample:
+    from dlict.exporter.scheduler import service_sample
+    from dlict.exporter.state import ServiceSample
+
     try:
         return service_sample(check, timeout_s)
     except DlictError as exc:  # a target the probe refuses (bad URL): that target's failure
