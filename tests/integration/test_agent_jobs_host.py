@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -20,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from dlict.agent.jobs.base import JobContext
-from dlict.agent.jobs.host import HostJob
+from dlict.agent.jobs.host import HostJob, clamd_ping
 from dlict.agent.jobs.runner import run_job
 from dlict.agent.jobs.settings import HostJobSettings
 from dlict.agent.records import Kind, result_of
@@ -47,7 +49,7 @@ def verdicts_in(namespace: str, db_dir: Path) -> dict[str, tuple[str, str]]:
     """The host job's verdicts, run by a Python inside ``namespace`` (nft sees its rules)."""
     code = (
         "import json, sys\n"
-        "from dlict.agent.jobs.host import HostJob\n"
+        "from dlict.agent.jobs.host import HostJob, clamd_ping\n"
         "from dlict.agent.jobs.settings import HostJobSettings\n"
         "job = HostJob(HostJobSettings(clamav_db_dir=sys.argv[1]))\n"
         "print(json.dumps({v.control: [v.status, v.evidence] for v in job.verdicts()}))\n")
@@ -97,6 +99,7 @@ def test_missing_programs_are_errors_or_skips_naming_them(tmp_path: Path) -> Non
         "EP-01": (Status.ERROR, "dpkg-query not installed (Debian package dpkg)"),
         "EP-05": (Status.ERROR, "dpkg-query not installed (Debian package dpkg)"),
         "LOG-04": (Status.ERROR, "chronyc not installed (Debian package chrony)"),
+        "AV-01": (Status.ERROR, "dpkg-query not installed (Debian package dpkg)"),
         "AV-03": (Status.FAIL, f"no signature database (*.cvd, *.cld) in {tmp_path / 'clamav'}"),
     }
 
@@ -127,3 +130,43 @@ def test_signature_age_from_real_files(tmp_path: Path) -> None:
         Status.FAIL, "newest signature database is 9.0 days old (limit 7)")
     os.utime(tmp_path / "daily.cld", (now - 3600, now - 3600))
     assert job.signatures().evidence == "newest signature database is 0.0 days old (limit 7)"
+
+
+def serve_unix(path: Path, answer: bytes | None) -> threading.Thread:
+    """One connection on a Unix socket: read the command, answer (None: say nothing)."""
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(path))
+    server.listen(1)
+
+    def once() -> None:
+        with server:
+            connection, _ = server.accept()
+            with connection:
+                connection.recv(64)
+                if answer is not None:
+                    connection.sendall(answer)
+                else:
+                    time.sleep(2)
+
+    thread = threading.Thread(target=once, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_clamd_ping_on_a_real_socket(tmp_path: Path) -> None:
+    """The PING the AV-01 probe sends, to a Unix socket answering as clamd does (``PONG``
+    and a NUL), to one that never answers, and to none."""
+    answering = tmp_path / "clamd.ctl"
+    thread = serve_unix(answering, b"PONG\0")
+    assert clamd_ping(str(answering), 2) == ("PONG", "")
+    thread.join(5)
+
+    silent = tmp_path / "silent.ctl"
+    thread = serve_unix(silent, None)
+    started = time.monotonic()
+    assert clamd_ping(str(silent), 0.5) == ("", "TimeoutError: timed out")
+    assert time.monotonic() - started < 1.5
+    thread.join(5)
+
+    assert clamd_ping(str(tmp_path / "none.ctl"), 1) == (
+        "", "FileNotFoundError: [Errno 2] No such file or directory")

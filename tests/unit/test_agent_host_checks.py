@@ -16,6 +16,8 @@ import yaml
 
 from dlict.agent.jobs.host_checks import (
     Verdict,
+    clamd_socket,
+    judge_av01,
     judge_av03,
     judge_ep01,
     judge_ep05,
@@ -153,7 +155,7 @@ def test_signature_age_against_the_limit() -> None:
 
 
 @pytest.mark.parametrize("control", ["FW-01", "FW-03", "FW-05", "ID-01", "ID-02", "ID-03",
-                                     "ID-04", "EP-01", "EP-05", "LOG-04", "AV-03"])
+                                     "ID-04", "EP-01", "EP-05", "LOG-04", "AV-01", "AV-03"])
 def test_every_control_the_agent_judges_is_in_the_catalog(control: str) -> None:
     ids = {c.id for c in load_catalog().controls}
     assert control in ids
@@ -193,3 +195,18 @@ def test_the_agent_judges_with_the_roles_default_limits() -> None:
     assert settings.clamav_db_dir == role_default("dlict_antivirus", "dlict_antivirus_db_dir")
     assert settings.max_clock_offset_ms == role_default("dlict_logging",
                                                         "dlict_logging_max_clock_offset_ms")
+
+
+def test_clamd_installed_and_answering_passes_av01_else_the_reason() -> None:
+    assert clamd_socket(captured("clamd_debian12.conf")) == "/var/run/clamav/clamd.ctl"
+    assert clamd_socket("") == "/run/clamav/clamd.ctl"
+    ok = judge_av01(captured("dpkg_clamav_fleet.txt"), "PONG")
+    assert (ok.status, ok.evidence) == (Status.PASS, "clamav-daemon installed, clamd answers PONG")
+    silent = judge_av01(captured("dpkg_clamav_fleet.txt"), "",
+                        "FileNotFoundError: [Errno 2] No such file or directory")
+    assert (silent.status, silent.evidence) == (
+        Status.FAIL, "clamd does not answer: clamav-daemon installed; PING gave "
+                     "'FileNotFoundError: [Errno 2] No such file or directory'")
+    absent = judge_av01(captured("dpkg_clamav_devmachine.txt"), "PONG")
+    assert (absent.status, absent.evidence) == (
+        Status.FAIL, "clamd does not answer: clamav-daemon not installed; PING gave 'PONG'")

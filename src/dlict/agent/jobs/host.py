@@ -12,6 +12,7 @@ import contextlib
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import time
 from collections.abc import Sequence
@@ -21,6 +22,8 @@ from pathlib import Path
 from dlict.agent.jobs.base import JobContext
 from dlict.agent.jobs.host_checks import (
     Verdict,
+    clamd_socket,
+    judge_av01,
     judge_av03,
     judge_ep01,
     judge_ep05,
@@ -93,6 +96,19 @@ def run_command(argv: Sequence[str], timeout_s: float, path: str | None = None) 
     return Output(process.returncode, _text(stdout), _text(stderr))
 
 
+def clamd_ping(path: str, timeout_s: float) -> tuple[str, str]:
+    """(answer, error) of ``zPING`` on clamd's socket, as the AV-01 probe reads them."""
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(timeout_s)
+            sock.connect(path)
+            sock.sendall(b"zPING\0")
+            answer = sock.recv(64)
+    except OSError as exc:
+        return "", f"{type(exc).__name__}: {exc}"
+    return answer.rstrip(b"\0").decode("utf-8", errors="replace").strip(), ""
+
+
 def _text(data: bytes) -> str:
     return data[:MAX_OUTPUT_CHARS].decode("utf-8", errors="replace")
 
@@ -102,8 +118,8 @@ def _last_line(text: str) -> str:
 
 
 class HostJob:
-    """FW-01/03/05, ID-01..04, EP-01, EP-05, LOG-04 (the clock) and AV-03 of the agent's
-    own host."""
+    """FW-01/03/05, ID-01..04, EP-01, EP-05, LOG-04 (the clock), AV-01 and AV-03 of the
+    agent's own host."""
 
     name = NAME
 
@@ -118,7 +134,7 @@ class HostJob:
 
     def verdicts(self) -> list[Verdict]:
         return [*self.firewall(), *self.identity(), *self.endpoint(), self.clock(),
-                self.signatures()]
+                self.antivirus(), self.signatures()]
 
     def run(self, context: JobContext) -> Sequence[Record]:
         out = Recorder(context)
@@ -181,6 +197,17 @@ class HostJob:
                            max_offset_ms=self.settings.max_clock_offset_ms,
                            local_clock_ok=self.settings.local_clock_ok,
                            error=tracking.stderr)
+
+    def antivirus(self) -> Verdict:
+        packages = self._run("dpkg-query", "-W", "-f", DPKG_FORMAT, "clamav-daemon")
+        if packages.problem is not None:
+            return Verdict("AV-01", Status.ERROR, packages.problem)
+        try:
+            conf = Path(self.settings.clamd_conf).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            conf = ""  # no clamd.conf: clamd's default socket, as the playbook's probe
+        answer, error = clamd_ping(clamd_socket(conf), self.settings.command_timeout_s)
+        return judge_av01(packages.stdout, answer, error)
 
     def signatures(self) -> Verdict:
         directory = Path(self.settings.clamav_db_dir)

@@ -241,7 +241,28 @@ def judge_log04(tracking_csv: str, sources_csv: str, *, max_offset_ms: float,
                    f"sources {', '.join(sources) or 'none (local clock)'}")
 
 
-# ---- antivirus: the signature databases' modification times --------------------------------
+# ---- antivirus: clamd.conf and clamd's answer, the signature databases' times ---------------
+
+DEFAULT_CLAMD_SOCKET = "/run/clamav/clamd.ctl"
+
+
+def clamd_socket(clamd_conf: str) -> str:
+    """The ``LocalSocket`` of clamd.conf, or clamd's default when it names none."""
+    match = re.search(r"(?m)^LocalSocket\s+(\S+)", clamd_conf)
+    return match.group(1) if match else DEFAULT_CLAMD_SOCKET
+
+
+def judge_av01(dpkg_query: str, ping_answer: str, ping_error: str = "") -> Verdict:
+    """AV-01: clamav-daemon is installed (``dpkg-query -W -f '${Package} ${db:Status-Status}\n'
+    clamav-daemon``) and clamd answered ``zPING`` on its socket with PONG."""
+    installed = "clamav-daemon" in installed_packages(dpkg_query)
+    line = next((line for line in _lines(dpkg_query) if line.startswith("clamav-daemon ")),
+                "clamav-daemon not installed")
+    return _verdict("AV-01", installed and ping_answer == "PONG",
+                    "clamav-daemon installed, clamd answers PONG",
+                    f"clamd does not answer: {line}; PING gave '{ping_answer}{ping_error}'")
+
+
 
 def judge_av03(databases: Mapping[str, float], now: float, db_dir: str,
                limit_days: float) -> Verdict:

@@ -163,6 +163,7 @@ class HostJobSettings(JobSettings):
     command_timeout_s: float = Field(default=10, gt=0, le=300)
     max_signature_age_days: float = Field(default=7, gt=0, le=365)
     clamav_db_dir: str = "/var/lib/clamav"
+    clamd_conf: str = "/etc/clamav/clamd.conf"
     max_clock_offset_ms: float = Field(default=10, gt=0, le=3_600_000)
     # A district time server with no source above it serves its own clock; a school's
     # host never should (LOG-04 fails on it).
