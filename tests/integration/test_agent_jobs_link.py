@@ -12,6 +12,7 @@ import random
 import socket
 import struct
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -151,3 +152,24 @@ def test_registry_builds_only_enabled_jobs_with_something_to_observe() -> None:
     jobs = build_jobs(config)
     assert [(j.name, j.interval_s, j.deadline_s) for j in jobs] == [
         ("link", 30, 30), ("lan", 900, 120)]
+
+
+class Slow(QuietHandler):
+    def do_GET(self) -> None:  # noqa: N802 - the http.server name
+        time.sleep(1.0)
+        self.send_body(b"late", content_type="text/plain")
+
+
+def test_service_checks_run_while_the_icmp_sweep_paces_its_echoes() -> None:
+    """A service answering in 1 s and an ICMP sweep of about 1 s take about 1 s together,
+    not 2: a slow school server does not stretch the run past the monitor's pace."""
+    with serving(Slow) as web:
+        settings = LinkJobSettings(icmp=["127.0.0.1"], count=5, period_ms=250, timeout_ms=300,
+                                   services={"http": [f"{web.url}/"]}, check_timeout_s=3)
+        job = LinkJob(settings)
+        started = time.monotonic()
+        records = job.run(CONTEXT)
+        took = time.monotonic() - started
+    assert verdicts(list(records)) == {"icmp 127.0.0.1": Status.PASS,
+                                       f"http {web.url}/": Status.PASS}
+    assert 1.0 <= took < 1.7

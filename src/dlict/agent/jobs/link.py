@@ -66,10 +66,12 @@ class LinkJob:
     def run(self, context: JobContext) -> Sequence[Record]:
         out = Recorder(context)
         checks = self.checks(context.site)
+        timeout = self.settings.check_timeout_s
         with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
-            timeout = self.settings.check_timeout_s
-            samples = list(pool.map(lambda c: _checked(c, timeout), checks))
+            # the service checks run while the ICMP sweep paces its echoes
+            pending = [pool.submit(_checked, check, timeout) for check in checks]
             self._icmp(out)
+            samples = [future.result() for future in pending]
         for check, sample in zip(checks, samples, strict=True):
             self._service(out, check, sample)
         return out.records

@@ -9,6 +9,9 @@ fill the agent's memory. At the deadline the whole group is killed.
 
 A job that raises, is cut or floods gives an ``error`` result naming the job (target
 ``agent-job <name>``) instead of a traceback: the office sees it like any other finding.
+The child ends with ``os._exit``: nothing of the agent (its outbox connection, its exit
+handlers) runs in it, and a lock another thread of the agent held at the fork can at worst
+hang the child until its deadline.
 """
 
 from __future__ import annotations
