@@ -12,6 +12,7 @@ import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -143,3 +144,33 @@ def test_a_lan_the_agent_is_not_on_is_an_error_not_a_crash() -> None:
                                                             "EP-07")
     assert result.evidence == ("127.216.0.0/24 is not on a link of this machine (loopback): set "
                                "jobs.lan.interface, or run the agent on that LAN")
+
+
+def test_an_unknown_device_is_one_event_while_it_stays_and_a_result_every_sweep(
+        lan: Lan, tmp_path: Path) -> None:
+    lan.add_device("k0", 11, KNOWN_MACS[0])
+    lan.add_device("pi", 77, RASPBERRY_PI_MAC)
+    settings = LanJobSettings(networks=[str(lan.network)], timeout_s=0.5, known=[
+        {"name": "school-srv", "address": lan.address(11), "mac": KNOWN_MACS[0]}])
+    job = LanJob(settings, state_dir=tmp_path)
+
+    def sweep_once() -> tuple[list[str], list[str]]:
+        run = run_job(job, CONTEXT)
+        assert run.error is None
+        fails = sorted(result_of(r).host for r in run.records
+                       if r.kind is Kind.RESULT and result_of(r).status is Status.FAIL)
+        events = sorted(str(r.body["address"]) for r in run.records if r.kind is Kind.EVENT)
+        return fails, events
+
+    pi, other = lan.address(77), lan.address(78)
+    assert sweep_once() == ([pi], [pi])
+    assert sweep_once() == ([pi], [])  # still there: the finding again, no new event
+    seen = tmp_path / "lan-seen.json"
+    assert oct(seen.stat().st_mode & 0o777) == "0o640"
+    assert json.loads(seen.read_text()) == {"pairs": [f"{pi} {RASPBERRY_PI_MAC}"]}
+
+    lan.add_device("pc", 78, "00:16:3e:0a:00:4e")
+    assert sweep_once() == ([pi, other], [other])
+
+    seen.write_text("{not json")  # a damaged state file hides nothing
+    assert sweep_once() == ([pi, other], [pi, other])

@@ -25,7 +25,7 @@ def build_jobs(config: AgentConfig) -> list[Job]:
     if jobs.dltv.enabled and jobs.dltv.receivers:
         built.append(DltvJob(jobs.dltv))
     if jobs.lan.enabled and jobs.lan.networks:
-        built.append(LanJob(jobs.lan))
+        built.append(LanJob(jobs.lan, state_dir=config.state_dir))
     if jobs.host.enabled:
         built.append(HostJob(jobs.host))
     return built
