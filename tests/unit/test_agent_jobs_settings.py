@@ -37,6 +37,12 @@ def write(tmp_path: Path, jobs: dict[str, object]) -> Path:
     ({"lan": {"known": [{"name": "pc", "address": "192.168.1.9", "mac": "zz:00"}]}},
      "jobs.lan.known.0.mac: Value error, 'zz:00' is not a MAC address (aa:bb:cc:dd:ee:ff)"),
     ({"host": {"shell": "rm -rf /"}}, "jobs.host.shell: Extra inputs are not permitted"),
+    ({"link": {"icmp": ["192.0.2.1"], "count": 100, "period_ms": 1000}},
+     "jobs.link: Value error, the ICMP sweep or a check: up to 100 s, not below deadline_s 30: "
+     "every run would be cut"),
+    ({"dltv": {"deadline_s": 10}},
+     "jobs.dltv: Value error, the receiver reads (read_timeout_s): up to 20 s, not below "
+     "deadline_s 10: every run would be cut"),
 ])
 def test_a_bad_jobs_setting_is_one_line_naming_the_key(
         tmp_path: Path, jobs: dict[str, object], message: str) -> None:

@@ -12,6 +12,7 @@ cannot be read or its tuner is not locked.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 from dlict.agent.jobs.base import JobContext
 from dlict.agent.jobs.recorder import Recorder
@@ -57,12 +58,10 @@ class DltvJob:
 
     def run(self, context: JobContext) -> Sequence[Record]:
         out = Recorder(context)
-        for receiver, reader, thresholds in self.readers:
-            try:
-                status = reader.read(self.settings.read_timeout_s)
-            except Exception as exc:  # one receiver's surprise must not stop the others
-                status = ReceiverStatus.unreadable(
-                    receiver.source, f"unexpected {type(exc).__name__}: {exc}")
+        # side by side: a dead receiver costs its read timeout once, not once per receiver
+        with ThreadPoolExecutor(max_workers=max(1, len(self.readers))) as pool:
+            statuses = list(pool.map(self._read, self.readers))
+        for (receiver, _reader, thresholds), status in zip(self.readers, statuses, strict=True):
             _samples(out, {"source": receiver.source, "receiver": receiver.address or "local"},
                      status, thresholds)
             good = status.reachable and status.locked is not False
@@ -71,6 +70,14 @@ class DltvJob:
             out.result(Status.PASS if good else Status.FAIL, evidence,
                        target=receiver_target(receiver))
         return out.records
+
+    def _read(self, item: tuple[DltvReceiver, ReceiverSource, Thresholds]) -> ReceiverStatus:
+        receiver, reader, _thresholds = item
+        try:
+            return reader.read(self.settings.read_timeout_s)
+        except Exception as exc:  # one receiver's surprise must not stop the others
+            return ReceiverStatus.unreadable(receiver.source,
+                                             f"unexpected {type(exc).__name__}: {exc}")
 
 
 def _described(status: ReceiverStatus) -> str:

@@ -24,6 +24,13 @@ RISKY_PACKAGES = ("telnetd", "inetutils-telnetd", "telnetd-ssl", "rsh-server",
 MAX_LAN_ADDRESSES = 4096
 
 
+def _within_deadline(settings: JobSettings, seconds: float, what: str) -> None:
+    """A job whose own waits reach its deadline would be cut every run: say so at load."""
+    if seconds >= settings.deadline_s:
+        raise ValueError(f"{what}: up to {seconds:g} s, not below deadline_s "
+                         f"{settings.deadline_s:g}: every run would be cut")
+
+
 class JobSettings(BaseModel):
     """What every job has: whether it runs, how often, and when it is cut."""
 
@@ -58,6 +65,12 @@ class LinkJobSettings(JobSettings):
             if address.version != 4:
                 raise ValueError(f"'{item}': only IPv4 targets so far")
         return value
+
+    @model_validator(mode="after")
+    def _fits(self) -> LinkJobSettings:
+        sweep_s = (self.count - 1) * self.period_ms / 1000 + self.timeout_ms / 1000
+        _within_deadline(self, max(sweep_s, self.check_timeout_s), "the ICMP sweep or a check")
+        return self
 
     @property
     def has_targets(self) -> bool:
@@ -111,6 +124,11 @@ class DltvJobSettings(JobSettings):
     receivers: list[DltvReceiver] = Field(default_factory=list, max_length=8)
     read_timeout_s: float = Field(default=20, gt=0, le=600)
 
+    @model_validator(mode="after")
+    def _fits(self) -> DltvJobSettings:
+        _within_deadline(self, self.read_timeout_s, "the receiver reads (read_timeout_s)")
+        return self
+
 
 class KnownDevice(BaseModel):
     """A device the school's LAN may hold: its address, and its MAC where registered."""
@@ -144,6 +162,12 @@ class LanJobSettings(JobSettings):
     timeout_s: float = Field(default=2, ge=0.1, le=60)
     retries: int = Field(default=1, ge=0, le=5)
 
+    @model_validator(mode="after")
+    def _fits(self) -> LanJobSettings:
+        sweeps_s = len(self.networks) * self.timeout_s * (self.retries + 1)
+        _within_deadline(self, sweeps_s, "the sweeps (timeout_s, retries, per network)")
+        return self
+
     @field_validator("networks")
     @classmethod
     def _small_enough(cls, value: list[ipaddress.IPv4Network]) -> list[ipaddress.IPv4Network]:
@@ -168,6 +192,11 @@ class HostJobSettings(JobSettings):
     # A district time server with no source above it serves its own clock; a school's
     # host never should (LOG-04 fails on it).
     local_clock_ok: bool = False
+    @model_validator(mode="after")
+    def _fits(self) -> HostJobSettings:
+        _within_deadline(self, self.command_timeout_s, "the commands (command_timeout_s)")
+        return self
+
     # EP-05: the endpoint role's list of server packages that send passwords in clear text.
     risky_packages: list[str] = Field(default_factory=lambda: list(RISKY_PACKAGES),
                                       max_length=100)
