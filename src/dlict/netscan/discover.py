@@ -93,12 +93,22 @@ def _with_vendor(mac: str, vendor: Callable[[str], str]) -> str:
 def judge_lan(sweep: Sweep, hosts: Iterable[Host], answers: Iterable[Neighbour],
               vendor: Callable[[str], str]) -> list[Result]:
     """EP-07 results for one swept LAN: a FAIL per unknown pair, else one PASS."""
+    return judge_answers(sweep.site.id, sweep.network, sweep.interface, sweep.source, hosts,
+                         answers, vendor)
+
+
+def judge_answers(site_id: str, network: IPv4Network, interface: str,
+                  source: IPv4Address | None, hosts: Iterable[Host],
+                  answers: Iterable[Neighbour], vendor: Callable[[str], str]) -> list[Result]:
+    """EP-07 results for the answers of one LAN swept out of ``interface`` from ``source``
+    (the sweeper itself, left out): a FAIL per unknown pair, else one PASS. The office's
+    ``netscan discover`` and a school's agent both judge with it."""
     site_hosts = list(hosts)
     by_address: dict[str, list[Host]] = {}
     for host in site_hosts:
         by_address.setdefault(host.address, []).append(host)
     by_mac = {h.mac: h for h in site_hosts if h.mac}
-    seen = [a for a in answers if a.address in sweep.network and a.address != sweep.source]
+    seen = [a for a in answers if a.address in network and a.address != source]
     results = []
     for answer in sorted(seen):
         owners = by_address.get(str(answer.address), [])
@@ -114,12 +124,12 @@ def judge_lan(sweep: Sweep, hosts: Iterable[Host], answers: Iterable[Neighbour],
             elsewhere = by_mac.get(answer.mac)
             if elsewhere is not None:
                 evidence += f" (its MAC is registered to {elsewhere.name} at {elsewhere.address})"
-        results.append(Result(sweep.site.id, str(answer.address), Status.FAIL, control=CONTROL,
+        results.append(Result(site_id, str(answer.address), Status.FAIL, control=CONTROL,
                               evidence=evidence))
     if not results:
-        results.append(Result(sweep.site.id, str(sweep.network), Status.PASS, control=CONTROL,
-                              evidence=f"{len(seen)} devices answered on {sweep.network} "
-                                       f"({sweep.interface}), all known"))
+        results.append(Result(site_id, str(network), Status.PASS, control=CONTROL,
+                              evidence=f"{len(seen)} devices answered on {network} "
+                                       f"({interface}), all known"))
     return results
 
 
