@@ -39,7 +39,7 @@ message Sample {
 """
 
 
-def _protoc() -> str:
+def protoc() -> str:
     protoc = shutil.which("protoc")
     if protoc is None:
         pytest.fail("protoc is not installed: apt-get install protobuf-compiler "
@@ -79,7 +79,7 @@ def _text_format(series: list[Series]) -> str:
 
 def _protoc_encode(schema: Path, series: list[Series]) -> bytes:
     done = subprocess.run(
-        [_protoc(), f"--proto_path={schema.parent}", "--encode=prometheus.WriteRequest",
+        [protoc(), f"--proto_path={schema.parent}", "--encode=prometheus.WriteRequest",
          schema.name], input=_text_format(series).encode(), capture_output=True, check=False,
         timeout=30)
     assert done.returncode == 0, done.stderr.decode()
@@ -120,7 +120,7 @@ def test_protoc_reads_back_what_was_written(schema: Path) -> None:
     """The same bytes decoded by protoc name the labels and values that went in."""
     series = CASES["several series, Thai text, awkward values"]
     done = subprocess.run(
-        [_protoc(), f"--proto_path={schema.parent}", "--decode=prometheus.WriteRequest",
+        [protoc(), f"--proto_path={schema.parent}", "--decode=prometheus.WriteRequest",
          schema.name], input=encode_write_request(series), capture_output=True, check=False,
         timeout=30)
     assert done.returncode == 0, done.stderr.decode()

@@ -337,7 +337,8 @@ class RemoteWriteClient:
         """
         not_samples = [r for r in records if r.kind is not Kind.SAMPLE]
         if not_samples:
-            raise ValueError(f"remote_write sends samples only, not a {not_samples[0].kind}")
+            raise ValueError(f"remote_write sends samples only; got a {not_samples[0].kind} "
+                             "record")
         keys = {r.key for r in records}
         self._settled = {k: v for k, v in self._settled.items() if k in keys}
         points, unsendable = self._points(records)
