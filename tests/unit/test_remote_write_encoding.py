@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -129,3 +130,18 @@ def test_protoc_reads_back_what_was_written(schema: Path) -> None:
     assert 'name: "__name__"\n    value: "dlict_probe_rtt_seconds"' in text
     assert "value: -2.5\n    timestamp: 1764000030000" in text
     assert "value: inf" in text and "value: -inf" in text and "value: nan" in text
+
+
+def test_without_the_agent_extra_the_client_says_what_to_install(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """cramjam made unimportable, as on a core-only install."""
+    from dlict.agent.config import RemoteWriteSettings
+    from dlict.agent.remote_write import RemoteWriteClient
+    from dlict.core.errors import OperationalError
+
+    monkeypatch.setitem(sys.modules, "cramjam", None)
+    with pytest.raises(OperationalError) as missing:
+        RemoteWriteClient(RemoteWriteSettings.model_validate(
+            {"url": "http://127.0.0.1:9090/api/v1/write"}))
+    assert str(missing.value).startswith("dlict agent needs the Python package cramjam")
+    assert str(missing.value).endswith("pip install 'dlict[agent]'")

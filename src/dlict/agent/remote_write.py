@@ -265,8 +265,8 @@ def _tls_context(settings: RemoteWriteSettings) -> ssl.SSLContext:
     try:
         return ssl.create_default_context(cafile=str(settings.ca_file))
     except (OSError, ssl.SSLError) as exc:
-        raise ConfigError(f"remote_write.ca_file {settings.ca_file}: cannot be read as CA "
-                          f"certificates ({exc.strerror or exc})") from exc
+        raise ConfigError(f"remote_write.ca_file {printable(settings.ca_file)}: cannot be "
+                          f"read as CA certificates ({_reason(exc)})") from exc
 
 
 class _Watchdog:
