@@ -69,8 +69,8 @@ def _text_format(series: list[Series]) -> str:
     out = []
     for one in series:
         out.append("timeseries {")
-        for name, value in one.labels:
-            quoted_value = "".join(f"\\x{b:02x}" for b in value.encode())
+        for name, text in one.labels:
+            quoted_value = "".join(f"\\x{b:02x}" for b in text.encode())
             out.append(f'  labels {{ name: "{name}" value: "{quoted_value}" }}')
         for timestamp, value in one.samples:
             out.append(f"  samples {{ value: {_double_text(value)} timestamp: {timestamp} }}")
