@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from dlict.agent.config import RemoteWriteSettings
-from dlict.agent.records import Record, sample_record
+from dlict.agent.records import Kind, Record, sample_record
 from dlict.agent.remote_write import (
     RemoteWriteClient,
     RemoteWriteRejectedError,
@@ -160,3 +160,19 @@ def test_a_ca_file_that_holds_no_certificate_is_refused(tmp_path: Path) -> None:
         _client("https://127.0.0.1:1/api/v1/write", ca_file=junk)
     assert str(refused.value).startswith(f"remote_write.ca_file {junk}: cannot be read as CA "
                                          "certificates (")
+
+
+def test_values_no_receiver_could_take_are_reported_and_the_rest_delivered() -> None:
+    """A label value with a lone surrogate (a JSON body can carry one) has no UTF-8; an integer
+    past a double's range has no float64. Neither may stop the send of the others."""
+    at = datetime(2026, 12, 3, tzinfo=UTC)
+    odd = [sample_record("4401010001", "srv", LINK_UP.name, {"target": "\ud800"}, 1, at),
+           Record(Kind.SAMPLE, "4401010001", "srv",
+                  {"name": LINK_UP.name, "labels": {}, "value": 10**400}, at)]
+    script = Script()
+    with receiver(script) as served, pytest.raises(RemoteWriteRejectedError) as refused:
+        _client(f"{served.url}/write").send([*odd, *SAMPLE])
+    assert refused.value.rejected == 2
+    assert str(refused.value).endswith(f"2 of 3 samples refused for good, first: "
+                                       f"{LINK_UP.name}: label target is not UTF-8 text")
+    assert len(script.requests) == 1

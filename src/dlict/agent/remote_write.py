@@ -166,8 +166,8 @@ def _labels_of(record: Record) -> Labels:
         if not isinstance(label, str) or not _LABEL_NAME.fullmatch(label) \
                 or label.startswith("__"):
             raise _UnsendableError(f"{name}: label name {printable(label)!r} is not valid")
-        if not isinstance(value, str):
-            raise _UnsendableError(f"{name}: label {label} is not text")
+        if not isinstance(value, str) or not _is_utf8(value):
+            raise _UnsendableError(f"{name}: label {label} is not UTF-8 text")
         if value:  # Prometheus takes an empty label for an absent one; the spec forbids it
             labels[label] = value
     for label, value in (("site", record.site), ("host", record.host)):
@@ -177,11 +177,23 @@ def _labels_of(record: Record) -> Labels:
     return tuple(sorted(labels.items()))
 
 
+def _is_utf8(text: str) -> bool:
+    """False for a string holding a lone surrogate (JSON can carry one), which has no UTF-8."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _value_of(record: Record) -> float:
     name, value = printable(record.body.get("name")), record.body.get("value")
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise _UnsendableError(f"{name}: value {printable(value)!r} is not a number")
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:
+        raise _UnsendableError(f"{name}: value is out of a double's range") from None
     if math.isnan(number) and struct.unpack("<Q", struct.pack("<d", number))[0] \
             == _STALE_NAN_BITS:
         raise _UnsendableError(f"{name}: value is Prometheus' staleness marker")
@@ -414,6 +426,8 @@ class RemoteWriteClient:
                         f"remote_write to {shown} did not answer within {timeout:g} s") from exc
                 raise RetryableSendError(
                     f"remote_write to {shown} cannot be reached: {_reason(exc)}") from exc
+        if watchdog.fired:  # cut just after the answer came: the connection is not reusable
+            connection.close()
         return _Answer(response.status, text.decode("utf-8", "replace"))
 
 
