@@ -176,3 +176,11 @@ def test_values_no_receiver_could_take_are_reported_and_the_rest_delivered() -> 
     assert str(refused.value).endswith(f"2 of 3 samples refused for good, first: "
                                        f"{LINK_UP.name}: label target is not UTF-8 text")
     assert len(script.requests) == 1
+
+
+def test_a_key_in_the_urls_query_is_sent_but_never_shown() -> None:
+    script = Script([503])
+    with receiver(script) as served, pytest.raises(RetryableSendError) as failed:
+        _client(f"{served.url}/api/v1/push?api_key=k3y-s3cret").send(SAMPLE)
+    assert str(failed.value) == f"remote_write to {served.url}/api/v1/push answered HTTP 503"
+    assert script.requests[0].path == "/api/v1/push?api_key=k3y-s3cret"

@@ -240,10 +240,18 @@ class _Endpoint:
     host: str
     port: int
     path: str
+    query: str
+
+    @property
+    def target(self) -> str:
+        return f"{self.path}?{self.query}" if self.query else self.path
 
     @property
     def shown(self) -> str:
-        return f"{self.scheme}://{self.host}:{self.port}{self.path}"
+        """The URL for messages and the log: without its query, where some receivers take a
+        tenant's key."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return printable(f"{self.scheme}://{host}:{self.port}{self.path}")
 
 
 def _is_loopback(host: str) -> bool:
@@ -265,10 +273,7 @@ def _endpoint(settings: RemoteWriteSettings) -> _Endpoint:
     if parts.scheme == "http" and not _is_loopback(parts.hostname):
         raise ConfigError(f"{where}: plain http only to a loopback address; use https")
     port = parts.port or (443 if parts.scheme == "https" else 80)
-    path = parts.path or "/"
-    if parts.query:
-        path += f"?{parts.query}"
-    return _Endpoint(parts.scheme, parts.hostname, port, path)
+    return _Endpoint(parts.scheme, parts.hostname, port, parts.path or "/", parts.query)
 
 
 def _tls_context(settings: RemoteWriteSettings) -> ssl.SSLContext:
@@ -414,7 +419,7 @@ class RemoteWriteClient:
         shown, timeout = self._endpoint.shown, self.settings.timeout_s
         with _Watchdog(connection, timeout) as watchdog:
             try:
-                connection.request("POST", self._endpoint.path, body=body, headers=HEADERS)
+                connection.request("POST", self._endpoint.target, body=body, headers=HEADERS)
                 response = connection.getresponse()
                 text = response.read(MAX_ANSWER_BYTES)
                 if not response.isclosed():

@@ -24,6 +24,7 @@ from tests.unit.test_remote_write_encoding import SPEC_SCHEMA, protoc
 
 @dataclass
 class Request:
+    path: str
     headers: dict[str, str]
     body: bytes
 
@@ -44,7 +45,7 @@ def receiver(script: Script, tls: ssl.SSLContext | None = None) -> Iterator[Serv
         def do_POST(self) -> None:  # noqa: N802 - http.server's name
             body = self.rfile.read(int(self.headers["Content-Length"]))
             with script.lock:
-                script.requests.append(Request(dict(self.headers.items()), body))
+                script.requests.append(Request(self.path, dict(self.headers.items()), body))
                 n = len(script.requests) - 1
                 status = script.statuses[min(n, len(script.statuses) - 1)]
             self.send_body(script.reason if status >= 300 else b"", status)
