@@ -25,6 +25,7 @@ APT_PACKAGES=(
   prometheus prometheus-alertmanager                  # dlict monitor's Prometheus side: promtool, rule tests
   prometheus-smokeping-prober fping                   # the anchors the probe benchmarks compare with
   ieee-data                                           # dlict netscan discover: vendors of MAC addresses
+  protobuf-compiler                                   # protoc: the reference remote_write's encoding is tested against
 )
 
 install_system_packages() {

@@ -79,3 +79,8 @@ class MissingProgramError(OperationalError):
 
 class StoreError(OperationalError):
     """The evidence store cannot be opened or written."""
+
+
+class RetryableSendError(OperationalError):
+    """A send that may pass later (unreachable, timed out, 5xx, 429): keep what was being sent
+    and try again after a back-off."""
