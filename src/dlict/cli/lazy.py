@@ -48,6 +48,8 @@ COMMANDS: dict[str, Entry] = {
                     "backup, history, rule audit."),
     "netscan": Entry("dlict.cli.netscan", "app", "Packets from outside: which ports of each "
                      "host answer (FW-11), which devices are on each site's LAN (EP-07)."),
+    "agent": Entry("dlict.cli.agent", "app", "The school agent: checks from inside a school, "
+                   "stored in a durable outbox and forwarded to the office."),
 }
 
 
