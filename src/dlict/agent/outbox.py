@@ -278,30 +278,32 @@ class Outbox:
                 everything stored before is kept.
         """
         rows, too_large = _rows(records)
-        incoming = sum(row[-1] for row in rows)
         with self._write("store records in the outbox") as conn:
-            # Room first, from the oldest samples, so that the pages they free take the new
-            # records and the file does not grow past the cap by one put before shrinking.
-            self._keep_cap(conn, incoming, samples_only=True)
+            for kind, count in too_large.items():
+                _count_dropped(conn, kind, count)
+            # Make room before inserting, so that the pages freed take the new records and
+            # the file never grows past the cap by one put: the oldest stored samples first,
+            # then the oldest incoming ones (they would be the next to go).
+            excess = self._stored_bytes(conn) + sum(row[-1] for row in rows) - self.cap_bytes
+            excess = self._drop_oldest(conn, excess, samples_only=True)
+            rows = _shed_samples(conn, rows, excess)
             added = conn.executemany(
                 "INSERT OR IGNORE INTO records (key, kind, site, host, created_at, body, size)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)", rows).rowcount
-            for kind, count in too_large.items():
-                _count_dropped(conn, kind, count)
-            self._keep_cap(conn)
+            self._drop_oldest(conn, self._stored_bytes(conn) - self.cap_bytes)
         return added
 
-    def _keep_cap(self, conn: sqlite3.Connection, incoming: int = 0, *,
-                  samples_only: bool = False) -> None:
-        """Drop the oldest records until ``incoming`` more bytes fit under the cap: samples
-        while there are any, then (unless ``samples_only``) results and events."""
-        excess = self._stored_bytes(conn) + incoming - self.cap_bytes
+    def _drop_oldest(self, conn: sqlite3.Connection, excess: int, *,
+                     samples_only: bool = False) -> int:
+        """Drop stored records, oldest first, until ``excess`` bytes are gone: samples while
+        there are any, then (unless ``samples_only``) results and events. Returns the excess
+        left."""
         while excess > 0:
             victims = _oldest(conn, "kind = 'sample'")
             if not victims and not samples_only:
                 victims = _oldest(conn, "kind != 'sample'")
             if not victims:
-                return
+                break
             chosen: list[int] = []
             for rowid, kind, size in victims:
                 chosen.append(rowid)
@@ -310,6 +312,7 @@ class Outbox:
                 if excess <= 0:
                     break
             conn.executemany("DELETE FROM records WHERE rowid = ?", [(r,) for r in chosen])
+        return excess
 
     @staticmethod
     def _stored_bytes(conn: sqlite3.Connection) -> int:
@@ -403,9 +406,11 @@ class Outbox:
         return PushState(to_utc(at), outcome, error, failures)
 
 
-def _rows(records: Iterable[Record]
-          ) -> tuple[list[tuple[str, str, str, str, str, str, int]], dict[str, int]]:
-    rows: list[tuple[str, str, str, str, str, str, int]] = []
+_Row = tuple[str, str, str, str, str, str, int]  # as the records table holds it
+
+
+def _rows(records: Iterable[Record]) -> tuple[list[_Row], dict[str, int]]:
+    rows: list[_Row] = []
     too_large: dict[str, int] = {}
     for record in records:
         kind = str(record.kind)
@@ -417,6 +422,18 @@ def _rows(records: Iterable[Record]
             continue
         rows.append((record.key, kind, record.site, record.host, at, body, size))
     return rows, too_large
+
+
+def _shed_samples(conn: sqlite3.Connection, rows: list[_Row], excess: int) -> list[_Row]:
+    """``rows`` without their oldest samples worth ``excess`` bytes (counted as dropped)."""
+    kept: list[_Row] = []
+    for row in rows:
+        if excess > 0 and row[1] == "sample":
+            _count_dropped(conn, "sample", 1)
+            excess -= row[-1]
+        else:
+            kept.append(row)
+    return kept
 
 
 def _oldest(conn: sqlite3.Connection, where: str) -> list[tuple[int, str, int]]:
