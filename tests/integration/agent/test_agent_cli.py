@@ -150,3 +150,33 @@ def test_run_pushes_until_sigterm_then_stops_cleanly(tmp_path: Path, pki: Pki) -
     state = status_of(config)
     assert state["last_push"]["outcome"] == "delivered"
     assert state["consecutive_failures"] == 0
+
+
+def test_run_backs_off_while_the_office_fails_then_delivers_the_same_keys(
+        tmp_path: Path, pki: Pki) -> None:
+    with receiving(pki) as receiver:
+        receiver.answers = [503, 503, 503]
+        config = write_config(tmp_path / "agent.yml", tmp_path / "state", receiver.url,
+                              push={"interval_s": 30, "timeout_s": 5, "backoff_max_s": 1})
+        child = subprocess.Popen(
+            launch_command(spec(pki, samples=5, results=["pass"]),
+                           "agent", "run", "--config", str(config)),
+            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.monotonic() + 60
+            while not any(b.status == 200 for b in receiver.batches):
+                assert time.monotonic() < deadline, "never delivered"
+                assert child.poll() is None, child.communicate()
+                time.sleep(0.1)
+            child.send_signal(signal.SIGTERM)
+            _out, err = child.communicate(timeout=30)
+        finally:
+            child.kill()
+            child.wait(timeout=30)
+    assert child.returncode == 0, err
+    attempts = [[r.key for r in b.records] for b in receiver.batches]
+    # three refusals were retried well before the 30 s push interval, each the same batch
+    assert attempts[0] == attempts[1] == attempts[2] == attempts[3]
+    assert [b.status for b in receiver.batches[:4]] == [503, 503, 503, 200]
+    assert err.count("push failed") == 3
+    assert status_of(config)["consecutive_failures"] == 0
