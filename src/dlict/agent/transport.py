@@ -18,7 +18,8 @@ import http.client
 import json
 import socket
 import ssl
-import time
+import threading
+from contextlib import suppress
 from dataclasses import dataclass
 from enum import StrEnum
 from urllib.parse import urlsplit
@@ -99,24 +100,25 @@ class HttpsSender:
 
     def post(self, path: str, body: bytes, content_type: str) -> Delivery:
         where = f"office {self.office.url(path)}"
-        deadline = time.monotonic() + self._timeout_s
         conn = http.client.HTTPSConnection(self.office.host, self.office.port,
                                            timeout=self._timeout_s, context=self._context)
+        watchdog = _Watchdog(conn, self._timeout_s)
         try:
             conn.request("POST", self.office.base_path + path, body=body, headers={
                 "Content-Type": content_type, "Content-Length": str(len(body))})
             answer = conn.getresponse()
-            text = _read_bounded(answer, deadline)
+            text = _read_bounded(answer)
         except ssl.SSLCertVerificationError as exc:
             return Delivery(Outcome.REFUSED, None,
                             f"{where}: the office's certificate is not the pinned CA's "
                             f"({exc.verify_message})")
-        except TimeoutError:
-            return Delivery(Outcome.RETRY, None,
-                            f"{where}: no answer within {self._timeout_s:g} s")
         except (OSError, http.client.HTTPException) as exc:
+            if watchdog.fired.is_set() or isinstance(exc, TimeoutError):
+                return Delivery(Outcome.RETRY, None,
+                                f"{where}: no answer within {self._timeout_s:g} s")
             return Delivery(Outcome.RETRY, None, f"{where}: unreachable ({_cause(exc)})")
         finally:
+            watchdog.cancel()
             conn.close()
         outcome = outcome_of(answer.status)
         if outcome is Outcome.DELIVERED:
@@ -125,14 +127,33 @@ class HttpsSender:
                         f"{where}: HTTP {answer.status} {_reason(text, answer.reason)}")
 
 
-def _read_bounded(answer: http.client.HTTPResponse, deadline: float) -> bytes:
-    """At most ``MAX_ANSWER_BYTES`` of the answer, within the deadline (a server dripping one
-    byte a second must not hold the agent)."""
+class _Watchdog:
+    """Cuts the connection when the whole exchange has taken ``seconds``: the socket's own
+    timeout bounds each read, not an office that drips one byte a second for ever."""
+
+    def __init__(self, conn: http.client.HTTPSConnection, seconds: float) -> None:
+        self._conn = conn
+        self.fired = threading.Event()
+        self._timer = threading.Timer(seconds, self._cut)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _cut(self) -> None:
+        self.fired.set()
+        sock = self._conn.sock
+        if sock is not None:
+            with suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)  # wakes the read blocked on it
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+
+def _read_bounded(answer: http.client.HTTPResponse) -> bytes:
+    """At most ``MAX_ANSWER_BYTES`` of the answer (the rest is never read)."""
     chunks: list[bytes] = []
     kept = 0
     while kept < MAX_ANSWER_BYTES:
-        if time.monotonic() > deadline:
-            raise TimeoutError("the answer took too long")
         chunk = answer.read(min(_READ_CHUNK, MAX_ANSWER_BYTES - kept))
         if not chunk:
             break
