@@ -52,6 +52,8 @@ COMMANDS: dict[str, Entry] = {
                      "host answer (FW-11), which devices are on each site's LAN (EP-07)."),
     "ca": Entry("dlict.cli.ca", "app", "The district's enrolment CA for school agents: init, "
                 "tokens, revocation."),
+    "agent": Entry("dlict.cli.agent", "app", "The school agent: checks from inside a school, "
+                   "stored in a durable outbox and forwarded to the office."),
 }
 
 
