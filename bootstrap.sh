@@ -25,6 +25,8 @@ APT_PACKAGES=(
   prometheus prometheus-alertmanager                  # dlict monitor's Prometheus side: promtool, rule tests
   prometheus-smokeping-prober fping                   # the anchors the probe benchmarks compare with
   ieee-data                                           # dlict netscan discover: vendors of MAC addresses
+  nftables                                            # lab/schoolnat.py: the school's NAT router namespace
+  prometheus-node-exporter prometheus-blackbox-exporter  # the anchors bench/bench_agent.py compares with
 )
 
 install_system_packages() {
