@@ -44,14 +44,14 @@ def unit_service_section() -> configparser.SectionProxy:
     return parser["Service"]
 
 
-def verify_unit(text: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    """systemd-analyze verify on ``text`` as dlict-agent.service. verify insists that the
-    program of ExecStart exists; /opt/dlict-agent exists only on an installed host, so the
-    copy names this checkout's dlict instead (the rest is the unit as shipped)."""
+def verify_unit(text: str, tmp_path: Path, *how: str) -> subprocess.CompletedProcess[str]:
+    """systemd-analyze (verify by default) on ``text`` as dlict-agent.service. verify insists
+    that the program of ExecStart exists; /opt/dlict-agent exists only on an installed host,
+    so the copy names this checkout's dlict instead (the rest is the unit as shipped)."""
     unit = tmp_path / "dlict-agent.service"
     unit.write_text(text.replace("/opt/dlict-agent/bin/dlict", str(BIN / "dlict")))
-    return subprocess.run([program("systemd-analyze", "systemd"), "verify", str(unit)],
-                          capture_output=True, text=True, check=False, timeout=60)
+    return subprocess.run([program("systemd-analyze", "systemd"), *(how or ("verify",)),
+                           str(unit)], capture_output=True, text=True, check=False, timeout=60)
 
 
 def test_systemd_analyze_verify_finds_nothing_to_say_about_the_unit(tmp_path: Path) -> None:
@@ -61,6 +61,13 @@ def test_systemd_analyze_verify_finds_nothing_to_say_about_the_unit(tmp_path: Pa
     # verify exits 0 on unknown keys too, but says so: a misspelt copy is caught
     misspelt = verify_unit(UNIT.read_text().replace("ProtectSystem=", "ProtectSystm="), tmp_path)
     assert "Unknown key 'ProtectSystm'" in misspelt.stderr
+
+
+def test_systemd_rates_the_units_exposure_at_most_3_of_10(tmp_path: Path) -> None:
+    rated = verify_unit(UNIT.read_text(), tmp_path, "security", "--offline=true",
+                        "--threshold=30")
+    assert rated.returncode == 0, rated.stdout[-3000:] + rated.stderr
+    assert "Overall exposure level for dlict-agent.service" in rated.stdout
 
 
 def test_the_agent_runs_unprivileged_with_cap_net_raw_alone_and_hardened() -> None:
