@@ -11,6 +11,8 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -153,6 +155,63 @@ def test_the_roles_init_script_is_valid_sh_with_an_lsb_header(tmp_path: Path) ->
     assert "# Provides:          dlict-agent" in text
     assert "--reuid=dlict-agent" in text and "--ambient-caps=-all,+net_raw" in text
     assert "DLICT=/opt/dlict-agent/bin/dlict\n" in text
+
+
+# Stands in for dlict: records who it runs as and with which capabilities, then waits.
+FAKE_AGENT = """#!/bin/sh
+{ id -un; grep -E '^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs):' /proc/self/status
+  echo "args: $*"; } > "$(dirname "$0")/../seen.tmp"
+mv "$(dirname "$0")/../seen.tmp" "$(dirname "$0")/../seen"
+exec sleep 600
+"""
+CAP_NET_RAW_ONLY = f"{1 << 13:016x}"
+
+
+def test_the_init_script_runs_the_agent_as_its_user_with_cap_net_raw_alone() -> None:
+    """The sysvinit path (the test fleet's): start, status, stop for real, as the user
+    ``daemon`` standing in for dlict-agent, with a stand-in program for dlict."""
+    root = Path(tempfile.mkdtemp(prefix="dlict-agent-init-"))
+    script = root / "dlict-agent"
+
+    def init(action: str) -> int:
+        return subprocess.run(["sh", str(script), action], capture_output=True, text=True,
+                              check=False, timeout=60).returncode
+
+    try:
+        root.chmod(0o755)
+        (root / "bin").mkdir(mode=0o755)
+        fake = root / "bin" / "dlict"
+        fake.write_text(FAKE_AGENT)
+        fake.chmod(0o755)
+        shutil.chown(root, "daemon", "daemon")
+        ansible_template("dlict-agent.init.j2", script, {
+            "dlict_agent_user": "daemon", "dlict_agent_venv": str(root),
+            "dlict_agent_state_dir": str(root), "dlict_agent_config_file": "/etc/x.yml",
+            "dlict_agent_pidfile": str(root / "pid"), "dlict_agent_log": str(root / "log")})
+        assert init("start") == 0
+        deadline = time.monotonic() + 10
+        while not (root / "seen").exists():
+            assert time.monotonic() < deadline, (root / "log").read_text()
+            time.sleep(0.05)
+        lines = (root / "seen").read_text().splitlines()
+        seen = dict(line.split(":", 1) for line in lines[1:])
+        assert lines[0] == "daemon"
+        assert {key: value.strip() for key, value in seen.items() if key.startswith("Cap")} == {
+            "CapInh": CAP_NET_RAW_ONLY, "CapPrm": CAP_NET_RAW_ONLY,
+            "CapEff": CAP_NET_RAW_ONLY, "CapBnd": CAP_NET_RAW_ONLY,
+            "CapAmb": CAP_NET_RAW_ONLY}
+        assert seen["NoNewPrivs"].strip() == "1"
+        assert seen["args"].strip() == "agent run --config /etc/x.yml"
+        pid = int((root / "pid").read_text())
+        assert Path(f"/proc/{pid}/exe").readlink().name == "sleep"  # the pidfile names it
+        assert init("status") == 0
+        assert init("stop") == 0
+        assert not Path(f"/proc/{pid}").exists()
+        assert init("status") == 3
+    finally:
+        if (root / "pid").exists():
+            init("stop")
+        shutil.rmtree(root)
 
 
 def test_the_agent_playbook_passes_ansible_syntax_check() -> None:
