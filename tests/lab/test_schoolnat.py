@@ -106,6 +106,20 @@ def test_the_office_cannot_open_a_connection_into_the_school(school: SchoolNat) 
     assert not connects(school, school.office, school.router_wan_address)
 
 
+def test_dlicts_icmp_probe_gets_through_the_nat_outwards_only(school: SchoolNat) -> None:
+    """The agent's link job uses the engine of `dlict probe`: echoes from the school to the
+    office come back through the masquerade; the office's echoes to the school do not."""
+    dlict = str(Path(sys.executable).parent / "dlict")
+    out = school.run(school.lan, [dlict, "probe", school.office_address, "--count", "2",
+                                  "--timeout", "1000"])
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert f"{school.office_address} " in out.stdout and "2/2/0%" in out.stdout
+    back = school.run(school.office, [dlict, "probe", school.lan_address, "--count", "2",
+                                      "--timeout", "1000"])
+    assert back.returncode == 1, back.stdout + back.stderr
+    assert "2/0/100%" in back.stdout
+
+
 def test_a_cut_uplink_drops_everything_until_it_is_restored(school: SchoolNat) -> None:
     serve(school, school.office)
     assert connects(school, school.lan, school.office_address)
