@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import select
 import subprocess
 import sys
 import time
@@ -134,6 +135,49 @@ def test_a_cut_uplink_drops_everything_until_it_is_restored(school: SchoolNat) -
     school.restore_uplink()
     assert not school.uplink_is_cut()
     assert connects(school, school.lan, school.office_address)
+
+
+# Upper-cases what one connection sends, line by line.
+UPPER_ECHO = """
+import socket
+server = socket.socket()
+server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+server.bind(("0.0.0.0", 8080))
+server.listen()
+print("ready", flush=True)
+connection, _ = server.accept()
+while data := connection.recv(100):
+    connection.sendall(data.upper())
+"""
+# One connection kept open; each line of stdin sent, each answer printed.
+LINE_CLIENT = """
+import socket, sys
+connection = socket.create_connection((sys.argv[1], 8080), timeout=30)
+for line in sys.stdin:
+    connection.sendall(line.encode())
+    print(connection.recv(100).decode().strip(), flush=True)
+"""
+
+
+def test_a_connection_open_across_a_cut_carries_on_after_the_restore(
+        school: SchoolNat) -> None:
+    server = school.start(school.office, [sys.executable, "-c", UPPER_ECHO],
+                          stdout=subprocess.PIPE, text=True)
+    assert server.stdout is not None and server.stdout.readline().strip() == "ready"
+    client = school.start(school.lan, [sys.executable, "-c", LINE_CLIENT,
+                                       school.office_address],
+                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert client.stdin is not None and client.stdout is not None
+    client.stdin.write("before\n")
+    client.stdin.flush()
+    assert client.stdout.readline().strip() == "BEFORE"
+    school.cut_uplink()
+    client.stdin.write("during\n")
+    client.stdin.flush()
+    assert not select.select([client.stdout], [], [], 2.0)[0]  # nothing comes back
+    school.restore_uplink()
+    assert select.select([client.stdout], [], [], 15.0)[0]  # TCP retransmits, gets through
+    assert client.stdout.readline().strip() == "DURING"
 
 
 def test_a_process_started_in_a_namespace_is_stopped_by_its_pid(school: SchoolNat) -> None:
