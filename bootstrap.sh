@@ -26,6 +26,8 @@ APT_PACKAGES=(
   prometheus-smokeping-prober fping                   # the anchors the probe benchmarks compare with
   ieee-data                                           # dlict netscan discover: vendors of MAC addresses
   protobuf-compiler                                   # protoc: the reference remote_write's encoding is tested against
+  nftables                                            # lab/schoolnat.py: the school's NAT router namespace
+  prometheus-node-exporter prometheus-blackbox-exporter  # the anchors bench/bench_agent.py compares with
 )
 
 install_system_packages() {

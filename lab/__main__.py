@@ -2,15 +2,19 @@
 
     python -m lab build|up|down|cleanup|status   the test fleet (namespace hosts)
     python -m lab devices serve --state DIR      fake network devices for the demo
+    python -m lab school-nat up|down|cut|restore  a school behind a NAT router (namespaces)
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import secrets
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from lab import schoolnat
 from lab.fleet.fleet import (
     Fleet,
     cleanup_stale,
@@ -20,6 +24,7 @@ from lab.fleet.fleet import (
 )
 from lab.fleet.rootfs import ensure_rootfs
 from lab.fleet.sysutil import FleetError, is_same_process, remove_tree
+from lab.schoolnat import SchoolNat, SchoolNatError
 
 
 def _build(arguments: argparse.Namespace) -> int:
@@ -77,6 +82,52 @@ def _serve_devices(arguments: argparse.Namespace) -> int:
     return serve(arguments.state)
 
 
+def _school_nat_up(_: argparse.Namespace) -> int:
+    lab = schoolnat.build(f"{schoolnat.DETACHED_OWNER}-{secrets.token_hex(3)}")
+    print(json.dumps(lab.describe(), indent=2))
+    print(f"# stop it with: python -m lab school-nat down {lab.lab_id}", file=sys.stderr)
+    return 0
+
+
+def _existing_school_nat(lab_id: str) -> SchoolNat | None:
+    if lab_id not in schoolnat.lab_ids():
+        print(f"no school NAT lab {lab_id!r} on this machine (see `school-nat list`)",
+              file=sys.stderr)
+        return None
+    return SchoolNat.of(lab_id)
+
+
+def _school_nat_down(arguments: argparse.Namespace) -> int:
+    if _existing_school_nat(arguments.id) is None:
+        return 2
+    problems = schoolnat.teardown(arguments.id)
+    if problems:
+        raise SchoolNatError("; ".join(problems))
+    return 0
+
+
+def _school_nat_cut(arguments: argparse.Namespace) -> int:
+    lab = _existing_school_nat(arguments.id)
+    if lab is None:
+        return 2
+    lab.cut_uplink()
+    return 0
+
+
+def _school_nat_restore(arguments: argparse.Namespace) -> int:
+    lab = _existing_school_nat(arguments.id)
+    if lab is None:
+        return 2
+    lab.restore_uplink()
+    return 0
+
+
+def _school_nat_list(_: argparse.Namespace) -> int:
+    for lab_id in schoolnat.lab_ids():
+        print(lab_id)
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m lab", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -104,6 +155,20 @@ def _parser() -> argparse.ArgumentParser:
                       "DIR/known_hosts, DIR/password (0600) and, once all listen, DIR/ready")
     serve.add_argument("--state", type=Path, required=True)
     serve.set_defaults(run=_serve_devices)
+    school = commands.add_parser("school-nat", help="a school LAN behind a NAT router "
+                                 "namespace and an office namespace (lab/schoolnat.py)")
+    school_commands = school.add_subparsers(dest="school_command", required=True)
+    school_commands.add_parser(
+        "up", help="build one that keeps running; prints its namespaces and addresses (JSON)"
+    ).set_defaults(run=_school_nat_up)
+    school_commands.add_parser("list", help="the ids of those on this machine").set_defaults(
+        run=_school_nat_list)
+    for name, run, text in (("down", _school_nat_down, "stop its processes, remove it"),
+                            ("cut", _school_nat_cut, "drop everything on the router's WAN"),
+                            ("restore", _school_nat_restore, "remove that drop")):
+        action = school_commands.add_parser(name, help=text)
+        action.add_argument("id", help="the id `up` printed")
+        action.set_defaults(run=run)
     return parser
 
 
@@ -112,7 +177,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = _parser().parse_args(argv)
     try:
         code: int = arguments.run(arguments)
-    except FleetError as error:
+    except (FleetError, SchoolNatError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 3
     return code
