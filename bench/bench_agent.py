@@ -17,7 +17,7 @@ This script plays Prometheus for the anchor (its scrapes are not counted) and th
 intake for the agent (`dlict intake serve`, not counted either). Measured from /proc, from
 the end of the first round to the end of the window: CPU seconds of the process and its
 children (live and reaped: utime + stime + cutime + cstime), its VmHWM, and the peak of the
-whole family's RSS sampled every 0.5 s (the agent runs each job in a child process).
+whole family's PSS sampled every 0.5 s (the agent runs each job in a child process).
 
 Goal (issue 14): the agent under 2 % of one core and under 60 MB.
 
@@ -55,6 +55,8 @@ GOAL_CORE_PERCENT = 2.0
 GOAL_MIB = 60.0
 ICMP_TARGETS = ("127.0.0.1", "127.0.0.2", "127.0.0.3")
 DNS_NAME = "dltv.bench.invalid"
+# The agent asks a resolver on port 53 (as a school's is); a loopback address of its own.
+DNS_ADDRESS = "127.53.0.1"
 SITE, HOST = "4401000001", "s4401000001-srv"
 PLAYLIST = b"#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:6\n#EXTINF:6.0,\nseg1.ts\n"
 
@@ -132,9 +134,10 @@ def dns_answer(query: bytes) -> bytes | None:
 
 @contextlib.contextmanager
 def loopback_targets() -> Iterator[Targets]:
-    """A DNS responder and an HTTP server (a page and an HLS playlist) on 127.0.0.1."""
+    """A DNS responder on DNS_ADDRESS:53 and an HTTP server (a page and an HLS playlist) on
+    127.0.0.1."""
     dns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    dns.bind(("127.0.0.1", 0))
+    dns.bind((DNS_ADDRESS, 53))
     dns.settimeout(0.5)
     stop = threading.Event()
 
@@ -223,8 +226,19 @@ def status_kib(pid: int, key: str) -> int:
     return 0
 
 
+def pss_kib(pid: int) -> int:
+    """The process's proportional set size: shared pages divided among those sharing them."""
+    with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    return 0
+
+
 def family_rss_kib(pid: int) -> int:
-    return sum(status_kib(member, "VmRSS") for member in family(pid))
+    """The family's memory, PSS summed: a job's child forked from the agent shares its pages
+    copy-on-write, and summing RSS would count each shared page twice."""
+    return sum(pss_kib(member) for member in family(pid))
 
 
 # --- running and measuring --------------------------------------------------------------
@@ -327,7 +341,7 @@ def anchor_usage(targets: Targets, intervals: Intervals, window: float, work: Pa
             return run
 
         link = [probe_ok("icmp", address) for address in ICMP_TARGETS]
-        link += [probe_ok("dns", f"127.0.0.1:{targets.dns_port}"),
+        link += [probe_ok("dns", f"{DNS_ADDRESS}:{targets.dns_port}"),
                  probe_ok("http_2xx", targets.http_url)]
 
         def link_round() -> None:
@@ -370,18 +384,19 @@ def _dlict(*args: str, timeout: float = 60) -> str:
 def agent_config(path: Path, office: str, targets: Targets, intervals: Intervals) -> None:
     """The agent's configuration for the same loopback targets.
 
-    The keys under each job other than enabled/interval_s/deadline_s are the jobs helper's
-    (agent/jobs/settings.py): the lead completes this with their names.
+    The keys are agent/jobs/settings.py's; the LAN sweep is off (no exporter does it).
     """
     config = {
         "site": SITE, "host": HOST, "office": office, "state_dir": str(path.parent / "state"),
         "jobs": {
             "link": {"interval_s": intervals.link, "deadline_s": 30,
                      "icmp": list(ICMP_TARGETS),
-                     "dns": [{"server": f"127.0.0.1:{targets.dns_port}", "name": DNS_NAME}],
-                     "http": [targets.http_url]},
+                     "services": {"dns": [{"server": DNS_ADDRESS, "name": DNS_NAME}],
+                                  "http": [targets.http_url]}},
             "dltv": {"interval_s": intervals.dltv, "deadline_s": 60,
-                     "hls": targets.playlist_url},
+                     "receivers": [{"source": "hls", "channels": [1],
+                                    "address": targets.playlist_url.replace(
+                                        ".m3u8", "{channel:02d}.m3u8")}]},
             "lan": {"enabled": False},
             "host": {"interval_s": 3600, "deadline_s": 120},
         },
@@ -446,7 +461,7 @@ def agent_usage(targets: Targets, intervals: Intervals, window: float, work: Pat
 def describe(label: str, usage: Usage) -> str:
     parts = ", ".join(f"{name} {mib:.1f}" for name, mib in usage.parts.items())
     return (f"{label:36} cpu {usage.cpu_seconds:7.3f} s over {usage.window_seconds:.1f} s = "
-            f"{usage.core_percent:6.3f} % of one core; peak RSS {usage.family_peak_mib:6.1f} MiB"
+            f"{usage.core_percent:6.3f} % of one core; peak PSS {usage.family_peak_mib:6.1f} MiB"
             f" ({parts}); VmHWM {usage.hwm_mib:.1f} MiB")
 
 

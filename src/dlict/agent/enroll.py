@@ -30,6 +30,11 @@ from cryptography.x509.oid import NameOID
 from loguru import logger
 
 from dlict.agent.config import AgentConfig
+
+# client_context is part of this module's contract; it lives where ``agent run`` can load it
+# without cryptography.
+from dlict.agent.identity import client_context as client_context
+from dlict.agent.identity import reason_of, tls_context
 from dlict.agent.token import EnrolmentToken, parse_token
 from dlict.agent.wire import CA_PATH, ENROLL_PATH
 from dlict.core.errors import InputError, OperationalError
@@ -87,50 +92,16 @@ def enroll(config: AgentConfig, token: str) -> Path:
     return config.cert_path
 
 
-def client_context(config: AgentConfig) -> ssl.SSLContext:
-    """TLS to the office: only the pinned office CA is trusted, the agent's certificate is
-    presented.
-
-    Raises:
-        InputError: the agent is not enrolled, its key is readable by others, or the three
-            files do not belong together (one line; enrol again).
-    """
-    paths = (config.key_path, config.cert_path, config.ca_path)
-    missing = [p.name for p in paths if not p.is_file()]
-    if missing:
-        raise InputError(f"{config.state_dir}: the agent is not enrolled ({', '.join(missing)} "
-                         "missing): run dlict agent enroll --config FILE --token TOKEN")
-    _require_private(config.key_path)
-    context = _tls_context()
-    try:
-        context.load_verify_locations(cafile=config.ca_path)
-        context.load_cert_chain(config.cert_path, config.key_path)
-        _require_issued_by(config.cert_path.read_bytes(), config.ca_path.read_bytes())
-    except (ssl.SSLError, ValueError) as exc:
-        raise InputError(f"{config.state_dir}: agent.crt, agent.key and office-ca.crt do not "
-                         f"belong together ({_reason(exc)}): enrol again") from exc
-    except OSError as exc:
-        raise os_failure(config.state_dir, "read the agent's certificate", exc) from exc
-    return context
-
-
-def _tls_context() -> ssl.SSLContext:
-    # A bare context trusts nothing until told: the system's CAs are never loaded.
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    return context
-
-
 def _unverified_context() -> ssl.SSLContext:
     """Only for fetching the CA, whose hash is then checked against the token's pin."""
-    context = _tls_context()
+    context = tls_context()
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
     return context
 
 
 def _verified_context(ca_cert: x509.Certificate) -> ssl.SSLContext:
-    context = _tls_context()
+    context = tls_context()
     context.load_verify_locations(cadata=ca_cert.public_bytes(serialization.Encoding.PEM)
                                   .decode())
     return context
@@ -175,7 +146,7 @@ def _exchange(office: _Office, method: str, path: str, context: ssl.SSLContext,
                          f"pinned CA ({exc.verify_message}); agents must use one of the names "
                          "given to dlict ca init") from exc
     except (OSError, http.client.HTTPException) as exc:
-        raise OperationalError(f"office {office.url} unreachable: {_reason(exc)}") from exc
+        raise OperationalError(f"office {office.url} unreachable: {reason_of(exc)}") from exc
     finally:
         connection.close()
     if len(data) > MAX_ANSWER_BYTES:
@@ -238,7 +209,7 @@ def _checked_certificate(answer: dict[str, Any], key: ec.EllipticCurvePrivateKey
         cert.verify_directly_issued_by(ca_cert)
     except (ValueError, TypeError, InvalidSignature) as exc:
         raise OperationalError(f"office {config.office}: the enrolment answer is not a "
-                               f"certificate from the pinned CA ({_reason(exc)})") from exc
+                               f"certificate from the pinned CA ({reason_of(exc)})") from exc
     spki = serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
     if (cert.public_key().public_bytes(*spki) != key.public_key().public_bytes(*spki)
@@ -246,21 +217,6 @@ def _checked_certificate(answer: dict[str, Any], key: ec.EllipticCurvePrivateKey
         raise OperationalError(f"office {config.office}: the certificate it issued is not for "
                                f"this agent's key and name {config.site}/{config.host}")
     return cert
-
-
-def _require_issued_by(cert_pem: bytes, ca_pem: bytes) -> None:
-    try:
-        x509.load_pem_x509_certificate(cert_pem).verify_directly_issued_by(
-            x509.load_pem_x509_certificate(ca_pem))
-    except (TypeError, InvalidSignature) as exc:
-        raise ValueError("agent.crt was not issued by office-ca.crt") from exc
-
-
-def _require_private(key_path: Path) -> None:
-    mode = key_path.stat().st_mode & 0o777
-    if mode & 0o077:
-        raise InputError(f"{key_path}: the agent's key is readable by others (mode {mode:04o}); "
-                         "chmod 600 it, or enrol again")
 
 
 def _install(config: AgentConfig, key: ec.EllipticCurvePrivateKey, cert: x509.Certificate,
@@ -313,6 +269,3 @@ def _sync_directory(directory: Path) -> None:
         os.close(fd)
 
 
-def _reason(exc: BaseException) -> str:
-    reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or str(exc)
-    return printable(str(reason).splitlines()[0] if str(reason) else type(exc).__name__)

@@ -70,7 +70,7 @@ def _runner(job: Job, context: JobContext) -> JobOutcome:
 
 def _enrolled_context(config: AgentConfig) -> ssl.SSLContext:
     client_context: Callable[[AgentConfig], ssl.SSLContext] = _contract(
-        "dlict.agent.enroll", "client_context")
+        "dlict.agent.identity", "client_context")
     return client_context(config)
 
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
@@ -20,8 +20,10 @@ from dlict.core.files import make_private_dirs, os_failure
 from dlict.core.logging import redact_known_in, setup_logging
 from dlict.core.results import Result
 from dlict.core.store import EvidenceStore
-from dlict.inventory import Inventory, load_inventory
 from dlict.runs import RunRecord, RunRecorder, record_run, recording
+
+if TYPE_CHECKING:
+    from dlict.inventory import Inventory
 
 
 @dataclass
@@ -43,6 +45,9 @@ class AppContext:
         return self.settings.inventory
 
     def inventory(self) -> Inventory:
+        # Ansible's inventory parser is heavy: the school agent's commands never load it.
+        from dlict.inventory import load_inventory
+
         return load_inventory(self.inventory_path())
 
     def open_store(self) -> EvidenceStore:

@@ -17,6 +17,7 @@ hang the child until its deadline.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import select
 import signal
@@ -65,10 +66,14 @@ def run_job(job: Job, context: JobContext) -> JobRun:
         one ``error`` result naming the job and ``error`` says the same in one line.
     """
     read_end, write_end = os.pipe()
+    # Objects the collector would walk in the child stay shared with the agent, not copied
+    # page by page: a job's child costs its own work, not a second agent.
+    gc.freeze()
     pid = os.fork()
     if pid == 0:  # the child: never returns
         os.close(read_end)
         _child(job, context, write_end)
+    gc.unfreeze()  # the agent's own garbage cycles stay collectable over months of runs
     with contextlib.suppress(OSError):  # the child does the same; whoever is first wins
         os.setpgid(pid, pid)
     os.close(write_end)
