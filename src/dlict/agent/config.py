@@ -11,14 +11,22 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, HttpUrl, ValidationError
 
 from dlict.agent.jobs.settings import JobsSettings
 from dlict.core.errors import ConfigError
 from dlict.core.yamlfile import load_yaml_file
 
 DEFAULT_STATE_DIR = Path("/var/lib/dlict-agent")
-Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")]
+
+
+def _school_code_as_text(value: object) -> object:
+    # YAML reads an unquoted school code (site: 4401010001) as a number; it names a school.
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+Name = Annotated[str, BeforeValidator(_school_code_as_text),
+                 Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")]
 
 
 class OutboxSettings(BaseModel):
