@@ -99,6 +99,8 @@ run_demo() {
   echo "== one round of school link monitoring (ICMP to every school, as dlict monitor does for Prometheus)"
   dlict -i "$inventory" --data-dir "$data" --lang en monitor --once || rc=$?
   run_device_demo "$state" "$data" || rc=$?
+  echo "== a school behind NAT: its agent checks from inside and reports to the office's intake (mutual TLS)"
+  .venv/bin/python -m lab agent-demo --data "$data" --state "$state/school-agent" || rc=$?
   echo
   echo "Done. The simulated district has been stopped; what dlict found is kept:"
   echo "  audit report   : $state/audit-report.html (Thai; --lang en for English)"
@@ -106,7 +108,7 @@ run_demo() {
   echo "  device configs : $data/netdev/configs (git history), report $state/devices-report.html"
   echo "  evidence store : $data/evidence.sqlite"
   echo "  log file       : $data/logs/dlict.log"
-  echo "  see the runs   : .venv/bin/dlict --data-dir $data runs list"
+  echo "  see the runs   : .venv/bin/dlict --data-dir $data runs list   (the school agent's: --kind agent)"
   return $rc
 }
 

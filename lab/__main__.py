@@ -3,6 +3,7 @@
     python -m lab build|up|down|cleanup|status   the test fleet (namespace hosts)
     python -m lab devices serve --state DIR      fake network devices for the demo
     python -m lab school-nat up|down|cut|restore  a school behind a NAT router (namespaces)
+    python -m lab agent-demo --data D --state S   its agent reporting to the office's intake
 """
 
 from __future__ import annotations
@@ -169,7 +170,18 @@ def _parser() -> argparse.ArgumentParser:
         action = school_commands.add_parser(name, help=text)
         action.add_argument("id", help="the id `up` printed")
         action.set_defaults(run=run)
+    demo = commands.add_parser("agent-demo", help="a school behind NAT whose agent reports to "
+                               "the office's intake (the README demo's last part)")
+    demo.add_argument("--data", type=Path, required=True, help="the office's dlict data dir")
+    demo.add_argument("--state", type=Path, required=True, help="the agent's files")
+    demo.set_defaults(run=_agent_demo)
     return parser
+
+
+def _agent_demo(arguments: argparse.Namespace) -> int:
+    from lab.agentdemo import run_demo
+
+    return run_demo(arguments.data, arguments.state)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
