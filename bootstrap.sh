@@ -27,6 +27,7 @@ APT_PACKAGES=(
   ieee-data                                           # dlict netscan discover: vendors of MAC addresses
   protobuf-compiler                                   # protoc: the reference remote_write's encoding is tested against
   nftables                                            # lab/schoolnat.py: the school's NAT router namespace
+  faketime                                            # an agent whose clock is far off (tests/integration/agent/test_agent_clock.py)
   prometheus-node-exporter prometheus-blackbox-exporter  # the anchors bench/bench_agent.py compares with
 )
 

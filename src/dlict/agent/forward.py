@@ -71,6 +71,10 @@ BatchSender = Callable[[bytes], Delivery]
 HeaderSource = Callable[[], BatchHeader]
 
 
+# Past this the results' times are wrong enough to mislead (the office alerts at 60 s too).
+CLOCK_TOLERANCE_S = 60.0
+
+
 @dataclass(frozen=True, slots=True)
 class PushOutcome:
     """What one push did: its outcome (delivered also when there was nothing to send), how
@@ -81,10 +85,16 @@ class PushOutcome:
     unsendable: int = 0
     more: bool = False
     detail: str = ""
+    # The office's clock minus this machine's, from the last answer of the intake (None: none).
+    clock_offset_s: float | None = None
 
     @property
     def ok(self) -> bool:
         return self.outcome is Outcome.DELIVERED
+
+    @property
+    def clock_is_off(self) -> bool:
+        return self.clock_offset_s is not None and abs(self.clock_offset_s) > CLOCK_TOLERANCE_S
 
 
 def push_once(outbox: Outbox, header_fn: HeaderSource, send: BatchSender, *,

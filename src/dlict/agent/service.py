@@ -17,7 +17,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -128,8 +128,17 @@ def push(config: AgentConfig, outbox: Outbox, using: Seams | None = None) -> Pus
         stats = outbox.stats()
         return BatchHeader(config.site, config.host, utc_now(), stats.records, stats.dropped)
 
-    return push_once(outbox, header, sender.send_batch, samples=samples,
-                     batch_records=config.outbox.batch_records)
+    offsets: list[float] = []
+
+    def send(body: bytes) -> Delivery:
+        delivery = sender.send_batch(body)
+        if delivery.clock_offset_s is not None:
+            offsets.append(delivery.clock_offset_s)
+        return delivery
+
+    outcome = push_once(outbox, header, send, samples=samples,
+                        batch_records=config.outbox.batch_records)
+    return replace(outcome, clock_offset_s=offsets[-1] if offsets else None)
 
 
 def note(outbox: Outbox, outcome: PushOutcome) -> PushState:
@@ -243,6 +252,10 @@ def _push_and_wait(config: AgentConfig, outbox: Outbox, using: Seams,
     """Push once; returns the seconds until the next push."""
     outcome = push(config, outbox, using)
     state = note(outbox, outcome)
+    if outcome.clock_is_off:
+        logger.warning("agent: this machine's clock is {:+.0f} s off the office's: its "
+                       "results carry wrong times; set its time (NTP/chrony)",
+                       -(outcome.clock_offset_s or 0.0))
     if outcome.ok:
         backoff.succeeded()
         logger.info("agent: delivered {} records", outcome.delivered)
@@ -317,6 +330,7 @@ def as_json(report: OnceReport) -> dict[str, Any]:
     return {"jobs": [asdict(job) for job in report.jobs],
             "push": {"outcome": str(report.push.outcome), "delivered": report.push.delivered,
                      "unsendable": report.push.unsendable, "more": report.push.more,
-                     "error": report.push.detail or None},
+                     "error": report.push.detail or None,
+                     "office_clock_offset_s": report.push.clock_offset_s},
             "queued": {"records": report.queued.records, "by_kind": report.queued.by_kind,
                        "bytes": report.queued.bytes, "dropped": report.queued.dropped}}

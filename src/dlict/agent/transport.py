@@ -14,6 +14,7 @@ What an answer means:
 
 from __future__ import annotations
 
+import email.utils
 import http.client
 import json
 import socket
@@ -25,6 +26,7 @@ from enum import StrEnum
 from urllib.parse import urlsplit
 
 from dlict.agent.wire import BATCH_PATH, MEDIA_TYPE
+from dlict.core.clock import utc_now
 from dlict.core.errors import InputError
 from dlict.core.printable import printable
 
@@ -46,6 +48,8 @@ class Delivery:
     outcome: Outcome
     status: int | None = None
     detail: str = ""
+    # The office's clock minus this machine's when the answer came (its Date header; 1 s).
+    clock_offset_s: float | None = None
 
     @property
     def ok(self) -> bool:
@@ -109,6 +113,12 @@ class HttpsSender:
             answer = conn.getresponse()
             text = _read_bounded(answer)
         except ssl.SSLCertVerificationError as exc:
+            if exc.verify_code in _CLOCK_VERIFY_CODES:
+                # Not a forgery: this machine's clock is wrong. Retry: the clock gets fixed.
+                return Delivery(Outcome.RETRY, None,
+                                f"{where}: the office's certificate {exc.verify_message} by "
+                                f"this machine's clock ({utc_now():%Y-%m-%d %H:%M} UTC): "
+                                "set its time (NTP/chrony)")
             return Delivery(Outcome.REFUSED, None,
                             f"{where}: the office's certificate is not the pinned CA's "
                             f"({exc.verify_message})")
@@ -121,10 +131,28 @@ class HttpsSender:
             watchdog.cancel()
             conn.close()
         outcome = outcome_of(answer.status)
+        offset = _clock_offset(answer.getheader("Date"))
         if outcome is Outcome.DELIVERED:
-            return Delivery(outcome, answer.status, "")
+            return Delivery(outcome, answer.status, "", offset)
         return Delivery(outcome, answer.status,
-                        f"{where}: HTTP {answer.status} {_reason(text, answer.reason)}")
+                        f"{where}: HTTP {answer.status} {_reason(text, answer.reason)}", offset)
+
+
+# OpenSSL's X509_V_ERR_CERT_NOT_YET_VALID and X509_V_ERR_CERT_HAS_EXPIRED.
+_CLOCK_VERIFY_CODES = frozenset({9, 10})
+
+
+def _clock_offset(date_header: str | None) -> float | None:
+    """The office's clock (its Date header) minus this machine's, in seconds."""
+    if not date_header:
+        return None
+    try:
+        office = email.utils.parsedate_to_datetime(date_header)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if office.tzinfo is None:
+        return None
+    return (office - utc_now()).total_seconds()
 
 
 class _Watchdog:

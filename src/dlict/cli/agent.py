@@ -64,6 +64,11 @@ def once(ctx: typer.Context, config: ConfigOption, _json: JsonOption = False) ->
     if not report.push.ok:
         raise OperationalError(f"{report.push.detail}; {report.queued.records} records stay "
                                "queued in the outbox")
+    if report.push.clock_is_off:
+        raise OperationalError(
+            f"this machine's clock is {-(report.push.clock_offset_s or 0.0):+.0f} s off the "
+            f"office's: the {report.push.delivered} records delivered carry wrong times; set "
+            "its time (NTP/chrony)")
     if report.findings:
         raise typer.Exit(int(ExitCode.FINDINGS))
 
