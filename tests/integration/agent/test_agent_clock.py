@@ -9,37 +9,17 @@ sent, and the records wait in the outbox, delivered once the clock is right.
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import shutil
 import sqlite3
-import subprocess
-import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.conftest import REPO
-from tests.intake_support import BIN, Served, count, intake_serve
+from tests.intake_support import count
+from tests.integration.agent.office import EnrolledAgent, office_with_agent
 
-SITE = "4401000001"
-HOST = "s4401000001-clock"
 SPEC = {"jobs": [{"name": "clock", "samples": 3, "results": ["pass"], "interval_s": 60}]}
-
-
-def _agent(config: Path, *args: str, shift: str | None = None) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "tests.integration.agent.launch", json.dumps(SPEC),
-               "agent", *args, "--config", str(config)]
-    env = dict(os.environ)
-    if shift is not None:
-        faketime = shutil.which("faketime")
-        assert faketime, "Debian's faketime package is needed (bootstrap.sh installs it)"
-        command = [faketime, "-f", shift, *command]
-        env["DONT_FAKE_MONOTONIC"] = "1"  # timeouts and back-off keep real seconds
-    return subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True,
-                          timeout=120, check=False)
 
 
 def _queued(state: Path) -> int:
@@ -48,31 +28,16 @@ def _queued(state: Path) -> int:
 
 
 @pytest.fixture
-def enrolled(tmp_path: Path) -> Any:
-    data = tmp_path / "data"
-    made = subprocess.run([str(BIN / "dlict"), "--data-dir", str(data), "ca", "init"],
-                          capture_output=True, text=True, timeout=60, check=False)
-    assert made.returncode == 0, made.stderr
-    with intake_serve(data) as served:
-        config = tmp_path / "agent.yml"
-        state = tmp_path / "state"
-        config.write_text(json.dumps({
-            "site": SITE, "host": HOST, "office": f"https://127.0.0.1:{served.port}",
-            "state_dir": str(state), "push": {"timeout_s": 5}}))
-        token = subprocess.run([str(BIN / "dlict"), "--data-dir", str(data), "ca",
-                                "issue-token", "--site", SITE, "--host", HOST],
-                               capture_output=True, text=True, timeout=60, check=False)
-        assert token.returncode == 0, token.stderr
-        enrol = _agent(config, "enroll", "--token", token.stdout.strip().splitlines()[-1])
-        assert enrol.returncode == 0, enrol.stdout + enrol.stderr
-        yield served, config, state
+def enrolled(tmp_path: Path) -> Iterator[EnrolledAgent]:
+    with office_with_agent(tmp_path, "s4401000001-clock") as agent:
+        yield agent
 
 
 def test_a_clock_two_hours_off_delivers_and_says_so_in_one_line(
-        enrolled: tuple[Served, Path, Path]) -> None:
-    served, config, state = enrolled
+        enrolled: EnrolledAgent) -> None:
+    served, state = enrolled.served, enrolled.state
 
-    done = _agent(config, "once", shift="+2h")
+    done = enrolled.run(SPEC, "once", shift="+2h")
 
     assert done.returncode == 3, done.stdout + done.stderr
     lines = done.stderr.strip().splitlines()
@@ -83,10 +48,10 @@ def test_a_clock_two_hours_off_delivers_and_says_so_in_one_line(
 
 
 def test_a_clock_years_ahead_keeps_everything_queued_until_it_is_right(
-        enrolled: tuple[Served, Path, Path]) -> None:
-    served, config, state = enrolled
+        enrolled: EnrolledAgent) -> None:
+    served, state = enrolled.served, enrolled.state
 
-    done = _agent(config, "once", shift="+4100d")
+    done = enrolled.run(SPEC, "once", shift="+4100d")
 
     assert done.returncode == 3, done.stdout + done.stderr
     lines = done.stderr.strip().splitlines()
@@ -95,7 +60,7 @@ def test_a_clock_years_ahead_keeps_everything_queued_until_it_is_right(
     assert _queued(state) == 4
     assert count(served.data_dir / "evidence.sqlite", "agent_samples") == 0
 
-    again = _agent(config, "once")  # the clock is right again
+    again = enrolled.run(SPEC, "once")  # the clock is right again
 
     assert again.returncode == 0, again.stdout + again.stderr
     assert _queued(state) == 0

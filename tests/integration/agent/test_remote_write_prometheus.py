@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
 import subprocess
 import time
 import urllib.parse
@@ -30,18 +31,24 @@ from dlict.agent.remote_write import (
     RetryableSendError,
 )
 from dlict.core.clock import utc_now
-from dlict.core.metric_names import LINK_UP, PROBE_RTT
+from dlict.core.metric_names import LINK_UP, PROBE_RTT, TCP_UP
 from lab.monitoring import fetch, free_port
+from tests.intake_support import count
+from tests.integration.agent.office import SITE, office_with_agent
 
 pytestmark = pytest.mark.integration
 
 ALERT = "AgentSchoolLinkDown"
+TCP_ALERT = "AgentSeesServiceDown"
 RULES = f"""\
 groups:
   - name: agent
     rules:
       - alert: {ALERT}
-        expr: {LINK_UP.name}{{source="agent"}} == 0
+        expr: {LINK_UP.name}{{vantage="agent"}} == 0
+        for: 0s
+      - alert: {TCP_ALERT}
+        expr: {TCP_UP.name}{{vantage="agent"}} == 0
         for: 0s
 """
 
@@ -143,7 +150,7 @@ def _client(url: str, timeout_s: float = 10) -> RemoteWriteClient:
 
 
 def _link(site: str, value: float, at: datetime) -> Record:
-    return sample_record(site, f"s{site}-srv", LINK_UP.name, {"source": "agent"}, value, at)
+    return sample_record(site, f"s{site}-srv", LINK_UP.name, {"vantage": "agent"}, value, at)
 
 
 def _millis(moment: datetime) -> float:
@@ -169,7 +176,7 @@ def test_samples_arrive_with_their_labels_and_a_rule_on_them_fires(
     series = prometheus.query(f"{LINK_UP.name}[1m]", at=at)
     got = {s["metric"]["site"]: (s["metric"], s["values"]) for s in series}  # type: ignore[index]
     assert got[failing][0] == {"__name__": LINK_UP.name, "site": failing,
-                               "host": f"s{failing}-srv", "source": "agent"}
+                               "host": f"s{failing}-srv", "vantage": "agent"}
     assert got[failing][1] == [[_millis(now - timedelta(seconds=35)), "1"],
                                [_millis(now - timedelta(seconds=5)), "0"]]
     assert got[healthy][1] == [[_millis(now - timedelta(seconds=5)), "1"]]
@@ -261,3 +268,27 @@ def test_with_an_out_of_order_window_prometheus_takes_a_backlog(
     [old] = prometheus.query(f"count_over_time({LINK_UP.name}{{site=\"4401010009\"}}[1m])",
                              at=(now - timedelta(hours=3)).timestamp())
     assert old["value"][1] == "10"  # type: ignore[index]
+
+
+def test_the_agent_sends_its_real_jobs_samples_and_a_rule_on_them_fires(
+        prometheus: Prometheus, tmp_path: Path) -> None:
+    """`dlict agent once` with `remote_write:`: the link job's samples go to Prometheus, its
+    results to the office's intake (a real `dlict intake serve` on 127.0.0.1)."""
+    with socket.socket() as closed:  # a port nobody listens on: the TCP check fails
+        closed.bind(("127.0.0.1", 0))
+        closed_port = closed.getsockname()[1]
+    settings = {"remote_write": {"url": prometheus.write_url},
+                "jobs": {"link": {"icmp": ["127.0.0.1"],
+                                  "services": {"tcp": [f"127.0.0.1:{closed_port}"]}},
+                         "dltv": {"enabled": False}, "lan": {"enabled": False},
+                         "host": {"enabled": False}}}
+    with office_with_agent(tmp_path, "s4401000001-rw", **settings) as agent:
+        done = agent.run(None, "once")
+        assert done.returncode == 1, done.stdout + done.stderr  # the TCP check is a fail
+        stored = count(agent.served.data_dir / "evidence.sqlite", "agent_samples")
+
+    assert stored == 0  # samples went to Prometheus, not to the intake
+    [link] = prometheus.query(f'{LINK_UP.name}{{vantage="agent"}}')
+    assert link["metric"]["site"] == SITE and link["value"][1] == "1"  # type: ignore[index]
+    _wait(f"{TCP_ALERT} firing", lambda: any(
+        a["alertname"] == TCP_ALERT and a.get("site") == SITE for a in prometheus.firing()))
