@@ -31,6 +31,7 @@ from dlict.agent.wire import MAX_LINE_BYTES
 from dlict.core.clock import to_utc
 from dlict.core.errors import InputError, OperationalError
 from dlict.core.files import make_private_dirs, os_failure
+from dlict.core.sqlite_faults import disk_is_full, primary_code
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
@@ -97,18 +98,6 @@ class PushState:
     consecutive_failures: int = 0
 
 
-def _primary_code(exc: sqlite3.Error) -> int | None:
-    code = getattr(exc, "sqlite_errorcode", None)
-    return code & 0xFF if isinstance(code, int) else None
-
-
-def _disk_is_full(path: Path) -> bool:
-    try:
-        return os.statvfs(path.parent).f_bavail == 0
-    except OSError:
-        return False
-
-
 def _damaged(path: Path, doing: str, detail: str) -> OutboxError:
     return OutboxError(f"{path}: cannot {doing}: the file is damaged or not an outbox "
                        f"({detail}); move it aside and the agent starts a new one")
@@ -116,11 +105,11 @@ def _damaged(path: Path, doing: str, detail: str) -> OutboxError:
 
 def _failure(path: Path, exc: sqlite3.Error, doing: str) -> OutboxError:
     """One line for what the file or the disk did to SQLite while ``doing``."""
-    code = _primary_code(exc)
+    code = primary_code(exc)
     where = f"{path}: cannot {doing}"
     if code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
         return _damaged(path, doing, str(exc))
-    if code == sqlite3.SQLITE_FULL or (code == sqlite3.SQLITE_IOERR and _disk_is_full(path)):
+    if code == sqlite3.SQLITE_FULL or (code == sqlite3.SQLITE_IOERR and disk_is_full(path)):
         return OutboxError(f"{where}: no space left on the device (disk or quota full); "
                            "records stored before are kept")
     if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):

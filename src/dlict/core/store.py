@@ -30,6 +30,7 @@ from dlict.core.clock import utc_now
 from dlict.core.errors import InputError, RunNotFoundError, StoreError
 from dlict.core.files import EVIDENCE_MODE, make_private_dirs, os_failure
 from dlict.core.results import Result, Status
+from dlict.core.sqlite_faults import disk_is_full, primary_code
 
 BUSY_TIMEOUT_S = 60.0
 
@@ -271,11 +272,6 @@ def _switch_to_wal(conn: sqlite3.Connection, busy_timeout_s: float) -> None:
             time.sleep(0.05)
 
 
-def _primary_code(exc: sqlite3.Error) -> int | None:
-    code = getattr(exc, "sqlite_errorcode", None)
-    return code & 0xFF if isinstance(code, int) else None
-
-
 def _first_problem(rows: list[str]) -> str:
     """One line out of quick_check's answer: its first finding, and how many more."""
     lines = [line.strip() for row in rows for line in str(row).splitlines()
@@ -300,13 +296,6 @@ def _why_not_writable(path: Path) -> str | None:
     return None
 
 
-def _disk_is_full(path: Path) -> bool:
-    try:
-        return os.statvfs(path.parent).f_bavail == 0
-    except OSError:
-        return False
-
-
 def _damaged(path: Path, doing: str, detail: str) -> StoreError:
     return StoreError(f"{path}: cannot {doing}: the file is damaged ({detail}); nothing was "
                       "written to it: restore it from a backup")
@@ -316,11 +305,11 @@ def _failure(path: Path, exc: sqlite3.Error, doing: str, busy_timeout_s: float
              ) -> StoreError | None:
     """One clear line for what the file or the disk did to SQLite; None for anything else
     (a bug of dlict's must stay visible as one)."""
-    code = _primary_code(exc)
+    code = primary_code(exc)
     where = f"{path}: cannot {doing}"
     if code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
         return _damaged(path, doing, str(exc))
-    if code == sqlite3.SQLITE_FULL or (code == sqlite3.SQLITE_IOERR and _disk_is_full(path)):
+    if code == sqlite3.SQLITE_FULL or (code == sqlite3.SQLITE_IOERR and disk_is_full(path)):
         return StoreError(f"{where}: no space left on the device (disk or quota full); "
                           "nothing was written")
     if code in (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PERM):
@@ -447,13 +436,13 @@ class EvidenceStore:
                 (utc_now().isoformat(),),
             )
         except sqlite3.OperationalError as exc:
-            if _primary_code(exc) != sqlite3.SQLITE_READONLY:
+            if primary_code(exc) != sqlite3.SQLITE_READONLY:
                 raise
             # a read-only store can still be read; it is checked again on the next open
 
     def _failure(self, exc: sqlite3.Error, doing: str) -> StoreError | None:
         problems: list[str] = []
-        if _primary_code(exc) == sqlite3.SQLITE_IOERR and not _disk_is_full(self.path):
+        if primary_code(exc) == sqlite3.SQLITE_IOERR and not disk_is_full(self.path):
             problems = self._quick_check_or_damage()  # a damaged file or a bad disk?
         if problems:
             return _damaged(self.path, doing, _first_problem(problems))

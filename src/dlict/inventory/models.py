@@ -73,6 +73,14 @@ class Link(_Strict):
     probe_targets: list[Address] = Field(default_factory=list)
 
 
+def known_dltv_channels(value: list[int]) -> list[int]:
+    """``value`` when every channel is one DLTV broadcasts (the inventory's and the agent's)."""
+    wrong = [c for c in value if c not in DLTV_CHANNELS]
+    if wrong:
+        raise ValueError(f"DLTV channels are 1-15, got {wrong}")
+    return value
+
+
 class Dltv(_Strict):
     """How the site's DLTV reception can be watched."""
 
@@ -92,10 +100,7 @@ class Dltv(_Strict):
     @field_validator("channels")
     @classmethod
     def _known_channels(cls, value: list[int]) -> list[int]:
-        wrong = [c for c in value if c not in DLTV_CHANNELS]
-        if wrong:
-            raise ValueError(f"DLTV channels are 1-15, got {wrong}")
-        return value
+        return known_dltv_channels(value)
 
 
 class DnsCheck(_Strict):

@@ -208,6 +208,16 @@ def _volume_spec(samples: int) -> dict[str, Any]:
 PUSH_ONLY: dict[str, Any] = {"jobs": []}
 
 
+def _backlog_while_cut_off(office: Office, agent: Agent) -> tuple[dict[str, int], str]:
+    """VOLUME records made while the school's uplink is cut; what the outbox then holds."""
+    office.school.cut_uplink()
+    try:
+        assert agent.run("once", spec=_volume_spec(VOLUME)).returncode == 3
+        return agent.outbox_digest()
+    finally:
+        office.school.restore_uplink()
+
+
 def test_the_agent_runs_every_job_from_inside_the_school_and_the_office_sees_it(
         office: Office, enrolled: Callable[..., Agent]) -> None:
     school = office.school
@@ -270,12 +280,7 @@ def test_a_cut_uplink_loses_nothing_and_duplicates_nothing(
 def test_an_intake_killed_mid_stream_loses_nothing_and_duplicates_nothing(
         office: Office, enrolled: Callable[..., Agent]) -> None:
     agent = enrolled("s4401000001-ikill", outbox={"batch_records": 200})
-    office.school.cut_uplink()
-    try:
-        assert agent.run("once", spec=_volume_spec(VOLUME)).returncode == 3
-        expected = agent.outbox_digest()
-    finally:
-        office.school.restore_uplink()
+    expected = _backlog_while_cut_off(office, agent)
     runner = agent.start("run", spec=PUSH_ONLY)
     try:
         def delivered() -> int:
@@ -297,12 +302,7 @@ def test_an_intake_killed_mid_stream_loses_nothing_and_duplicates_nothing(
 def test_an_agent_killed_mid_flush_loses_nothing_and_duplicates_nothing(
         office: Office, enrolled: Callable[..., Agent]) -> None:
     agent = enrolled("s4401000001-akill", outbox={"batch_records": 200})
-    office.school.cut_uplink()
-    try:
-        assert agent.run("once", spec=_volume_spec(VOLUME)).returncode == 3
-        expected = agent.outbox_digest()
-    finally:
-        office.school.restore_uplink()
+    expected = _backlog_while_cut_off(office, agent)
     runner = agent.start("run", spec=PUSH_ONLY)
     try:
         _wait(lambda: office.query("SELECT count(*) FROM agent_samples WHERE host = ?",

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from dlict.core.errors import InputError
 from dlict.dltv import SOURCES, make_source
-from dlict.inventory.models import DLTV_CHANNELS, Address, Services
+from dlict.inventory.models import Address, Services, known_dltv_channels
 
 _MAC = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
 # The endpoint role's dlict_endpoint_risky_packages (a test holds the two together).
@@ -100,10 +100,7 @@ class DltvReceiver(BaseModel):
     @field_validator("channels")
     @classmethod
     def _known_channels(cls, value: list[int]) -> list[int]:
-        wrong = [c for c in value if c not in DLTV_CHANNELS]
-        if wrong:
-            raise ValueError(f"DLTV channels are 1-15, got {wrong}")
-        return value
+        return known_dltv_channels(value)
 
     @model_validator(mode="after")
     def _readable(self) -> DltvReceiver:
