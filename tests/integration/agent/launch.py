@@ -9,8 +9,8 @@ runner that calls them in this process, and the context of the test CA in SPEC's
 Everything else — configuration, outbox, forwarding, HTTPS, exit codes — is the real code.
 
 SPEC: ``{"pki": DIR, "jobs": [{"name", "samples": n, "results": [status, ...],
-"events": n, "pad": bytes of padding per sample, "interval_s": s}]}``; without ``pki`` the
-agent uses the identity ``dlict agent enroll`` gave it.
+"events": n, "pad": bytes of padding per sample, "interval_s": s}], "enrolled": bool}``;
+with ``"enrolled": true`` the agent uses the identity ``dlict agent enroll`` gave it.
 """
 
 from __future__ import annotations
@@ -72,14 +72,14 @@ def launch(spec: dict[str, Any], argv: list[str]) -> None:
     pki = Path(spec["pki"]) if spec.get("pki") else None
 
     def tls_context(_config: AgentConfig) -> ssl.SSLContext:
-        assert pki is not None
+        if pki is None:
+            return ssl.create_default_context()
         context = ssl.create_default_context(cafile=str(pki / "ca.crt"))
         context.load_cert_chain(pki / "client.crt", pki / "client.key")
         return context
 
-    # Without a test PKI the agent uses its real enrolled identity (``dlict agent enroll``).
     service.seams = service.Seams(jobs=lambda _config: list(jobs), run_job=run_inline)
-    if pki is not None:
+    if not spec.get("enrolled"):
         service.seams.tls_context = tls_context
     main(argv)
 

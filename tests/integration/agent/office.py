@@ -31,7 +31,8 @@ class EnrolledAgent:
         """``dlict agent ARGS --config`` with the test jobs of ``spec`` (None: the real jobs);
         ``shift``: under libfaketime, this process's wall clock moved by e.g. ``+2h``."""
         command = ([sys.executable, "-m", "dlict"] if spec is None else
-                   [sys.executable, "-m", "tests.integration.agent.launch", json.dumps(spec)])
+                   [sys.executable, "-m", "tests.integration.agent.launch",
+                    json.dumps({**spec, "enrolled": True})])
         command += ["agent", *args, "--config", str(self.config)]
         env = dict(os.environ)
         if shift is not None:

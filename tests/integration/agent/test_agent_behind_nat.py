@@ -201,11 +201,11 @@ def enrolled(office: Office, tmp_path: Path) -> Callable[..., Agent]:
 
 
 def _volume_spec(samples: int) -> dict[str, Any]:
-    return {"jobs": [{"name": "volume", "samples": samples, "results": ["pass"] * 5,
-                      "events": 1, "interval_s": 1}]}
+    return {"enrolled": True, "jobs": [{"name": "volume", "samples": samples,
+                                        "results": ["pass"] * 5, "events": 1, "interval_s": 1}]}
 
 
-PUSH_ONLY: dict[str, Any] = {"jobs": []}
+PUSH_ONLY: dict[str, Any] = {"enrolled": True, "jobs": []}
 
 
 def _backlog_while_cut_off(office: Office, agent: Agent) -> tuple[dict[str, int], str]:
