@@ -74,11 +74,13 @@ def lessons(m: datetime) -> bool:
 
 def school_steps(start: float, end: float) -> list[datetime]:
     """The query's steps between ``start`` and ``end`` that fall in school hours and see a
-    backfilled sample (each stays visible for 5 minutes), in Bangkok time."""
+    backfilled sample, in Bangkok time. Prometheus 2.x (Debian's 2.42) looks back 5 minutes
+    with both edges included, so the last sample is still seen one step after it: that step
+    counts when the backfill ends in school hours (a run in the Bangkok morning)."""
     first = math.ceil(start / STEP) * STEP
     last = math.floor(end / STEP) * STEP
     local = (datetime.fromtimestamp(ts, BANGKOK) for ts in range(first, last + 1, STEP)
-             if BACKFILLED["start"] <= ts < BACKFILLED["end"] + STEP)
+             if BACKFILLED["start"] <= ts <= BACKFILLED["end"] + STEP)
     return [m for m in local if lessons(m)]
 
 
