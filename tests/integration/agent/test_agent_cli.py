@@ -8,6 +8,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -126,26 +127,36 @@ def test_a_bad_configuration_is_one_line_naming_file_and_key(tmp_path: Path, tex
     assert not (tmp_path / "state").exists()
 
 
+def _run_until_sigterm(job_spec: dict[str, Any], config: Path, reached: Callable[[], bool],
+                       what: str) -> tuple[int, str]:
+    """``dlict agent run`` until ``reached()`` (at most 60 s), then SIGTERM; its exit code
+    and standard error."""
+    child = subprocess.Popen(launch_command(job_spec, "agent", "run", "--config", str(config)),
+                             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not reached():
+            assert time.monotonic() < deadline, f"not within 60 s: {what}"
+            assert child.poll() is None, child.communicate()
+            time.sleep(0.1)
+        child.send_signal(signal.SIGTERM)
+        _out, err = child.communicate(timeout=30)
+    finally:
+        child.kill()
+        child.wait(timeout=30)
+    return child.returncode, err
+
+
 def test_run_pushes_until_sigterm_then_stops_cleanly(tmp_path: Path, pki: Pki) -> None:
     with receiving(pki) as receiver:
         config = write_config(tmp_path / "agent.yml", tmp_path / "state", receiver.url,
                               push={"interval_s": 1, "timeout_s": 5})
-        child = subprocess.Popen(
-            launch_command(spec(pki, samples=5, results=["pass"], interval_s=1),
-                           "agent", "run", "--config", str(config)),
-            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        try:
-            deadline = time.monotonic() + 60
-            while len([b for b in receiver.batches if b.records]) < 3:
-                assert time.monotonic() < deadline, "the agent pushed fewer than 3 batches"
-                assert child.poll() is None, child.communicate()
-                time.sleep(0.2)
-            child.send_signal(signal.SIGTERM)
-            _out, err = child.communicate(timeout=30)
-        finally:
-            child.kill()
-            child.wait(timeout=30)
-    assert child.returncode == 0, err
+        code, err = _run_until_sigterm(
+            spec(pki, samples=5, results=["pass"], interval_s=1), config,
+            lambda: len([b for b in receiver.batches if b.records]) >= 3,
+            "the agent pushed 3 batches")
+    assert code == 0, err
     assert "Traceback" not in err
     keys = receiver.keys()
     assert len(keys) == len(set(keys)) >= 18
@@ -160,22 +171,10 @@ def test_run_backs_off_while_the_office_fails_then_delivers_the_same_keys(
         receiver.answers = [503, 503, 503]
         config = write_config(tmp_path / "agent.yml", tmp_path / "state", receiver.url,
                               push={"interval_s": 30, "timeout_s": 5, "backoff_max_s": 1})
-        child = subprocess.Popen(
-            launch_command(spec(pki, samples=5, results=["pass"]),
-                           "agent", "run", "--config", str(config)),
-            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        try:
-            deadline = time.monotonic() + 60
-            while not any(b.status == 200 for b in receiver.batches):
-                assert time.monotonic() < deadline, "never delivered"
-                assert child.poll() is None, child.communicate()
-                time.sleep(0.1)
-            child.send_signal(signal.SIGTERM)
-            _out, err = child.communicate(timeout=30)
-        finally:
-            child.kill()
-            child.wait(timeout=30)
-    assert child.returncode == 0, err
+        code, err = _run_until_sigterm(
+            spec(pki, samples=5, results=["pass"]), config,
+            lambda: any(b.status == 200 for b in receiver.batches), "a batch was delivered")
+    assert code == 0, err
     attempts = [[r.key for r in b.records] for b in receiver.batches]
     # three refusals were retried well before the 30 s push interval, each the same batch
     assert attempts[0] == attempts[1] == attempts[2] == attempts[3]
