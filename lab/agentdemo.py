@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from lab.schoolnat import LAN_NETWORK, SchoolNat, school_nat
 
@@ -34,16 +35,28 @@ def _show(done: subprocess.CompletedProcess[str]) -> None:
         print(f"   {line}")
 
 
-def _wait_for_intake(school: SchoolNat, intake: subprocess.Popen[bytes]) -> None:
+def start_intake(school: SchoolNat, data: Path, **popen: Any) -> subprocess.Popen[Any]:
+    """``dlict intake serve`` in the office namespace on its address; returns once it
+    listens (at most 10 s)."""
+    intake = school.start(school.office, [
+        sys.executable, "-m", "dlict", "--data-dir", str(data), "intake", "serve",
+        "--listen", f"{school.office_address}:{INTAKE_PORT}"], cwd=REPO, **popen)
     probe = (f"import socket; socket.create_connection(('{school.office_address}', "
              f"{INTAKE_PORT}), 1).close()")
     for _ in range(100):
         if school.run(school.office, [sys.executable, "-c", probe]).returncode == 0:
-            return
+            return intake
         if intake.poll() is not None:
             raise RuntimeError(f"dlict intake serve ended with exit {intake.returncode}")
         time.sleep(0.1)
     raise RuntimeError("dlict intake serve did not listen within 10 s")
+
+
+def intake_metrics(school: SchoolNat) -> str:
+    """The intake's /metrics, read inside the office namespace (it listens on loopback)."""
+    fetch = ("import urllib.request; print(urllib.request.urlopen("
+             "'http://127.0.0.1:9479/metrics', timeout=5).read().decode())")
+    return school.run(school.office, [sys.executable, "-c", fetch], check=True).stdout
 
 
 def _agent_config(school: SchoolNat, state: Path) -> Path:
@@ -73,11 +86,8 @@ def run_demo(data: Path, state: Path) -> int:
               "connect in, the agent connects out")
         if not (data / "ca" / "ca.crt").exists():
             _show(_dlict(data, "ca", "init", "--name", school.office_address))
-        intake = school.start(school.office, [
-            sys.executable, "-m", "dlict", "--data-dir", str(data), "intake", "serve",
-            "--listen", f"{school.office_address}:{INTAKE_PORT}"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        _wait_for_intake(school, intake)
+        intake = start_intake(school, data, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
         config = _agent_config(school, state)
         token = _dlict(data, "ca", "issue-token", "--site", SITE, "--host", HOST, "--ttl", "1h")
         if token.returncode != 0:
@@ -102,10 +112,7 @@ def run_demo(data: Path, state: Path) -> int:
         rc = 0 if once.returncode in (0, 1) else once.returncode
         print("-- at the office: the agent's runs, and its state as Prometheus sees it")
         _show(_dlict(data, "--lang", "en", "runs", "list", "--kind", "agent"))
-        metrics = school.run(school.office, [sys.executable, "-c", (
-            "import urllib.request; print(urllib.request.urlopen("
-            "'http://127.0.0.1:9479/metrics', timeout=5).read().decode())")])
-        for line in metrics.stdout.splitlines():
+        for line in intake_metrics(school).splitlines():
             if line.startswith(("dlict_agent_up{", "dlict_agent_last_seen", "dlict_link_up{")):
                 print(f"   {line}")
         school.stop(intake.pid)

@@ -27,11 +27,11 @@ from typing import Any
 
 import pytest
 
+from lab.agentdemo import INTAKE_PORT, intake_metrics, start_intake
 from lab.schoolnat import LAN_NETWORK, SchoolNat, missing_prerequisites, school_nat
 
 REPO = Path(__file__).resolve().parents[3]
 SITE = "4401000001"
-INTAKE_PORT = 8443
 FEMON = REPO / "tests" / "unit" / "fixtures" / "dltv" / "femon" / "locked.txt"
 VOLUME = 20_000
 
@@ -51,19 +51,8 @@ class Office:
                                *args], capture_output=True, text=True, timeout=120, cwd=REPO)
 
     def start_intake(self) -> None:
-        self.intake = self.school.start(self.school.office, [
-            sys.executable, "-m", "dlict", "--data-dir", str(self.data), "intake", "serve",
-            "--listen", f"{self.school.office_address}:{INTAKE_PORT}"],
-            cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        probe = (f"import socket; socket.create_connection(('{self.school.office_address}', "
-                 f"{INTAKE_PORT}), 1).close()")
-        for _ in range(100):
-            if self.school.run(self.school.office, [sys.executable, "-c", probe]).returncode == 0:
-                return
-            assert self.intake.poll() is None, self.intake.stderr.read() if self.intake.stderr \
-                else "the intake ended"
-            time.sleep(0.1)
-        raise AssertionError("dlict intake serve did not listen within 10 s")
+        self.intake = start_intake(self.school, self.data, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)
 
     def kill_intake(self) -> None:
         assert self.intake is not None
@@ -71,10 +60,7 @@ class Office:
         self.intake = None
 
     def metrics(self) -> str:
-        fetch = ("import urllib.request; print(urllib.request.urlopen("
-                 "'http://127.0.0.1:9479/metrics', timeout=5).read().decode())")
-        done = self.school.run(self.school.office, [sys.executable, "-c", fetch], check=True)
-        return done.stdout
+        return intake_metrics(self.school)
 
     def query(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
         with sqlite3.connect(f"file:{self.data / 'evidence.sqlite'}?mode=ro", uri=True) as db:
