@@ -29,6 +29,9 @@ APT_PACKAGES=(
   nftables                                            # lab/schoolnat.py: the school's NAT router namespace
   faketime                                            # an agent whose clock is far off (tests/integration/agent/test_agent_clock.py)
   prometheus-node-exporter prometheus-blackbox-exporter  # the anchors bench/bench_agent.py compares with
+  fonts-tlwg-laksaman fonts-tlwg-laksaman-ttf fontconfig  # the Thai font every PDF embeds (TH Sarabun's metrics)
+  libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0   # WeasyPrint: PDF reports
+  poppler-utils                                       # pdffonts/pdftotext/pdftoppm: tests read the PDFs back
 )
 
 install_system_packages() {

@@ -350,7 +350,38 @@ _SURVEY: dict[str, Message] = {
         "stream played {share} of readable school hours"),
 }
 
-CATALOGUE: Final[dict[str, Message]] = {**_CLI, **_TIME, **_AUDIT, **_LOGS, **_SURVEY}
+# Words shared by every printed document: signature blocks, office header, page furniture.
+_DOCUMENT: dict[str, Message] = {
+    "doc.date_line": Message("วันที่ ............................................",
+                             "Date ............................................"),
+    "doc.sign_line": Message("(ลงชื่อ) ............................................",
+                             "(Signed) ............................................"),
+}
+
+# Incidents (dlict.incidents): case fields, statuses, deadlines, CLI tables.
+_INCIDENT: dict[str, Message] = {
+}
+
+# Incident documents (dlict.incidents.reports): memo, NCSA notification, PDPC draft, annexes.
+_INCIDENT_DOCS: dict[str, Message] = {
+}
+
+# `dlict report compliance` (dlict.reports.compliance).
+_COMPLIANCE: dict[str, Message] = {
+}
+
+# `dlict report monthly` (dlict.reports.monthly).
+_MONTHLY: dict[str, Message] = {
+}
+
+# Access requests (dlict.access): the request form and the workflow.
+_ACCESS: dict[str, Message] = {
+}
+
+CATALOGUE: Final[dict[str, Message]] = {
+    **_CLI, **_TIME, **_AUDIT, **_LOGS, **_SURVEY, **_DOCUMENT, **_INCIDENT, **_INCIDENT_DOCS,
+    **_COMPLIANCE, **_MONTHLY, **_ACCESS,
+}
 
 
 def is_thai(lang: str) -> bool:

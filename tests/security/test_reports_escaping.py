@@ -261,6 +261,19 @@ def test_dltv_survey_form_rows_of_hostile_schools(tmp_path: Path) -> None:
         assert_inert(render_html(survey, lang, END), name, IMG, TEMPLATE)
 
 
+# --- the printed documents' layout and signature blocks: names from the inventory ----------
+
+
+def test_document_layout_and_signature_show_office_names_as_text() -> None:
+    env = report_environment("th")
+    page = env.from_string(
+        '{% extends "document.html.j2" %}{% from "_signature.html.j2" import signature %}'
+        '{% block title %}{{ office_name }}{% endblock %}'
+        '{% block body %}{{ signature(name, title, role) }}{% endblock %}'
+    ).render(office_name=SCRIPT, name=IMG, title=STYLE_BREAK, role=TEMPLATE)
+    assert_inert(page, SCRIPT, IMG, STYLE_BREAK, TEMPLATE)
+
+
 # --- no template outside this test, no way around the escaping ----------------------------
 
 
@@ -268,7 +281,8 @@ def test_every_template_is_covered_and_none_marks_values_safe() -> None:
     env = report_environment("th")
     assert env.autoescape is True
     assert set(env.list_templates()) == {"audit.html.j2", "logs.html.j2",
-                                         "dltv_survey.html.j2"}, \
+                                         "dltv_survey.html.j2", "document.html.j2",
+                                         "_signature.html.j2"}, \
         "a new report template needs its hostile-value test in this file"
     assert env.loader is not None
     for name in env.list_templates():

@@ -42,8 +42,8 @@ COMMANDS: dict[str, Entry] = {
                   "check the log tree."),
     "monitor": Entry("dlict.cli.monitor", "app", "School links, services and DLTV receivers, "
                      "served to Prometheus."),
-    "report": Entry("dlict.cli.report", "app", "Reports for the office: the DLTV equipment "
-                    "survey."),
+    "report": Entry("dlict.cli.report", "app", "Reports for the office: compliance, monthly "
+                    "statistics, the DLTV equipment survey."),
     "netdev": Entry("dlict.cli.netdev", "app", "Network devices over SSH: configuration "
                     "backup, history, rule audit."),
     "intake": Entry("dlict.cli.intake", "app", "Receive the school agents' batches and serve "
@@ -54,6 +54,10 @@ COMMANDS: dict[str, Entry] = {
                 "tokens, revocation."),
     "agent": Entry("dlict.cli.agent", "app", "The school agent: checks from inside a school, "
                    "stored in a durable outbox and forwarded to the office."),
+    "incident": Entry("dlict.cli.incident", "app", "Incidents: cases from alerts and findings, "
+                      "evidence with a chain of custody, legal deadlines, the office's reports."),
+    "access": Entry("dlict.cli.access", "app", "Access requests: the SOP's request form as a "
+                    "workflow that feeds the approved-accounts register."),
 }
 
 

@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from dlict.cli import report_compliance, report_monthly
 from dlict.cli.context import app_context
 from dlict.cli.options import JsonOption, number_option
 from dlict.cli.text import printable, shown
@@ -38,8 +39,8 @@ from dlict.reports.prometheus_api import (
     choose_step,
 )
 
-app = typer.Typer(help="Reports for the office: the DLTV equipment survey.",
-                  no_args_is_help=True)
+app = typer.Typer(help="Reports for the office: compliance, monthly statistics, the DLTV "
+                  "equipment survey.", no_args_is_help=True)
 
 MAX_DAYS = 400
 RUN_KIND = "dltv-survey"
@@ -130,3 +131,7 @@ def _summary(survey: Survey) -> str:
     return (f"DLTV survey {period_text(survey, 'en')}: {len(survey.findings)} school(s) need "
             f"equipment replaced or repaired, {len(survey.unchecked)} could not be checked, "
             f"{len(survey.no_data)} without data, {len(survey.healthy)} ok")
+
+
+for _part in (report_compliance, report_monthly):
+    _part.register(app)

@@ -83,8 +83,8 @@ def write_private(path: Path, text: str) -> None:
     write_atomic(path, text, EVIDENCE_MODE)
 
 
-def write_atomic(path: Path, text: str, mode: int) -> None:
-    """Write ``text`` to ``path`` whole or not at all, with ``mode``.
+def write_atomic(path: Path, text: str | bytes, mode: int) -> None:
+    """Write ``text`` (UTF-8 when it is ``str``) to ``path`` whole or not at all, with ``mode``.
 
     Raises:
         OperationalError: the directory is missing or not writable.
@@ -94,8 +94,8 @@ def write_atomic(path: Path, text: str, mode: int) -> None:
     except OSError as exc:
         raise os_failure(path, "write", exc) from exc
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
+        with os.fdopen(fd, "wb") as out:
+            out.write(text.encode() if isinstance(text, str) else text)
             out.flush()
             os.fsync(out.fileno())
         Path(temporary).chmod(mode)

@@ -27,9 +27,11 @@ from dlict.inventory.models import (
     SCHOOL_CODE,
     SCHOOL_GROUP,
     Host,
+    IncidentSettings,
     Inventory,
     MonitorSettings,
     NetdevSettings,
+    OfficeSettings,
     Role,
     Site,
     SiteKind,
@@ -41,6 +43,8 @@ from dlict.inventory.models import (
 SITE_VAR = "dlict_site"
 MONITOR_VAR = "dlict_monitor"
 NETDEV_VAR = "dlict_netdev"
+OFFICE_VAR = "dlict_office"
+INCIDENTS_VAR = "dlict_incidents"
 OFFICE_GROUP = "office"
 SCHOOLS_GROUP = "schools"
 SECRET_VARS = frozenset({
@@ -238,6 +242,12 @@ class _Validator:
     def netdev_settings(self) -> NetdevSettings:
         return self.district_settings(NETDEV_VAR, NetdevSettings, "network device settings")
 
+    def office_settings(self) -> OfficeSettings:
+        return self.district_settings(OFFICE_VAR, OfficeSettings, "office settings")
+
+    def incident_settings(self) -> IncidentSettings:
+        return self.district_settings(INCIDENTS_VAR, IncidentSettings, "incident settings")
+
     def district_settings(self, name: str, model: type[_S], what: str) -> _S:
         """A settings mapping of group ``all`` (its defaults when absent or wrong)."""
         data = self.raw.groups.get("all", _Group("all")).vars.get(name)
@@ -409,11 +419,14 @@ def load_inventory(path: Path) -> Inventory:
     hosts = validator.hosts(sites)
     monitor = validator.monitor_settings()
     netdev = validator.netdev_settings()
+    office = validator.office_settings()
+    incidents = validator.incident_settings()
     problems += validator.problems
     if problems:
         raise InventoryError(problems)
     if not hosts:
         raise InventoryError([f"{display(path)}: the inventory has no hosts"])
     return Inventory(source=str(path), sites=tuple(sites), hosts=hosts, monitor=monitor,
-                     netdev=netdev)
+                     netdev=netdev, office=office,
+                     incidents=incidents)
 

@@ -191,6 +191,52 @@ class NetdevSettings(_Strict):
         return {k: str(v) for k, v in value.items()}
 
 
+class OfficeSettings(_Strict):
+    """The ``dlict_office`` variable of group ``all``: who the office is, for the documents
+    dlict writes (memos, reports, forms) and the signature blocks in them.
+
+    ``doc_prefix`` is the office's registry prefix for outgoing documents (ที่ ศธ 04xxx/...).
+    A name left empty prints as a dotted line to fill in by hand.
+    """
+
+    name_th: str = "สำนักงานเขตพื้นที่การศึกษา"
+    name_en: str = "Educational Service Area Office"
+    short_th: str = "สพท."
+    doc_prefix: str = ""
+    address: str = ""
+    phone: str = ""
+    email: str = ""
+    director_name: str = ""
+    director_title_th: str = "ผู้อำนวยการสำนักงานเขตพื้นที่การศึกษา"
+    director_title_en: str = "Director of the Educational Service Area Office"
+    dlict_head_name: str = ""
+    dlict_head_title_th: str = (
+        "ผู้อำนวยการกลุ่มส่งเสริมการศึกษาทางไกล เทคโนโลยีสารสนเทศและการสื่อสาร")
+    dlict_head_title_en: str = "Head of the DLICT group"
+
+
+class IncidentSettings(_Strict):
+    """The ``dlict_incidents`` variable of group ``all``: deadlines and which findings open a
+    case (``dlict.incidents``).
+
+    ``report_hours``: deadline kind (``agency``, ``ncsa``) → threat level (``non-serious``,
+    ``serious``, ``critical``) → hours from awareness; ``pdpc_hours``: PDPA s.37(4)'s window when
+    personal data is involved. ``raise_on``: finding source (``audit``, ``netscan``, ``agent``) →
+    the control severities whose failure opens (or joins) a case; ``always_raise``: control IDs
+    that open a case whatever their severity (a second UID 0 account, ID-04).
+    """
+
+    report_hours: dict[str, dict[str, float]] = Field(default_factory=lambda: {
+        "agency": {"non-serious": 72.0, "serious": 24.0, "critical": 1.0},
+        "ncsa": {"non-serious": 72.0, "serious": 24.0, "critical": 1.0},
+    })
+    pdpc_hours: float = Field(default=72.0, gt=0, le=24 * 30)
+    raise_on: dict[str, list[str]] = Field(default_factory=lambda: {
+        "audit": ["critical"], "netscan": ["critical"], "agent": ["critical"],
+    })
+    always_raise: list[str] = Field(default_factory=lambda: ["ID-04"])
+
+
 class Contact(_Strict):
     name: str = Field(min_length=1)
     position: str = ""
@@ -297,6 +343,8 @@ class Inventory(BaseModel):
     hosts: dict[str, Host]
     monitor: MonitorSettings = MonitorSettings()
     netdev: NetdevSettings = NetdevSettings()
+    office: OfficeSettings = OfficeSettings()
+    incidents: IncidentSettings = IncidentSettings()
 
     def site(self, site_id: str) -> Site:
         for site in self.sites:

@@ -1,0 +1,68 @@
+"""Read a PDF dlict wrote the way a person checking it would: poppler's pdfinfo, pdffonts and
+pdftotext (Debian's poppler-utils, installed by bootstrap.sh). A missing tool fails loudly."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+A4_POINTS = (595.276, 841.89)
+
+
+def _poppler(tool: str, *args: str) -> str:
+    program = shutil.which(tool)
+    assert program, f"{tool} not found: bootstrap.sh installs poppler-utils"
+    run = subprocess.run([program, *args], capture_output=True, text=True, timeout=120,
+                         check=False)
+    assert run.returncode == 0, f"{tool} {' '.join(args)}: {run.stderr.strip()}"
+    return run.stdout
+
+
+@dataclass(frozen=True)
+class Font:
+    name: str
+    embedded: bool
+
+
+def pdf_fonts(path: Path) -> list[Font]:
+    lines = _poppler("pdffonts", str(path)).splitlines()[2:]
+    fonts = []
+    for line in lines:
+        # name type... encoding emb sub uni object-id generation: the flags are columns 4-6
+        # from the right.
+        fields = line.split()
+        fonts.append(Font(fields[0], fields[-5] == "yes"))
+    return fonts
+
+
+def pdf_text(path: Path) -> str:
+    """The text as pdftotext gives it back, lines joined by single spaces (layout breaks a
+    long Thai line anywhere)."""
+    return re.sub(r"\s+", " ", _poppler("pdftotext", "-enc", "UTF-8", str(path), "-"))
+
+
+def pdf_pages(path: Path) -> tuple[int, tuple[float, float]]:
+    """The number of pages and the first page's size in points."""
+    info = _poppler("pdfinfo", str(path))
+    pages = int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))  # type: ignore[union-attr]
+    size = re.search(r"^Page size:\s+([\d.]+) x ([\d.]+) pts", info, re.M)
+    assert size, info
+    return pages, (float(size.group(1)), float(size.group(2)))
+
+
+def assert_printed(path: Path, *expected: str) -> str:
+    """A4, every font embedded and a Thai one among them, each of ``expected`` in the text
+    (compared with whitespace squeezed). Returns the text."""
+    pages, size = pdf_pages(path)
+    assert pages >= 1
+    assert abs(size[0] - A4_POINTS[0]) < 1 and abs(size[1] - A4_POINTS[1]) < 1, size
+    fonts = pdf_fonts(path)
+    assert fonts and all(f.embedded for f in fonts), fonts
+    assert any(re.search(r"Laksaman|Sarabun", f.name) for f in fonts), fonts
+    text = pdf_text(path)
+    for wanted in expected:
+        assert re.sub(r"\s+", " ", wanted) in text, f"{wanted!r} not in the PDF's text"
+    return text

@@ -1,0 +1,63 @@
+"""The one PDF path (dlict.reports.pdf): A4, Thai font embedded, page numbers, whole or not
+at all, and a report value can never make the printer read a file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dlict.core.errors import OperationalError
+from dlict.reports import pdf
+from dlict.reports.env import report_environment
+from tests.pdf_support import assert_printed, pdf_pages
+
+
+def _page(rows: int, extra: str = "") -> str:
+    env = report_environment("th")
+    template = env.from_string(
+        '{% extends "document.html.j2" %}{% block title %}ทดสอบ{% endblock %}'
+        '{% block body %}<h1>รายงาน {{ day | long_date }}</h1><table><thead><tr><th>โรงเรียน</th>'
+        '</tr></thead><tbody>{% for i in range(rows) %}<tr><td>โรงเรียนบ้านหนองบัว {{ i }}</td>'
+        '</tr>{% endfor %}</tbody></table>{{ extra }}{% endblock %}')
+    from datetime import date
+    return template.render(rows=rows, day=date(2026, 12, 2), extra=extra, office_name="สพป.")
+
+
+def test_a4_thai_font_embedded_and_page_numbers(tmp_path: Path) -> None:
+    target = tmp_path / "r.pdf"
+    pdf.write_pdf(_page(120), target, "th")
+    text = assert_printed(target, "รายงาน 2 ธันวาคม พ.ศ. 2569", "โรงเรียนบ้านหนองบัว 119")
+    pages, _ = pdf_pages(target)
+    assert pages >= 3
+    # pdftotext spaces the footer's glyphs apart on some pages: compare without spaces.
+    assert f"หน้า{pages}/{pages}" in text.replace(" ", "")
+    # The table header is printed again on every page.
+    assert text.count("โรงเรียน โรงเรียนบ้านหนองบัว") >= pages
+    assert target.stat().st_mode & 0o777 == 0o640
+
+
+def test_a_value_cannot_make_the_printer_read_a_file(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.svg"
+    secret.write_text('<svg xmlns="http://www.w3.org/2000/svg"><text>SECRET-42</text></svg>')
+    env = report_environment("en")
+    hostile = env.from_string('<img src="{{ src }}"><link rel="stylesheet" href="{{ src }}">'
+                              ).render(src=secret.as_uri())
+    target = tmp_path / "r.pdf"
+    pdf.write_pdf(f"<html><body><p>x</p>{hostile}</body></html>", target, "en")
+    assert "SECRET-42" not in target.read_bytes().decode("latin-1")
+
+
+def test_failure_leaves_no_file_and_keeps_the_old_one(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "r.pdf"
+    target.write_bytes(b"old")
+
+    def broken(*args: object, **kwargs: object) -> bytes:
+        raise OperationalError("no Thai font is installed")
+
+    monkeypatch.setattr(pdf, "render_pdf", broken)
+    with pytest.raises(OperationalError):
+        pdf.write_pdf(_page(1), target, "th")
+    assert target.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["r.pdf"]
