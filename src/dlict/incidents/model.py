@@ -197,3 +197,19 @@ class Deadline:
     due_at: datetime
     basis: str  # the rule and its source, e.g. "PDPA s.37(4): 72 h from awareness"
     met_at: datetime | None = None  # when the report was recorded as sent
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceItem:
+    """One entry of a case's evidence manifest (``dlict.incidents.evidence``)."""
+
+    seq: int
+    case_id: str
+    name: str  # the file's name as added (no directories)
+    sha256: str
+    size: int
+    stored: str  # "copy" (kept in the case's evidence folder) or "reference" (left in place)
+    location: str  # the copy's path under the data dir, or the referenced file's path
+    added_by: str
+    added_at: datetime
+    note: str = ""
