@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import unicodedata
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,8 +41,14 @@ def pdf_fonts(path: Path) -> list[Font]:
 
 def pdf_text(path: Path) -> str:
     """The text as pdftotext gives it back, lines joined by single spaces (layout breaks a
-    long Thai line anywhere)."""
-    return re.sub(r"\s+", " ", _poppler("pdftotext", "-enc", "UTF-8", str(path), "-"))
+    long Thai line anywhere), NFKC-normalised: dlict prints ำ as ํ + า (dlict.reports.pdf)."""
+    text = _poppler("pdftotext", "-enc", "UTF-8", str(path), "-")
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text))
+
+
+def as_printed(text: str) -> str:
+    """``text`` as :func:`pdf_text` would give it back: NFKC, whitespace squeezed."""
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text))
 
 
 def pdf_pages(path: Path) -> tuple[int, tuple[float, float]]:
@@ -64,5 +71,5 @@ def assert_printed(path: Path, *expected: str) -> str:
     assert any(re.search(r"Laksaman|Sarabun", f.name) for f in fonts), fonts
     text = pdf_text(path)
     for wanted in expected:
-        assert re.sub(r"\s+", " ", wanted) in text, f"{wanted!r} not in the PDF's text"
+        assert as_printed(wanted) in text, f"{wanted!r} not in the PDF's text"
     return text

@@ -37,6 +37,15 @@ def test_a4_thai_font_embedded_and_page_numbers(tmp_path: Path) -> None:
     assert target.stat().st_mode & 0o777 == 0o640
 
 
+def test_thai_text_reads_back_whole_sara_am_and_sara_aa_alike(tmp_path: Path) -> None:
+    """The shaper draws ำ with the glyph of า: neither may read back as the other."""
+    target = tmp_path / "r.pdf"
+    page = "<html><body><p>สำนักงานเขตพื้นที่การศึกษา</p><p>นายสมชาย ทำงาน นาน</p></body></html>"
+    pdf.write_pdf(page, target, "th")
+    text = assert_printed(target, "สำนักงานเขตพื้นที่การศึกษา", "นายสมชาย ทำงาน นาน")
+    assert "สานักงาน" not in text and "นำย" not in text
+
+
 def test_a_value_cannot_make_the_printer_read_a_file(tmp_path: Path) -> None:
     secret = tmp_path / "secret.svg"
     secret.write_text('<svg xmlns="http://www.w3.org/2000/svg"><text>SECRET-42</text></svg>')

@@ -7,6 +7,12 @@ screen page does not: A4 with the margins of Thai official letters (top 2.5 cm, 
 right and bottom 2 cm), page numbers ("หน้า x/y" or "page x/y"), table headers repeated on
 each page, no heading left alone at the foot of a page, and the font.
 
+Thai SARA AM (ำ) is printed as its two parts, NIKHAHIT and SARA AA (ํ + า, its Unicode
+compatibility decomposition, drawn identically): the shaper draws ำ with the glyph of า, and a
+PDF maps each glyph back to one text only, so otherwise every า (or every ำ) of a document
+reads back wrong when its text is copied or extracted ("สำนักงาน" as "สานักงาน"). Copied text
+is then the NFKC-equal "สํานักงาน".
+
 The font is TH Sarabun New when the machine has it (the font of Thai government documents),
 else Laksaman from Debian's fonts-tlwg-laksaman, drawn to the same metrics. WeasyPrint embeds
 the subset it uses, so the PDF reads the same on a machine without either. A machine without
@@ -26,6 +32,7 @@ from dlict.core.files import EVIDENCE_MODE, write_atomic
 #: Families tried in order; the first one fontconfig knows is the document font.
 THAI_FAMILIES = ("TH Sarabun New", "TH SarabunPSK", "Laksaman")
 FONT_PACKAGE = "fonts-tlwg-laksaman"
+SARA_AM, SARA_AM_PARTS = "\u0e33", "\u0e4d\u0e32"
 
 _PAGE_WORD = {"th": "หน้า", "en": "page"}
 
@@ -97,7 +104,8 @@ def render_pdf(html: str, lang: str, *, base_url: str | None = None) -> bytes:
     # Reports are self-contained (inline CSS and SVG, data: images): a value in a report can
     # never make WeasyPrint read a local file or reach the network.
     fetcher = URLFetcher(allowed_protocols={"data"}, timeout=1, allow_redirects=False)
-    document = HTML(string=html, base_url=base_url or "about:blank", url_fetcher=fetcher)
+    printable = html.replace(SARA_AM, SARA_AM_PARTS)
+    document = HTML(string=printable, base_url=base_url or "about:blank", url_fetcher=fetcher)
     return bytes(document.write_pdf(stylesheets=[CSS(string=print_css(lang, family))]))
 
 
