@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 import shutil
-import unicodedata
 import subprocess
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,9 +40,10 @@ def pdf_fonts(path: Path) -> list[Font]:
 
 
 def pdf_text(path: Path) -> str:
-    """The text as pdftotext gives it back, lines joined by single spaces (layout breaks a
-    long Thai line anywhere), NFKC-normalised: dlict prints ำ as ํ + า (dlict.reports.pdf)."""
-    text = _poppler("pdftotext", "-enc", "UTF-8", str(path), "-")
+    """The text as pdftotext gives it back in the order it was drawn (``-raw``: its layout
+    guesses move Thai tone marks past the next letter), lines joined by single spaces,
+    NFKC-normalised (dlict prints ำ as ํ + า, see dlict.reports.pdf)."""
+    text = _poppler("pdftotext", "-raw", "-enc", "UTF-8", str(path), "-")
     return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text))
 
 
