@@ -43,13 +43,24 @@ def pdf_text(path: Path) -> str:
     """The text as pdftotext gives it back in the order it was drawn (``-raw``: its layout
     guesses move Thai tone marks past the next letter), lines joined by single spaces,
     NFKC-normalised (dlict prints ำ as ํ + า, see dlict.reports.pdf)."""
-    text = _poppler("pdftotext", "-raw", "-enc", "UTF-8", str(path), "-")
-    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text))
+    return as_printed(_poppler("pdftotext", "-raw", "-enc", "UTF-8", str(path), "-"))
+
+
+# Thai marks drawn over or under a consonant: a PDF keeps the order they were drawn in (the
+# shaper puts NIKHAHIT of ำ before a tone mark, a tone mark beside a tall consonant before a
+# low vowel), and pdftotext may see a gap before a shifted one.
+_THAI_MARKS = ("\u0e31\u0e34\u0e35\u0e36\u0e37\u0e38\u0e39\u0e3a"
+               "\u0e47\u0e48\u0e49\u0e4a\u0e4b\u0e4c\u0e4d\u0e4e")
+_MARK_RUN = re.compile(f"\\s*([{_THAI_MARKS}](?:\\s*[{_THAI_MARKS}])*)\\s*")
 
 
 def as_printed(text: str) -> str:
-    """``text`` as :func:`pdf_text` would give it back: NFKC, whitespace squeezed."""
-    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text))
+    """``text`` as it looks on the page, in a form two equal-looking texts share: NFKC (ำ is
+    ํ + า), whitespace squeezed, no gap around a Thai mark, the marks over one letter in
+    code-point order."""
+    text = unicodedata.normalize("NFKC", text)
+    text = _MARK_RUN.sub(lambda m: "".join(sorted(re.sub(r"\s", "", m.group(1)))), text)
+    return re.sub(r"\s+", " ", text)
 
 
 def pdf_pages(path: Path) -> tuple[int, tuple[float, float]]:

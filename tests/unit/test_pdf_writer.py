@@ -10,7 +10,7 @@ import pytest
 from dlict.core.errors import OperationalError
 from dlict.reports import pdf
 from dlict.reports.env import report_environment
-from tests.pdf_support import assert_printed, pdf_pages
+from tests.pdf_support import as_printed, assert_printed, pdf_pages
 
 
 def _page(rows: int, extra: str = "") -> str:
@@ -40,9 +40,12 @@ def test_a4_thai_font_embedded_and_page_numbers(tmp_path: Path) -> None:
 def test_thai_text_reads_back_whole_sara_am_and_sara_aa_alike(tmp_path: Path) -> None:
     """The shaper draws ำ with the glyph of า: neither may read back as the other."""
     target = tmp_path / "r.pdf"
-    page = "<html><body><p>สำนักงานเขตพื้นที่การศึกษา</p><p>นายสมชาย ทำงาน นาน</p></body></html>"
+    words = ("ผู้อำนวยการสำนักงานเขตพื้นที่การศึกษา นายสมชาย ทำงาน นาน เข้าใจ ที่ผ่านมา กุ้ง "
+             "ปู่ น้ำ ไม่ได้ ผู้ดูแล ป่า ฝ้าย ญี่ปุ่น ฐาน ฎีกา ธันวาคม")
+    page = f"<html><body><p>{words}</p><p><b>{words}</b></p></body></html>"
     pdf.write_pdf(page, target, "th")
-    text = assert_printed(target, "สำนักงานเขตพื้นที่การศึกษา", "นายสมชาย ทำงาน นาน")
+    text = assert_printed(target, words)
+    assert text.count(as_printed(words)) == 2, text  # regular and bold
     assert "สานักงาน" not in text and "นำย" not in text
 
 

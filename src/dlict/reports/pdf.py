@@ -7,11 +7,13 @@ screen page does not: A4 with the margins of Thai official letters (top 2.5 cm, 
 right and bottom 2 cm), page numbers ("หน้า x/y" or "page x/y"), table headers repeated on
 each page, no heading left alone at the foot of a page, and the font.
 
-Thai SARA AM (ำ) is printed as its two parts, NIKHAHIT and SARA AA (ํ + า, its Unicode
-compatibility decomposition, drawn identically): the shaper draws ำ with the glyph of า, and a
-PDF maps each glyph back to one text only, so otherwise every า (or every ำ) of a document
-reads back wrong when its text is copied or extracted ("สำนักงาน" as "สานักงาน"). Copied text
-is then the NFKC-equal "สํานักงาน".
+Copied or extracted text must read back as printed. A PDF maps each glyph to one text, and
+WeasyPrint takes it from the first place the glyph is drawn — for a cluster of several glyphs,
+the whole cluster on its last glyph. Thai breaks that: the shaper draws ำ with the glyph of า,
+and a tone mark over a low vowel (ผู้) with a shifted variant, so "สำนักงาน" read back as
+"สานักงาน" and "เข้า" as "เขูา". So before the PDF is written every glyph the font names
+after a character (``uni0E49.low`` is ้, ``uni0E33.alt1`` ำ) or maps in its cmap is given that
+one character. Extracted ำ then reads as ํ + า, equal to ำ under NFKC.
 
 The font is TH Sarabun New when the machine has it (the font of Thai government documents),
 else Laksaman from Debian's fonts-tlwg-laksaman, drawn to the same metrics. WeasyPrint embeds
@@ -21,10 +23,14 @@ any Thai font would print every Thai letter as an empty box: that is refused, no
 
 from __future__ import annotations
 
+import io
+import re
 import shutil
 import subprocess
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from dlict.core.errors import OperationalError
 from dlict.core.files import EVIDENCE_MODE, write_atomic
@@ -32,7 +38,8 @@ from dlict.core.files import EVIDENCE_MODE, write_atomic
 #: Families tried in order; the first one fontconfig knows is the document font.
 THAI_FAMILIES = ("TH Sarabun New", "TH SarabunPSK", "Laksaman")
 FONT_PACKAGE = "fonts-tlwg-laksaman"
-SARA_AM, SARA_AM_PARTS = "\u0e33", "\u0e4d\u0e32"
+_GLYPH_NAME = re.compile(r"^uni([0-9A-F]{4})(?:\.|$)")
+_PRIVATE_USE = range(0xE000, 0xF900)
 
 _PAGE_WORD = {"th": "หน้า", "en": "page"}
 
@@ -104,8 +111,8 @@ def render_pdf(html: str, lang: str, *, base_url: str | None = None) -> bytes:
     # Reports are self-contained (inline CSS and SVG, data: images): a value in a report can
     # never make WeasyPrint read a local file or reach the network.
     fetcher = URLFetcher(allowed_protocols={"data"}, timeout=1, allow_redirects=False)
-    printable = html.replace(SARA_AM, SARA_AM_PARTS)
-    document = HTML(string=printable, base_url=base_url or "about:blank", url_fetcher=fetcher)
+    _map_glyphs_to_their_characters()
+    document = HTML(string=html, base_url=base_url or "about:blank", url_fetcher=fetcher)
     return bytes(document.write_pdf(stylesheets=[CSS(string=print_css(lang, family))]))
 
 
@@ -120,3 +127,48 @@ def write_pdf(html: str, target: Path, lang: str, *, base_url: str | None = None
     """
     data = render_pdf(html, lang, base_url=base_url)
     write_atomic(target, data, EVIDENCE_MODE)
+
+
+@lru_cache(maxsize=16)
+def glyph_characters(file_content: bytes, index: int) -> dict[int, str]:
+    """Glyph id → the one character it draws: from the glyph's name (``uniXXXX`` with any
+    suffix), else from the font's cmap (private-use code points left out: TLWG fonts reach
+    their positioned variants through them)."""
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(io.BytesIO(file_content), fontNumber=index, lazy=True)
+    by_name: dict[str, str] = {}
+    for code, name in sorted(font.getBestCmap().items()):
+        if code not in _PRIVATE_USE:
+            by_name.setdefault(name, chr(code))
+    characters = {}
+    for glyph_id, name in enumerate(font.getGlyphOrder()):
+        named = _GLYPH_NAME.match(name)
+        if named and int(named.group(1), 16) not in _PRIVATE_USE:
+            characters[glyph_id] = chr(int(named.group(1), 16))
+        elif name in by_name:
+            characters[glyph_id] = by_name[name]
+    return characters
+
+
+def _map_glyphs_to_their_characters() -> None:
+    """Wrap WeasyPrint's font dictionary builder (once) so each used glyph's text is its own
+    character (see the module's docstring). WeasyPrint 70's internals: pinned in pyproject,
+    and tests/unit/test_pdf_writer.py fails if this stops working."""
+    import weasyprint.pdf as weasy_pdf
+
+    original: Callable[..., Any] = weasy_pdf.build_fonts_dictionary
+    if getattr(original, "dlict_maps_glyphs", False):
+        return
+
+    def build_fonts_dictionary(pdf: Any, fonts: Any, *args: Any, **kwargs: Any) -> Any:
+        for font in fonts.values():
+            if font.to_unicode and not font.bitmap:
+                own = glyph_characters(bytes(font.file_content), font.index)
+                for glyph_id in font.to_unicode:
+                    if glyph_id in own:
+                        font.to_unicode[glyph_id] = own[glyph_id]
+        return original(pdf, fonts, *args, **kwargs)
+
+    build_fonts_dictionary.dlict_maps_glyphs = True  # type: ignore[attr-defined]
+    weasy_pdf.build_fonts_dictionary = build_fonts_dictionary
