@@ -62,8 +62,10 @@ def test_audit_report_files(sop_fleet: SopFleet, capsys: pytest.CaptureFixture[s
 
 
 def test_unreachable_host_is_reported_and_others_complete(
-    sop_fleet: SopFleet, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    sop_fleet: SopFleet, capsys: pytest.CaptureFixture[str], tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv("DLICT_TEST_WINRM_PASSWORD", "refused-before-it-is-sent")
     inventory = yaml.safe_load(Path(sop_fleet.inventory_path).read_text())
     children = inventory["all"]["children"]
     first_school = next(iter(children["schools"]["children"].values()))
@@ -74,8 +76,9 @@ def test_unreachable_host_is_reported_and_others_complete(
     first_school["hosts"]["ghost-pc"] = {
         "ansible_host": "127.0.0.1", "ansible_port": 9, "ansible_connection": "winrm",
         "ansible_winrm_transport": "ntlm", "ansible_user": "dlict",
-        "ansible_password": "not-a-secret", "ansible_winrm_scheme": "https",
-        "ansible_winrm_operation_timeout_sec": 5, "ansible_winrm_read_timeout_sec": 8}
+        "ansible_password": "{{ lookup('ansible.builtin.env', 'DLICT_TEST_WINRM_PASSWORD') }}",
+        "ansible_winrm_scheme": "https", "ansible_winrm_operation_timeout_sec": 5,
+        "ansible_winrm_read_timeout_sec": 8}
     children["windows_endpoints"] = {"hosts": {"ghost-pc": None}}
     broken = tmp_path / "inventory.yml"
     broken.write_text(yaml.safe_dump(inventory, allow_unicode=True))
