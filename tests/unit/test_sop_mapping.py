@@ -12,7 +12,8 @@ from dlict.playbooks.runner import AnsibleEvent
 from dlict.playbooks.sop import Mode, results_from_events
 
 CATALOG = load_catalog()
-FIREWALL = CATALOG.in_areas(["firewall"])
+AREA = CATALOG.in_areas(["firewall"])
+FIREWALL = [c for c in AREA if "windows" not in c.platforms]  # what a Linux host is judged on
 
 
 def _inventory() -> Inventory:
@@ -127,3 +128,36 @@ def test_another_areas_stop_leaves_these_controls_alone() -> None:
     got = {r.control: r.evidence for r in results_from_events(
         [*events, stop], ["a"], FIREWALL, _inventory(), Mode.APPLY) if r.host == "a"}
     assert got["FW-05"] == "not checked: no task reported this control"
+
+
+def test_a_windows_pc_is_judged_on_the_windows_controls_only() -> None:
+    """One play observes a PC for every area; a Linux host never gets a Windows control."""
+    inventory = _inventory()
+    pc = Host(name="pc", address="127.0.0.1", site="4401000001",
+              roles=frozenset({Role.WINDOWS_ENDPOINT}))
+    inventory = inventory.model_copy(update={"hosts": {**inventory.hosts, "pc": pc}})
+    events = [*passing("a"), event("runner_on_ok", "pc", "assert", ("FW-21",), msg="on")]
+    results = results_from_events(events, ["a", "pc"], AREA, inventory, Mode.AUDIT)
+    by_host: dict[str, set[str]] = {}
+    for r in results:
+        by_host.setdefault(r.host, set()).add(r.control or "")
+    assert by_host["pc"] == {"FW-21"}
+    assert "FW-21" not in by_host["a"] and by_host["a"] == {c.id for c in FIREWALL}
+    assert [r.status for r in results if r.host == "pc"] == [Status.PASS]
+
+
+def test_a_pc_that_cannot_be_reached_is_unreachable_for_its_own_controls_only() -> None:
+    inventory = _inventory()
+    pc = Host(name="pc", address="127.0.0.1", site="4401000001",
+              roles=frozenset({Role.WINDOWS_ENDPOINT}))
+    inventory = inventory.model_copy(update={"hosts": {**inventory.hosts, "pc": pc}})
+    unreachable = AnsibleEvent(kind="runner_on_unreachable", host="pc", task="observe",
+                               action="ansible.windows.win_powershell", tags=(),
+                               changed=False, ignore_errors=False,
+                               result={"msg": "connection refused", "unreachable": True})
+    results = results_from_events([*passing("a"), unreachable], ["a"], AREA, inventory,
+                                  Mode.AUDIT)
+    assert {(r.control, r.status) for r in results if r.host == "pc"} == {
+        ("FW-21", Status.UNREACHABLE)}
+    assert {r.status for r in results if r.host == "a"} == {Status.PASS}
+

@@ -22,13 +22,15 @@ from dlict.core.errors import InputError
 from dlict.core.logging import redact
 from dlict.core.paths import data_path
 from dlict.core.results import Result, Status
-from dlict.inventory.models import Inventory
+from dlict.inventory.models import Host, Inventory, Role
 from dlict.playbooks.runner import AnsibleEvent, PlaybookOutcome, run_playbook
 
 # site.yml order: endpoint last, because its file-integrity baseline must see what the
 # other areas wrote (logging writes under /etc too).
 AREAS: tuple[str, ...] = ("firewall", "antivirus", "identity", "logging", "endpoint")
 EVIDENCE_LIMIT = 4000
+WINDOWS_PLATFORM = "windows"
+WINDOWS_PLAYBOOK = "windows.yml"
 # Tag of the rescue task each area play runs when a task fails: the area stopped on that host,
 # the host's other areas went on (playbooks/<area>.yml).
 AREA_STOPPED_TAG = "dlict_area_stopped"
@@ -58,13 +60,23 @@ def resolve_areas(names: Sequence[str]) -> list[str]:
     return [a for a in AREAS if a in names]
 
 
+def controls_for(host: Host, controls: Sequence[Control]) -> list[Control]:
+    """The controls the playbooks judge on ``host``: the Windows ones on a Windows PC
+    (group windows_endpoints), the Linux ones elsewhere."""
+    windows = Role.WINDOWS_ENDPOINT in host.roles
+    return [c for c in controls if (WINDOWS_PLATFORM in c.platforms) == windows]
+
+
 def _playbook_for(areas: list[str], workdir: Path) -> Path:
     playbooks = data_path("playbooks")
     if areas == list(AREAS):
         return playbooks / "site.yml"
+    # One Windows play observes every area of a PC at once; its results are kept for the
+    # areas asked for.
     wrapper = workdir / "dlict-areas.yml"
     wrapper.write_text(yaml.safe_dump(
-        [{"import_playbook": str(playbooks / f"{area}.yml")} for area in areas]))
+        [{"import_playbook": str(playbooks / f"{area}.yml")} for area in areas]
+        + [{"import_playbook": str(playbooks / WINDOWS_PLAYBOOK)}]))
     return wrapper
 
 
@@ -86,14 +98,16 @@ def _control_ids(tags: Iterable[str]) -> list[str]:
     return [t for t in tags if CONTROL_ID.match(t)]
 
 
-def _area_stopped(event: AnsibleEvent) -> tuple[str, str] | None:
-    """(area, what stopped it) when ``event`` is an area play's rescue report."""
+def _area_stopped(event: AnsibleEvent) -> tuple[list[str], str] | None:
+    """(areas, what stopped them) when ``event`` is a play's rescue report (the Windows play
+    covers every area at once)."""
     if event.action != "debug" or AREA_STOPPED_TAG not in event.tags:
         return None
-    area = next((t for t in event.tags if t in AREAS), None)
-    if area is None:
+    areas = [t for t in event.tags if t in AREAS]
+    if not areas:
         return None
-    return area, str(event.result.get("msg", "")).strip() or f"the {area} area stopped"
+    return areas, (str(event.result.get("msg", "")).strip()
+                   or f"the {', '.join(areas)} area stopped")
 
 
 def _diff_text(result: Mapping[str, Any]) -> str:
@@ -167,7 +181,8 @@ def results_from_events(
             continue
         area_stop = _area_stopped(event)
         if area_stop is not None:
-            stopped.setdefault((event.host, area_stop[0]), area_stop[1])
+            for area in area_stop[0]:
+                stopped.setdefault((event.host, area), area_stop[1])
             continue
         ids = [i for i in _control_ids(event.tags) if i in wanted]
         if not ids:
@@ -191,7 +206,7 @@ def results_from_events(
         host = inventory.hosts.get(host_name)
         if host is None:
             continue
-        for control in controls:
+        for control in controls_for(host, controls):
             if host_name in unreachable:
                 status, evidence = Status.UNREACHABLE, unreachable[host_name]
             else:

@@ -19,7 +19,8 @@ def test_audit_after_apply_passes_every_control_on_every_host(sop_fleet: SopFlee
                                                               audit) -> None:  # type: ignore[no-untyped-def]
     statuses = audit(sop_fleet)
     hosts = {h.name for h in sop_fleet.hosts}
-    controls = {c.id for c in load_catalog().checked_by(CheckedBy.ANSIBLE)}
+    controls = {c.id for c in load_catalog().checked_by(CheckedBy.ANSIBLE)
+                if "windows" not in c.platforms}  # the fleet is Linux
     assert {(h, c) for h in hosts for c in controls} == set(statuses)
     skipped = {k: v for k, v in statuses.items() if v == "skipped"}
     # Only auditd's "running" part may be skipped on the fleet (the kernel refuses audit to
@@ -61,13 +62,24 @@ def test_audit_report_files(sop_fleet: SopFleet, capsys: pytest.CaptureFixture[s
 
 
 def test_unreachable_host_is_reported_and_others_complete(
-    sop_fleet: SopFleet, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    sop_fleet: SopFleet, capsys: pytest.CaptureFixture[str], tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv("DLICT_TEST_WINRM_PASSWORD", "refused-before-it-is-sent")
     inventory = yaml.safe_load(Path(sop_fleet.inventory_path).read_text())
     children = inventory["all"]["children"]
     first_school = next(iter(children["schools"]["children"].values()))
     first_school["hosts"]["ghost-srv"] = {"ansible_host": str(sop_fleet.subnet[200])}
     children["linux_servers"]["hosts"]["ghost-srv"] = None
+    # A Windows PC whose WinRM does not answer (a closed port on loopback: no Windows can run
+    # here): its own controls are unreachable, the Linux hosts are audited all the same.
+    first_school["hosts"]["ghost-pc"] = {
+        "ansible_host": "127.0.0.1", "ansible_port": 9, "ansible_connection": "winrm",
+        "ansible_winrm_transport": "ntlm", "ansible_user": "dlict",
+        "ansible_password": "{{ lookup('ansible.builtin.env', 'DLICT_TEST_WINRM_PASSWORD') }}",
+        "ansible_winrm_scheme": "https", "ansible_winrm_operation_timeout_sec": 5,
+        "ansible_winrm_read_timeout_sec": 8}
+    children["windows_endpoints"] = {"hosts": {"ghost-pc": None}}
     broken = tmp_path / "inventory.yml"
     broken.write_text(yaml.safe_dump(inventory, allow_unicode=True))
     code, out, err = run_dlict(capsys, "--json", "-i", str(broken), "--data-dir",
@@ -76,11 +88,16 @@ def test_unreachable_host_is_reported_and_others_complete(
     results = json.loads(out)["results"]
     ghost = {r["status"] for r in results if r["host"] == "ghost-srv"}
     assert ghost == {"unreachable"}
-    others = {r["host"] for r in results if r["host"] != "ghost-srv"
+    playbook_controls = load_catalog().checked_by(CheckedBy.ANSIBLE)
+    windows = {c.id for c in playbook_controls if "windows" in c.platforms}
+    pc = {(r["control"], r["status"]) for r in results if r["host"] == "ghost-pc"}
+    assert pc == {(control, "unreachable") for control in windows}
+    ghosts = ("ghost-srv", "ghost-pc")
+    others = {r["host"] for r in results if r["host"] not in ghosts
               and r["status"] in ("pass", "skipped")}
     assert others == {h.name for h in sop_fleet.hosts}
-    assert len([r for r in results if r["host"] != "ghost-srv"]) == (
-        len(sop_fleet.hosts) * len(load_catalog().checked_by(CheckedBy.ANSIBLE)))
+    assert len([r for r in results if r["host"] not in ghosts]) == (
+        len(sop_fleet.hosts) * (len(playbook_controls) - len(windows)))
     # the run is in the evidence store: `runs list` shows one audit, judged error (exit 3)
     code, listed, err = run_dlict(capsys, "--json", "--data-dir", str(tmp_path / "data"),
                                   "runs", "list")

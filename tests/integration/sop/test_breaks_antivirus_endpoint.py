@@ -43,7 +43,7 @@ BREAKS = [
 def not_passing(statuses: dict[tuple[str, str], str]) -> dict[str, set[str]]:
     """{host: controls neither passing nor allowed to be skipped on the fleet}."""
     ours = {c.id for c in load_catalog().checked_by(CheckedBy.ANSIBLE)
-            if c.id.startswith(("AV-", "EP-"))}
+            if c.id.startswith(("AV-", "EP-")) and "windows" not in c.platforms}
     hosts = {host for host, _ in statuses}
     assert {OFFICE, SCHOOL_1, SCHOOL_2} <= hosts, statuses
     assert {(h, c) for h in hosts for c in ours} <= set(statuses), "a control was not reported"

@@ -34,7 +34,7 @@ class Verdict:
     evidence: str
 
 
-def _verdict(control: str, good: bool, success: str, failure: str) -> Verdict:
+def verdict_of(control: str, good: bool, success: str, failure: str) -> Verdict:
     return Verdict(control, Status.PASS if good else Status.FAIL, success if good else failure)
 
 
@@ -69,7 +69,7 @@ def judge_fw01(objects: Sequence[Mapping[str, Any]]) -> Verdict:
     if chain is None:
         return Verdict("FW-01", Status.FAIL, "no inet dlict input chain is loaded")
     hook, policy = chain.get("hook"), chain.get("policy")
-    return _verdict("FW-01", hook == "input" and policy == "drop",
+    return verdict_of("FW-01", hook == "input" and policy == "drop",
                     "inet dlict input chain loaded, hook input, policy drop",
                     f"input chain hook {hook or 'none'}, policy {policy or 'none'}")
 
@@ -83,7 +83,7 @@ def judge_fw03(objects: Sequence[Mapping[str, Any]]) -> Verdict:
     limits = [s for s in statements if "limit" in s]
     logs = [s["log"] for s in statements if isinstance(s.get("log"), dict)
             and re.match("dlict-drop", str(s["log"].get("prefix", "")))]
-    return _verdict(
+    return verdict_of(
         "FW-03", len(limits) == 1 and len(logs) == 1,
         'input chain ends with a rate-limited log, prefix "dlict-drop"',
         'last rule of the inet dlict input chain is not a rate-limited "dlict-drop" log: '
@@ -105,7 +105,7 @@ def judge_fw05(objects: Sequence[Mapping[str, Any]]) -> Verdict:
     if open_chains:
         return Verdict("FW-05", Status.FAIL,
                        f"ip6 chains accepting everything: {', '.join(open_chains)}")
-    return _verdict("FW-05", len(inet) == 1,
+    return verdict_of("FW-05", len(inet) == 1,
                     "table inet dlict filters IPv4 and IPv6; no ip6 table accepts all",
                     "no table inet dlict is loaded: IPv6 is not filtered")
 
@@ -126,7 +126,7 @@ def judge_id01(sshd_t: str, stderr: str = "") -> Verdict:
     lines = _lines(sshd_t)
     shown = [line for line in lines
              if re.match("(passwordauthentication|kbdinteractiveauthentication) ", line)]
-    return _verdict(
+    return verdict_of(
         "ID-01", "passwordauthentication no" in lines
         and "kbdinteractiveauthentication no" in lines,
         "sshd -T shows passwordauthentication no, kbdinteractiveauthentication no",
@@ -137,7 +137,7 @@ def judge_id02(sshd_t: str, stderr: str = "") -> Verdict:
     """ID-02: ``sshd -T`` shows root login without a password only (or none)."""
     root_login = next((line for line in _lines(sshd_t) if line.startswith("permitrootlogin ")),
                       "")
-    return _verdict("ID-02", root_login in ROOT_LOGIN_OK, f"sshd -T: {root_login}",
+    return verdict_of("ID-02", root_login in ROOT_LOGIN_OK, f"sshd -T: {root_login}",
                     f"sshd -T: {root_login or stderr.strip()}")
 
 
@@ -153,7 +153,7 @@ def judge_id03(empty_password_names: str, awk_ok: bool, sshd_t: str | None,
         return Verdict("ID-03", Status.FAIL, f"cannot read /etc/shadow: {awk_error.strip()}")
     if sshd_t is None:
         return Verdict("ID-03", Status.PASS, "no empty password in /etc/shadow; no SSH server")
-    return _verdict("ID-03", "permitemptypasswords no" in _lines(sshd_t),
+    return verdict_of("ID-03", "permitemptypasswords no" in _lines(sshd_t),
                     "no empty password in /etc/shadow; sshd permitemptypasswords no",
                     "sshd -T does not show permitemptypasswords no")
 
@@ -162,7 +162,7 @@ def judge_id04(passwd_fields: str) -> Verdict:
     """ID-04: of ``awk -F: '{ print $1 ":" $3 ":" $7 }' /etc/passwd``, only root has UID 0."""
     uid0 = [line.split(":", 1)[0] for line in _lines(passwd_fields)
             if re.match("[^:]*:0:", line)]
-    return _verdict("ID-04", uid0 == ["root"], "only root has UID 0",
+    return verdict_of("ID-04", uid0 == ["root"], "only root has UID 0",
                     f"accounts with UID 0: {', '.join(uid0)}")
 
 
@@ -179,7 +179,7 @@ def judge_ep01(dpkg_query: str, unattended_upgrade: str) -> Verdict:
     APT::Periodic::Unattended-Upgrade`` gives 1."""
     installed = "unattended-upgrades" in installed_packages(dpkg_query)
     value = unattended_upgrade.strip()
-    return _verdict("EP-01", installed and value == "1",
+    return verdict_of("EP-01", installed and value == "1",
                     'unattended-upgrades installed, APT::Periodic::Unattended-Upgrade "1"',
                     f"unattended-upgrades {'installed' if installed else 'not installed'}, "
                     f'APT::Periodic::Unattended-Upgrade is "{value}"')
@@ -188,7 +188,7 @@ def judge_ep01(dpkg_query: str, unattended_upgrade: str) -> Verdict:
 def judge_ep05(dpkg_query: str, risky: Sequence[str]) -> Verdict:
     """EP-05: none of the ``risky`` server packages is installed."""
     installed = installed_packages(dpkg_query)
-    return _verdict("EP-05", not installed, f"none of {', '.join(risky)} is installed",
+    return verdict_of("EP-05", not installed, f"none of {', '.join(risky)} is installed",
                     f"installed: {', '.join(installed)}")
 
 
@@ -258,7 +258,7 @@ def judge_av01(dpkg_query: str, ping_answer: str, ping_error: str = "") -> Verdi
     installed = "clamav-daemon" in installed_packages(dpkg_query)
     line = next((line for line in _lines(dpkg_query) if line.startswith("clamav-daemon ")),
                 "clamav-daemon not installed")
-    return _verdict("AV-01", installed and ping_answer == "PONG",
+    return verdict_of("AV-01", installed and ping_answer == "PONG",
                     "clamav-daemon installed, clamd answers PONG",
                     f"clamd does not answer: {line}; PING gave '{ping_answer}{ping_error}'")
 
@@ -274,4 +274,4 @@ def judge_av03(databases: Mapping[str, float], now: float, db_dir: str,
         return Verdict("AV-03", Status.FAIL, f"no signature database ({patterns}) in {db_dir}")
     age_days = (now - max(found)) / 86400
     text = f"newest signature database is {age_days:.1f} days old (limit {limit_days:g})"
-    return _verdict("AV-03", age_days <= limit_days, text, text)
+    return verdict_of("AV-03", age_days <= limit_days, text, text)

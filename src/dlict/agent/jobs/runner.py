@@ -65,6 +65,8 @@ def run_job(job: Job, context: JobContext) -> JobRun:
         The records the job made; when it raised, was cut or sent too much, the records are
         one ``error`` result naming the job and ``error`` says the same in one line.
     """
+    if not hasattr(os, "fork"):
+        return _run_inline(job, context)
     read_end, write_end = os.pipe()
     # Objects the collector would walk in the child stay shared with the agent, not copied
     # page by page: a job's child costs its own work, not a second agent.
@@ -97,21 +99,34 @@ def _child(job: Job, context: JobContext, write_end: int) -> None:
         os.setpgid(0, 0)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_DFL)
-        try:
-            records = list(job.run(context))
-            header = BatchHeader(context.site, context.host, utc_now())
-            payload = _OK + encode_batch(header, records)
-        except DlictError as exc:
-            payload = _FAILED + _one_line(f"job {job.name}: {exc}").encode()
-        except Exception as exc:  # the agent reports a job's surprise, never a traceback
-            payload = _FAILED + _one_line(
-                f"job {job.name} failed: {type(exc).__name__}: {exc}").encode()
+        payload = _payload(job, context)
         with os.fdopen(write_end, "wb") as pipe:
             pipe.write(payload)
     except BaseException:  # nothing of the parent may run on in the child
         code = 1
     finally:
         os._exit(code)
+
+
+def _payload(job: Job, context: JobContext) -> bytes:
+    """The job's records as a batch, or its failure in one line."""
+    try:
+        records = list(job.run(context))
+        header = BatchHeader(context.site, context.host, utc_now())
+        return _OK + encode_batch(header, records)
+    except DlictError as exc:
+        return _FAILED + _one_line(f"job {job.name}: {exc}").encode()
+    except Exception as exc:  # the agent reports a job's surprise, never a traceback
+        return _FAILED + _one_line(f"job {job.name} failed: {type(exc).__name__}: {exc}").encode()
+
+
+def _run_inline(job: Job, context: JobContext) -> JobRun:
+    """Where there is no fork (Windows): the job in the agent's own process. Its commands
+    are bounded by their own timeouts (the Windows host job's one PowerShell run); the
+    records go through the same encoding and checks as a child's."""
+    started = time.process_time()
+    payload = _payload(job, context)
+    return _decoded(job, context, payload, time.process_time() - started)
 
 
 def _collect(read_end: int, pid: int, deadline_s: float) -> tuple[bytes, bool, bool]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -175,6 +176,25 @@ class LanJobSettings(JobSettings):
         return value
 
 
+class WindowsHostSettings(BaseModel):
+    """The Windows PC's limits (the dlict_windows role's defaults) and the accounts approved
+    for it: on a PC the office cannot reach, the register is given to the agent here."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    powershell: str = "powershell.exe"
+    max_update_age_days: float = Field(default=45, gt=0, le=3650)
+    min_password_length: int = Field(default=8, ge=1, le=128)
+    max_lockout_threshold: int = Field(default=10, ge=1, le=999)
+    min_security_log_kb: int = Field(default=196_608, ge=64)
+    usb_storage: Literal["block", "allow"] = "block"
+    rdp: Literal["off", "nla"] = "off"
+    rdp_networks: list[str] = Field(default_factory=list, max_length=64)
+    bitlocker_exception: str = Field(default="", max_length=500)
+    #: None: no register given, ID-24 is not judged here (the office's audit judges it).
+    approved_accounts: list[str] | None = Field(default=None, max_length=1000)
+
+
 class HostJobSettings(JobSettings):
     """The host's own SOP controls, judged from local command output as the playbooks'
     verify tasks judge them (the limits are the roles' defaults)."""
@@ -193,6 +213,8 @@ class HostJobSettings(JobSettings):
     def _fits(self) -> HostJobSettings:
         _within_deadline(self, self.command_timeout_s, "the commands (command_timeout_s)")
         return self
+
+    windows: WindowsHostSettings = WindowsHostSettings()
 
     # EP-05: the endpoint role's list of server packages that send passwords in clear text.
     risky_packages: list[str] = Field(default_factory=lambda: list(RISKY_PACKAGES),
