@@ -10,6 +10,7 @@ import importlib.util
 import json
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import yaml
@@ -83,7 +84,9 @@ def test_the_controller_filter_judges_the_scripts_output() -> None:
 
 
 def test_the_windows_playbook_passes_the_syntax_check() -> None:
-    run = subprocess.run(["ansible-playbook", "--syntax-check", "-i", "localhost,",
+    playbook = Path(sys.executable).parent / "ansible-playbook"
+    assert playbook.exists(), "ansible-playbook is not installed beside this Python"
+    run = subprocess.run([str(playbook), "--syntax-check", "-i", "localhost,",
                           str(REPO / "playbooks" / "windows.yml")],
                          capture_output=True, text=True, timeout=120, check=False,
                          cwd=REPO / "playbooks")
