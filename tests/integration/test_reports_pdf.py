@@ -11,8 +11,10 @@ group's head. The PDF is read back as a person checking it would: pdfinfo (A4), 
 Known defect (test_thai_text_comes_back_exactly, strict xfail): HarfBuzz's Thai shaper always
 splits SARA AM (ำ) into NIKHAHIT + SARA AA, and WeasyPrint 70 maps each glyph to one piece of
 text, taken from where the glyph is first drawn. So a PDF holding both ำ and า gives back one
-of them for both (สำนักงาน … ธันวำคม). The other tests compare text with ำ and า taken as one
-letter (:func:`printed`); the strict xfail turns red the day the writer gets it right.
+of them for both (สำนักงาน … ธันวำคม). The same glyph reuse hits a letter with two marks
+(ผู้ then เข้า gives เขูา; the footer's หน้า likewise). The other tests compare text with ำ and า
+taken as one letter (:func:`printed`) and pick strings without stacked marks; the strict xfail
+turns red the day the writer gets it right.
 """
 
 from __future__ import annotations
