@@ -157,6 +157,10 @@ def test_netdev_audit_report_and_pdf(device_district: Path, cli: CliRunner, tmp_
     assert page.count('name="site"') == 1 + len(SCHOOLS)
     assert page.count('class="row attention-row s0"') == 1  # gw-fw06 at the first school
     assert page.count('class="row attention-row s1"') == 1  # gw-log06 at the second
+    style = page[page.index("<style>"):page.index("</style>")]
+    for index in range(len(SCHOOLS)):  # each site's radio hides the other sites' rows
+        assert f"body:has(#site-{index}:checked) tr.row:not(.s{index})" in style
+    assert "<script" not in page
 
 
 def test_dlict_audit_takes_pdf_alone(device_district: Path, cli: CliRunner, tmp_path: Path,

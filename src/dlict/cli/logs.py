@@ -103,7 +103,11 @@ def check(
         if target is not None and not target.parent.is_dir():
             raise InputError(f"{target}: the directory does not exist")
     check_targets(report, pdf, html_option="--report")
-    office = office_of(actx.inventory()) if actx.settings.inventory is not None else None
+    # The inventory names the signers; a check without a report never loads it (it is heavy,
+    # and the log server may have none).
+    wants_report = report is not None or pdf is not None
+    office = (office_of(actx.inventory())
+              if wants_report and actx.settings.inventory is not None else None)
     policy = resolve_policy(policy_file, root=root, state_dir=state)
     if not 0 <= wait <= 86_400:
         raise InputError(f"--wait must be between 0 and 86400 seconds, got {wait}")
