@@ -105,8 +105,26 @@ _AUDIT: dict[str, Message] = {
     "audit.status.error": Message("ผิดพลาด", "error"),
     "audit.status.unreachable": Message("ติดต่อไม่ได้", "unreachable"),
     "audit.status.skipped": Message("ข้าม", "skipped"),
-    "audit.signed": Message("ผู้รับรองรายงาน", "Certified by"),
     "audit.generated": Message("จัดทำโดย dlict", "Produced by dlict"),
+    "audit.attention": Message("รายการที่ไม่ผ่านหรือตรวจไม่ได้", "Not passing or not checked"),
+    "audit.attention_none": Message("ไม่มี: ทุกรายการผ่าน", "None: every check passed"),
+    "audit.severity": Message("ระดับความรุนแรง", "Severity"),
+    "audit.severity.low": Message("ต่ำ", "low"),
+    "audit.severity.medium": Message("ปานกลาง", "medium"),
+    "audit.severity.high": Message("สูง", "high"),
+    "audit.severity.critical": Message("วิกฤต", "critical"),
+    "audit.fix": Message("วิธีแก้ไข", "Fix"),
+    "audit.passing": Message("รายการที่ผ่านหรือข้าม {count} รายการ (คลิกเพื่อแสดง)",
+                             "{count} passing or skipped checks (click to show)"),
+    "audit.passing_counts": Message("รายการที่ผ่าน: จำนวนเครื่องรายมาตรการ",
+                                    "Passing checks: hosts per control"),
+    "audit.hosts_passing": Message("เครื่องที่ผ่าน", "Hosts passing"),
+    "audit.hosts_skipped": Message("เครื่องที่ข้าม", "Hosts skipped"),
+    "audit.filter": Message("แสดงเฉพาะ", "Show only"),
+    "audit.filter.all_sites": Message("ทุกหน่วยงาน", "all sites"),
+    "audit.filter.all": Message("ทุกผล", "every result"),
+    "audit.filter.attention": Message("ไม่ผ่าน", "not passing"),
+    "audit.filter.passing": Message("ผ่าน", "passing"),
 }
 
 _LOGS: dict[str, Message] = {
@@ -140,7 +158,6 @@ _LOGS: dict[str, Message] = {
     "logs.not_reported": Message("ไม่มีรายงาน", "not reported"),
     "logs.minutes_ago": Message("นาทีก่อน", "min ago"),
     "logs.general": Message("ทั้งระบบ", "whole tree"),
-    "logs.signed": Message("ผู้รับรองรายงาน", "Certified by"),
     "logs.generated": Message("จัดทำโดย dlict", "Produced by dlict"),
     "logs.fields": Message("ข้อมูลจราจรครบตามประกาศ", "Traffic-data fields complete"),
     # Terminal lines of ``dlict logs`` and the server's zipapp. PROBLEM, ok, REFUSED and
@@ -249,16 +266,9 @@ _SURVEY: dict[str, Message] = {
     "survey.remarks": Message("{action}; ตรวจวัดจาก {source}", "{action}; Measured by {source}"),
     "survey.rules": Message("เกณฑ์ที่ใช้", "Rules applied"),
     "survey.warnings": Message("หมายเหตุการประมวลผล", "Processing notes"),
-    "survey.reporter": Message("ผู้รายงาน", "Reported by"),
-    "survey.director": Message("ผู้อำนวยการสำนักงานเขตพื้นที่การศึกษา",
-                               "Director of the Educational Service Area Office"),
-    "survey.director_of": Message("ผู้อำนวยการ{office}", "Director of {office}"),
-    "survey.date_line": Message("วันที่ ........ เดือน .................... พ.ศ. ..........",
-                                "Date ...................."),
     "survey.generated": Message("จัดทำโดย dlict", "Produced by dlict"),
     "survey.count": Message("จำนวน", "Count"),
     "survey.schools": Message("โรงเรียน", "schools"),
-    "survey.sign": Message("(ลงชื่อ)", "(Signed)"),
     "survey.ignored_unknown": Message(
         "รหัส {site} มีข้อมูล DLTV ใน Prometheus แต่ไม่อยู่ในทะเบียนหน่วยงาน: ไม่นำมารายงาน",
         "site {site} has DLTV data in Prometheus but is not in the inventory: left out"),
@@ -356,6 +366,9 @@ _DOCUMENT: dict[str, Message] = {
                              "Date ............................................"),
     "doc.sign_line": Message("(ลงชื่อ) ............................................",
                              "(Signed) ............................................"),
+    "doc.prepared_by": Message("ผู้จัดทำรายงาน", "Prepared by"),
+    "doc.certified_by": Message("ผู้รับรองรายงาน", "Certified by"),
+    "doc.report_date": Message("วันที่ {date}", "Date {date}"),
 }
 
 # Incidents (dlict.incidents): case fields, statuses, deadlines, CLI tables.

@@ -340,6 +340,31 @@ def test_there_are_the_three_monitoring_dashboards() -> None:
     assert len(uids) == len(set(uids)), f"dashboard uids repeat: {uids}"
 
 
+def test_log_retention_and_compliance_dashboards_read_their_metrics() -> None:
+    """logs.json shows every metric `dlict logs check --metrics` writes; compliance.json the
+    device rules, device reachability (apart from failures) and the log-retention verdict.
+    Both filter by site with a multi-value variable over their own metric."""
+    documented = METRICS_DOC.read_text(encoding="utf-8")
+    logs_metrics = set(re.findall(r"`(dlict_logs_\w+)`", documented))
+    assert len(logs_metrics) >= 8, logs_metrics
+    wanted = {"logs": logs_metrics,
+              "compliance": {"dlict_netdev_audit_failures", "dlict_netdev_up",
+                             "dlict_netdev_last_audit_timestamp_seconds", "dlict_logs_check_ok",
+                             "dlict_logs_integrity_ok"}}
+    for stem, metrics in wanted.items():
+        model = load_dashboard(REPO / "dashboards" / f"{stem}.json")
+        used = {name for _, expr in dashboard_queries(model)
+                for name in NAME.findall(STRING.sub("", expr))}
+        assert metrics <= used, f"{stem}.json does not show {sorted(metrics - used)}"
+        (site,) = [v for v in model["templating"]["list"] if v["name"] == "site"]
+        assert site["multi"] and site["includeAll"] and site["datasource"] == DATASOURCE
+        # Every per-site selector follows the variable (the check-wide metrics have none).
+        unfiltered = [place for place, expr in dashboard_queries(model)
+                      if place.startswith("panel") and "{" in expr
+                      and expr.count("{") != expr.count('{site=~"$site"}')]
+        assert unfiltered == [], f"{stem}.json: {unfiltered}"
+
+
 @pytest.mark.parametrize("path", DASHBOARDS, ids=lambda path: path.name)
 def test_dashboard_is_a_grafana_model_with_a_datasource_variable(path: Path) -> None:
     model = load_dashboard(path)

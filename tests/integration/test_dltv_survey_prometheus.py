@@ -237,7 +237,9 @@ def test_survey_lists_the_schools_that_need_work(cli: CliRunner, prometheus: str
     page = html_file.read_text(encoding="utf-8")
     year_be = datetime.now(BANGKOK).year + BE_OFFSET
     assert f"พ.ศ. {year_be}" in page or f"พ.ศ. {year_be - 1}" in page
-    assert "ผู้อำนวยการสำนักงานเขตพื้นที่การศึกษามัธยมศึกษามหาสารคาม" in page
+    # Signed as the inventory's dlict_office says: the director, titled after the office.
+    assert "ผู้อำนวยการสำนักงานเขตพื้นที่การศึกษาประถมศึกษาตัวอย่าง เขต 1" in page
+    assert "(นายสมชาย ใจดี)" in page and "(นางสาวสมใจ รักงาน)" in page
     # 4401020003 answers 08:00-10:00 only: a quarter of the school hours, less or more when
     # the window's first day starts inside them. The run's window ended between before/after.
     shares = set()
@@ -356,3 +358,33 @@ def test_survey_with_no_data_exits_0(cli: CliRunner, guarded: str,
     assert "has no dlict_dltv_check_up series in the last 30 days" in result.stderr
     assert "s3cret-pw" not in result.stdout + result.stderr
     assert _Guarded.seen and all(_Guarded.seen)
+
+
+def test_survey_pdf_names_schools_period_and_signers(cli: CliRunner, prometheus: str,
+                                                     tmp_path: Path) -> None:
+    """The printed survey: A4, Thai font embedded, the schools that need work, the period as
+    B.E. dates, the figures, and the signature blocks from the inventory's dlict_office."""
+    from tests.integration.test_reports_pdf import THAI_MONTHS, printed
+
+    pdf_file = tmp_path / "survey.pdf"
+    before = time.time()
+    result = cli("-i", str(EXAMPLE_INVENTORY), "report", "dltv-survey",
+                 "--prometheus", prometheus, "--days", str(DAYS), "--pdf", str(pdf_file))
+    after = time.time()
+    assert result.code == 1, result.stderr
+    assert f"wrote {pdf_file}" in result.stdout
+    assert pdf_file.stat().st_mode & 0o777 == 0o640
+    text = printed(pdf_file, "โรงเรียนผดุงนารี", "โรงเรียนโกสุมวิทยาสรรค์", "4401010002",
+                   "4401030004", "5.5 dB", "7.0 dB", "นายสมชาย ใจดี", "นางสาวสมใจ รักงาน",
+                   "สำนักงานเขตพื้นที่การศึกษาประถมศึกษาตัวอย่าง เขต 1")
+
+    def be(moment: datetime) -> str:
+        day = moment.astimezone(BANGKOK).date()
+        return f"{day.day} {THAI_MONTHS[day.month - 1]} พ.ศ. {day.year + BE_OFFSET}"
+
+    # The period: DAYS days ending when the run ran (between before and after).
+    periods = {f"{be(datetime.fromtimestamp(end - DAYS * 86400, BANGKOK))} ถึง "
+               f"{be(datetime.fromtimestamp(end, BANGKOK))} ({DAYS} วัน)"
+               for end in (before, after)}
+    from tests.integration.test_reports_pdf import _am_as_aa
+    assert any(_am_as_aa(period) in text for period in periods), periods

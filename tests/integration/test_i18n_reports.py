@@ -73,7 +73,7 @@ def test_logs_page_thai_with_buddhist_era_and_english_with_iso_days(
     thai, english = log_report
     # The last day sealed is the day before "now" (1 December, local time of the tree).
     sealed = (datetime(2026, 12, 2, 3, 0, tzinfo=UTC).astimezone() - timedelta(days=1)).date()
-    assert f"{sealed.day} ธันวาคม 2569" in thai
+    assert f"{sealed.day} ธันวาคม พ.ศ. 2569" in thai  # dates of documents carry the era
     assert "รายงานการเก็บรักษาข้อมูลจราจรทางคอมพิวเตอร์" in thai and "ผนึกถึงวันที่" in thai
     assert sealed.isoformat() in english and "2569" not in english.replace("B.E. 2564", "")
     assert "Computer traffic data retention report" in english and "Sealed to" in english

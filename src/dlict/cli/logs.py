@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from dlict.cli.context import app_context
-from dlict.cli.options import JsonOption, number_option
+from dlict.cli.options import JsonOption, PdfOption, number_option
 from dlict.cli.text import printable
 from dlict.core.errors import ExitCode, InputError
 from dlict.core.files import write_private
@@ -21,7 +21,6 @@ from dlict.logs.policy import resolve_policy
 from dlict.logs.results import check_results
 from dlict.logs.seal import seal_tree
 from dlict.logs.summary import check_lines, seal_lines
-from dlict.reports.logs_html import render_logs_html
 
 RUN_KIND = "logs-check"
 
@@ -84,6 +83,7 @@ def check(
                                                    help="Also write the JSON here.")] = None,
     report: Annotated[Path | None, typer.Option("--report", help="Write the HTML report here "
                                                                  "(Thai; --lang en).")] = None,
+    pdf: PdfOption = None,
     metrics: Annotated[Path | None, typer.Option(
         "--metrics", help="Write Prometheus text format here (node_exporter textfile).")] = None,
     wait: Annotated[float, typer.Option(
@@ -94,10 +94,20 @@ def check(
 
     Exit 0 when every source is clean, 1 when anything is found.
     """
+    # The report writer (Jinja2, the inventory's models) is loaded only by this command.
+    from dlict.reports.document import check_targets, office_of, write_report
+    from dlict.reports.logs_html import render_logs_html
+
     actx = app_context(ctx)
     for target in (json_file, report, metrics):
         if target is not None and not target.parent.is_dir():
             raise InputError(f"{target}: the directory does not exist")
+    check_targets(report, pdf, html_option="--report")
+    # The inventory names the signers; a check without a report never loads it (it is heavy,
+    # and the log server may have none).
+    wants_report = report is not None or pdf is not None
+    office = (office_of(actx.inventory())
+              if wants_report and actx.settings.inventory is not None else None)
     policy = resolve_policy(policy_file, root=root, state_dir=state)
     if not 0 <= wait <= 86_400:
         raise InputError(f"--wait must be between 0 and 86400 seconds, got {wait}")
@@ -106,8 +116,8 @@ def check(
     data = result.as_dict()
     if json_file is not None:
         write_private(json_file, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
-    if report is not None:
-        write_private(report, render_logs_html(result, actx.lang))
+    write_report(lambda printed: render_logs_html(result, actx.lang, office, printed=printed),
+                 actx.lang, html=report, pdf=pdf)
     if metrics is not None:
         write_private(metrics, exposition(result))
     if actx.json_output:

@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 
 from dlict.cli.context import app_context
-from dlict.cli.options import JsonOption
+from dlict.cli.options import JsonOption, PdfOption
 from dlict.cli.progress import DeviceBar
 from dlict.cli.results_view import print_summary, run_as_dict
 from dlict.cli.text import printable, shown, word
@@ -123,13 +123,16 @@ def audit_command(
         "--json", help="Also write the results as JSON to this file.")] = None,
     report: Annotated[Path | None, typer.Option(
         "--report", help="Also write an HTML report (Thai by default).")] = None,
+    pdf: PdfOption = None,
 ) -> None:
     """Judge the devices against the SOP's device rules (FW-, ID-, LOG- controls); exit 1 if
     one does not hold."""
     from dlict.controls import load_catalog
+    from dlict.reports.document import check_targets, write_report
     from dlict.reports.html import render_audit_html
 
     actx = app_context(ctx)
+    check_targets(report, pdf, html_option="--report")
     inventory = actx.inventory()
     with DeviceBar(actx) as bar:
         audited = audit_devices(inventory, limit, actx.settings.data_dir, bar, strict=True)
@@ -138,9 +141,9 @@ def audit_command(
     if json_file is not None:
         write_private(json_file, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
     catalog = load_catalog()
-    if report is not None:
-        write_private(report, render_audit_html(record.run, record.results, catalog, inventory,
-                                                actx.lang))
+    write_report(lambda printed: render_audit_html(record.run, record.results, catalog,
+                                                   inventory, actx.lang, printed=printed),
+                 actx.lang, html=report, pdf=pdf)
     if actx.json_output:
         actx.print_json(data)
     else:

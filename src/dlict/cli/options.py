@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -32,3 +33,8 @@ def _json_requested(ctx: typer.Context, value: bool) -> None:
 JsonOption = Annotated[bool, typer.Option(
     "--json", help="Machine-readable JSON on standard output (as the global --json).",
     callback=_json_requested, expose_value=False)]
+
+# ``--pdf FILE`` of every report: the same page printed on A4, Thai font embedded
+# (dlict.reports.pdf); written whole or not at all.
+PdfOption = Annotated[Path | None, typer.Option(
+    "--pdf", help="Also write the report as PDF (A4, Thai font embedded; --lang en).")]

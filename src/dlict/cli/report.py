@@ -14,7 +14,7 @@ from rich.table import Table
 
 from dlict.cli import report_compliance, report_monthly
 from dlict.cli.context import app_context
-from dlict.cli.options import JsonOption, number_option
+from dlict.cli.options import JsonOption, PdfOption, number_option
 from dlict.cli.text import printable, shown
 from dlict.core.clock import utc_now
 from dlict.core.errors import InputError
@@ -32,6 +32,7 @@ from dlict.reports.dltv_survey_render import (
     unchecked_reason,
 )
 from dlict.reports.dltv_survey_results import survey_results
+from dlict.reports.document import check_targets, write_report
 from dlict.reports.prometheus_api import (
     DEFAULT_TIMEOUT_S,
     DEFAULT_URL,
@@ -58,6 +59,7 @@ def dltv_survey(
         "--csv", help="Write the survey form as CSV (UTF-8 with BOM, for Excel).")] = None,
     html_file: Annotated[Path | None, typer.Option(
         "--html", help="Write the report page to sign (Thai; --lang en).")] = None,
+    pdf: PdfOption = None,
     timeout: Annotated[float, number_option(
         "--timeout", NumberRange(0, 600, low_open=True),
         "Seconds to wait for each Prometheus answer.")] = DEFAULT_TIMEOUT_S,
@@ -65,13 +67,14 @@ def dltv_survey(
 ) -> None:
     """Schools whose DLTV satellite equipment needs replacement or repair, from the last N days.
 
-    Without --csv or --html a short table is printed. Exit 0 when no school needs work, 1 when
-    some do, 2 bad input, 3 Prometheus cannot be reached.
+    Without --csv, --html or --pdf a short table is printed. Exit 0 when no school needs
+    work, 1 when some do, 2 bad input, 3 Prometheus cannot be reached.
     """
     actx = app_context(ctx)
     for option, target in (("--csv", csv_file), ("--html", html_file)):
         if target is not None and not target.parent.is_dir():
             raise InputError(f"{option} {target}: the directory does not exist")
+    check_targets(html_file, pdf, html_option="--html")
     client = PrometheusClient.from_env(prometheus, timeout_s=timeout)
     inventory = actx.inventory()
 
@@ -96,16 +99,18 @@ def dltv_survey(
     lang = actx.lang
     if csv_file is not None:
         write_private(csv_file, render_csv(survey, lang))
-    if html_file is not None:
-        write_private(html_file, render_html(survey, lang, utc_now()))
+    made_at = utc_now()
+    write_report(lambda printed: render_html(survey, lang, made_at, inventory.office,
+                                             printed=printed),
+                 lang, html=html_file, pdf=pdf)
 
     if actx.json_output:
         actx.print_json(survey.as_dict() | {"run": record.id})
     else:
-        if csv_file is None and html_file is None:
+        if csv_file is None and html_file is None and pdf is None:
             _print_table(actx.console, survey, lang)
         typer.echo(f"{_summary(survey)}; stored as run {record.id}")
-        for target in (csv_file, html_file):
+        for target in (csv_file, html_file, pdf):
             if target is not None:
                 typer.echo(f"wrote {target}")
     if record.exit_code:

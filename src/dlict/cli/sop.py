@@ -13,7 +13,7 @@ from loguru import logger
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
 from dlict.cli.context import AppContext, app_context
-from dlict.cli.options import JsonOption
+from dlict.cli.options import JsonOption, PdfOption
 from dlict.cli.results_view import log_results, print_summary, run_as_dict
 from dlict.cli.text import shown
 from dlict.controls import CONTROL_ID, Catalog, load_catalog
@@ -22,6 +22,7 @@ from dlict.core.results import Result
 from dlict.inventory import Inventory
 from dlict.playbooks.runner import AnsibleEvent
 from dlict.playbooks.sop import AREAS, Mode, SopRun, resolve_areas, run_sop
+from dlict.reports.document import check_targets, write_report
 from dlict.reports.html import render_audit_html
 from dlict.reports.summary import scores
 from dlict.runs import RunRecord
@@ -139,6 +140,7 @@ def audit(
     report: Annotated[
         Path | None, typer.Option("--report", help="Also write an HTML report (Thai by default).")
     ] = None,
+    pdf: PdfOption = None,
     devices: Annotated[bool, typer.Option(
         "--devices/--no-devices",
         help="Also judge the network devices the limit names (dlict netdev audit's rules).",
@@ -146,6 +148,7 @@ def audit(
 ) -> None:
     """Check every SOP control without changing anything; exit 1 if one does not hold."""
     actx = app_context(ctx)
+    check_targets(report, pdf, html_option="--report")
     inv = actx.inventory()
     catalog = load_catalog()
     device_results = _device_audit(actx, inv, limit) if devices else []
@@ -165,8 +168,9 @@ def audit(
     }
     if json_file is not None:
         write_private(json_file, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
-    if report is not None:
-        write_private(report, render_audit_html(run, record.results, catalog, inv, actx.lang))
+    write_report(lambda printed: render_audit_html(run, record.results, catalog, inv,
+                                                   actx.lang, printed=printed),
+                 actx.lang, html=report, pdf=pdf)
     if actx.json_output:
         actx.print_json(data)
     else:

@@ -14,7 +14,8 @@ from datetime import datetime, timedelta
 
 from dlict import __version__
 from dlict.core.clock import BANGKOK, format_local
-from dlict.i18n import date_text, lookup, pick, text
+from dlict.i18n import date_text, lookup, text
+from dlict.inventory.models import OfficeSettings
 from dlict.reports.dltv_survey import (
     MAX_UNLOCKED_SHARE,
     MIN_READABLE_SHARE,
@@ -29,6 +30,7 @@ from dlict.reports.dltv_survey import (
     Unchecked,
     Verdict,
 )
+from dlict.reports.document import document_fields, named_office
 from dlict.reports.env import report_environment
 
 BOM = "\ufeff"
@@ -161,19 +163,11 @@ def period_text(survey: Survey, lang: str) -> str:
                 last=date_text(last, lang, era=True), days=survey.days)
 
 
-# A Thai office name of this form makes the director's title ("ผู้อำนวยการ" + the name).
-_AREA_OFFICE = "สำนักงานเขตพื้นที่การศึกษา"
-
-
-def director_title(survey: Survey, lang: str) -> str:
-    office = pick(survey.office_th, survey.office_en, lang)
-    if office.startswith(_AREA_OFFICE):
-        return text("survey.director_of", lang, office=office)
-    return text("survey.director", lang)
-
-
-def render_html(survey: Survey, lang: str, generated_at: datetime) -> str:
-    """One page: the form, could-not-check and no-data lists, figures, rules, signatures."""
+def render_html(survey: Survey, lang: str, generated_at: datetime,
+                office: OfficeSettings | None = None, *, printed: bool = False) -> str:
+    """One page: the form, could-not-check and no-data lists, figures, rules, signatures
+    (from ``office``, the inventory's settings, named after the office site if they are not).
+    ``printed``: the form handed to ``dlict.reports.pdf`` (the same page today)."""
     env = report_environment(lang, pct=_pct, db=_db)
     analysed = sorted(survey.findings + survey.unchecked + survey.healthy,
                       key=lambda e: e.school.code)
@@ -182,9 +176,10 @@ def render_html(survey: Survey, lang: str, generated_at: datetime) -> str:
         survey=survey, period=period_text(survey, lang),
         when=format_local(generated_at, lang), rules=rules(lang),
         unchecked=[(e, unchecked_reason(e, lang)) for e in survey.unchecked + survey.no_data],
-        analysed=analysed, office=pick(survey.office_th, survey.office_en, lang),
-        director=director_title(survey, lang), result=lambda e: _result(e, lang),
-        source=lambda e: _source(e, lang), version=__version__,
+        analysed=analysed, result=lambda e: _result(e, lang),
+        source=lambda e: _source(e, lang), version=__version__, printed=printed,
+        **document_fields(named_office(office, survey.office_th, survey.office_en), lang,
+                          generated_at.astimezone(BANGKOK).date()),
     )
 
 
