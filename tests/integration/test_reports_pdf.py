@@ -8,13 +8,9 @@ breaking LOG-06 (medium); the office's settings (dlict_office) name the director
 group's head. The PDF is read back as a person checking it would: pdfinfo (A4), pdffonts
 (embedded, Thai), pdftotext (the Thai names, the B.E. date, the figures).
 
-Known defect (test_thai_text_comes_back_exactly, strict xfail): HarfBuzz's Thai shaper always
-splits SARA AM (ำ) into NIKHAHIT + SARA AA, and WeasyPrint 70 maps each glyph to one piece of
-text, taken from where the glyph is first drawn. So a PDF holding both ำ and า gives back one
-of them for both (สำนักงาน … ธันวำคม). The same glyph reuse hits a letter with two marks
-(ผู้ then เข้า gives เขูา; the footer's หน้า likewise). The other tests compare text with ำ and า
-taken as one letter (:func:`printed`) and pick strings without stacked marks; the strict xfail
-turns red the day the writer gets it right.
+Thai text is compared as it looks on the page (tests/pdf_support.as_printed: the PDF gives ำ
+back as ํ + า) and without spaces, since a narrow table cell breaks a Thai name onto two lines.
+That every glyph reads back as its own character is tested in tests/unit/test_pdf_writer.py.
 """
 
 from __future__ import annotations
@@ -37,7 +33,7 @@ from lab.devices.district import write_device_district
 from lab.devices.sshdevice import DEFAULT_PASSWORD
 from lab.logtree import build_tree, source_names
 from tests.conftest import EXAMPLE_INVENTORY, CliRunner
-from tests.pdf_support import assert_printed, pdf_fonts, pdf_pages, pdf_text
+from tests.pdf_support import as_printed, pdf_fonts, pdf_pages, pdf_text
 
 pytestmark = pytest.mark.integration
 
@@ -69,15 +65,14 @@ def squeezed(text: str) -> str:
 
 
 def _am_as_aa(text: str) -> str:
-    """Text compared the way it survives the PDF: ำ and า as one letter, and without spaces
-    (a narrow table cell breaks a Thai name onto two lines, pdftotext joins them with one)."""
-    return re.sub(r"\s+", "", text.replace("\u0e33", "\u0e32").replace("\u0e4d", ""))
+    """Text compared as the PDF gives it back (as_printed), without spaces (a narrow table
+    cell breaks a Thai name onto two lines, pdftotext joins them with one)."""
+    return re.sub(r"\s+", "", as_printed(text))
 
 
 def printed(path: Path, *expected: str) -> str:
     """assert_printed's checks (A4, fonts embedded, a Thai one), each of ``expected`` in the
-    text with ำ and า taken as one letter (the module's known defect) and spaces ignored.
-    Returns the text so normalised."""
+    text with spaces ignored. Returns the text so normalised."""
     pages, size = pdf_pages(path)
     assert pages >= 1 and abs(size[0] - 595.276) < 1 and abs(size[1] - 841.89) < 1, size
     fonts = pdf_fonts(path)
@@ -252,12 +247,3 @@ def test_logs_pdf_without_inventory_signs_over_dotted_lines(
     assert "พ.ศ." not in text  # English documents carry ISO dates
 
 
-@pytest.mark.xfail(strict=True, reason="WeasyPrint maps the glyph SARA AA shares with SARA AM "
-                   "to one text: ำ and า come back as the same letter (see the module doc)")
-def test_thai_text_comes_back_exactly(tmp_path: Path) -> None:
-    from dlict.reports.pdf import write_pdf
-
-    target = tmp_path / "thai.pdf"
-    write_pdf("<html><body><p>สำนักงานเขตพื้นที่การศึกษา</p><p>2 ธันวาคม พ.ศ. 2569</p>"
-              "</body></html>", target, "th")
-    assert_printed(target, "สำนักงานเขตพื้นที่การศึกษา", "2 ธันวาคม พ.ศ. 2569")
