@@ -24,7 +24,7 @@ from typing import Any
 from dlict.controls import Catalog, Control, Severity
 from dlict.core.clock import BANGKOK, to_utc
 from dlict.core.errors import InputError
-from dlict.core.results import Result, Status
+from dlict.core.results import Status
 from dlict.core.store import EvidenceStore, Run
 from dlict.i18n import BE_OFFSET
 
@@ -119,11 +119,20 @@ def choose_period(from_text: str | None, to_text: str | None, today: date) -> Pe
 
 @dataclass(frozen=True, slots=True)
 class Observation:
-    """A stored result and the run that stored it."""
+    """A stored control result and the run that stored it (read back from the store, so not
+    validated again as a new ``Result`` would be: a district's months are many rows)."""
 
     run_id: int
     kind: str
-    result: Result
+    site: str
+    host: str
+    control: str
+    status: Status
+    evidence: str
+    observed_at: datetime
+
+
+_STATUS = {status.value: status for status in Status}
 
 
 def has_evidence(store: EvidenceStore) -> bool:
@@ -154,26 +163,20 @@ def observations(store: EvidenceStore, since: datetime, until: datetime,
         rows = conn.execute(query + " ORDER BY r.observed_at, r.id", args).fetchall()
     found = []
     for run_id, kind, site_id, host, control, status, evidence, observed in rows:
-        result = Result(site=site_id, host=host, status=Status(status), control=control,
-                        evidence=evidence, observed_at=datetime.fromisoformat(observed))
-        if since <= result.observed_at < until:
-            found.append(Observation(int(run_id), str(kind), result))
-    found.sort(key=lambda o: o.result.observed_at)
+        moment = datetime.fromisoformat(observed)
+        if since <= moment < until:
+            found.append(Observation(int(run_id), str(kind), site_id, host, control,
+                                     _STATUS[status], evidence, moment))
+    found.sort(key=lambda o: o.observed_at)  # stable: the store's order among equal times
     return found
 
 
 Key = tuple[str, str, str]  # site, host, control
 
 
-def latest(found: Iterable[Observation], until: datetime | None = None) -> dict[Key, Observation]:
-    """Each site × host × control's latest observation (before ``until`` when given)."""
-    state: dict[Key, Observation] = {}
-    for obs in sorted(found, key=lambda o: o.result.observed_at):
-        if until is not None and obs.result.observed_at >= until:
-            break
-        result = obs.result
-        state[(result.site, result.host, result.control or "")] = obs
-    return state
+def latest(found: Iterable[Observation]) -> dict[Key, Observation]:
+    """Each site × host × control's latest observation; ``found`` is oldest first."""
+    return {(obs.site, obs.host, obs.control): obs for obs in found}
 
 
 @dataclass(frozen=True, slots=True)
@@ -341,10 +344,12 @@ def build(store: EvidenceStore, catalog: Catalog, period: Period,
           site: str | None = None) -> ComplianceReport:
     """The report of ``period`` (of one site when ``site`` is given) from the store."""
     previous = period.previous
+    start = period.since
     found = [o for o in observations(store, previous.since, period.until, site)
-             if (o.result.control or "") in catalog.by_id]
-    now = latest(o for o in found if o.result.observed_at >= period.since)
-    before = latest(o for o in found if o.result.observed_at < period.since)
+             if o.control in catalog.by_id]
+    current = [o for o in found if o.observed_at >= start]
+    now = latest(current)
+    before = latest(o for o in found if o.observed_at < start)
     clauses = tuple(_clause(catalog, area, now, before) for area in catalog.areas)
     run_ids = sorted({o.run_id for o in now.values()})
     return ComplianceReport(
@@ -353,9 +358,9 @@ def build(store: EvidenceStore, catalog: Catalog, period: Period,
         changes=_changes(now, before),
         exceptions=_findings(catalog, now, (Status.SKIPPED,)),
         unreachable=_unreached(now),
-        trends=_trends([o for o in found if o.result.observed_at >= period.since], period),
+        trends=_trends(current, period),
         runs=tuple(store.run(run_id) for run_id in run_ids),
-        total=Tally.of(o.result.status for o in now.values()),
+        total=Tally.of(o.status for o in now.values()),
     )
 
 
@@ -363,34 +368,41 @@ def _clause(catalog: Catalog, area: str, now: dict[Key, Observation],
             before: dict[Key, Observation]) -> Clause:
     controls = [c for c in catalog.controls if c.area == area]
     ids = {c.id for c in controls}
-    lines = []
-    for control in controls:
-        mine = [o for key, o in now.items() if key[2] == control.id]
-        lines.append(ControlLine(
-            control=control, now=Tally.of(o.result.status for o in mine),
-            before=Tally.of(o.result.status for key, o in before.items()
-                            if key[2] == control.id),
-            runs=tuple(sorted({o.run_id for o in mine}))))
+    mine_now = _by_control(now, ids)
+    mine_before = _by_control(before, ids)
+    lines = [ControlLine(control=control,
+                         now=Tally.of(o.status for o in mine_now[control.id]),
+                         before=Tally.of(o.status for o in mine_before[control.id]),
+                         runs=tuple(sorted({o.run_id for o in mine_now[control.id]})))
+             for control in controls]
     per_host: dict[tuple[str, str], list[Status]] = defaultdict(list)
-    for (site, host, control_id), obs in now.items():
-        if control_id in ids:
-            per_host[(site, host)].append(obs.result.status)
+    for seen in mine_now.values():
+        for obs in seen:
+            per_host[(obs.site, obs.host)].append(obs.status)
     judged = [s for s in per_host.values() if any(x not in (Status.SKIPPED, Status.UNREACHABLE)
                                                    for x in s)]
     return Clause(
         clause=controls[0].sop_clause, area=area, controls=tuple(lines),
-        now=Tally.of(o.result.status for k, o in now.items() if k[2] in ids),
-        before=Tally.of(o.result.status for k, o in before.items() if k[2] in ids),
+        now=Tally.of(o.status for seen in mine_now.values() for o in seen),
+        before=Tally.of(o.status for seen in mine_before.values() for o in seen),
         hosts_compliant=sum(1 for s in judged if not set(s) & set(_NOT_COMPLIANT)),
         hosts_judged=len(judged),
         hosts_unreachable=sum(1 for s in per_host.values() if Status.UNREACHABLE in s))
 
 
+def _by_control(state: dict[Key, Observation], ids: set[str]) -> dict[str, list[Observation]]:
+    grouped: dict[str, list[Observation]] = {control: [] for control in ids}
+    for (_site, _host, control), obs in state.items():
+        if control in ids:
+            grouped[control].append(obs)
+    return grouped
+
+
 def _findings(catalog: Catalog, now: dict[Key, Observation],
               statuses: Sequence[Status]) -> tuple[Finding, ...]:
-    found = [Finding(site, host, catalog.by_id[control], obs.result.status, obs.result.evidence,
-                     obs.run_id, obs.result.observed_at)
-             for (site, host, control), obs in now.items() if obs.result.status in statuses]
+    found = [Finding(site, host, catalog.by_id[control], obs.status, obs.evidence,
+                     obs.run_id, obs.observed_at)
+             for (site, host, control), obs in now.items() if obs.status in statuses]
     found.sort(key=lambda f: (_SEVERITY_ORDER[f.control.severity], f.control.id, f.site,
                               f.host))
     return tuple(found)
@@ -401,32 +413,32 @@ def _changes(now: dict[Key, Observation],
     changes = []
     for key, obs in sorted(now.items()):
         earlier = before.get(key)
-        was = earlier.result.status if earlier is not None else None
-        if was is not obs.result.status:
-            changes.append(Change(*key, before=was, now=obs.result.status, run_id=obs.run_id))
+        was = earlier.status if earlier is not None else None
+        if was is not obs.status:
+            changes.append(Change(*key, before=was, now=obs.status, run_id=obs.run_id))
     return tuple(changes)
 
 
 def _unreached(now: dict[Key, Observation]) -> tuple[Unreached, ...]:
     hosts: dict[tuple[str, str], list[Observation]] = defaultdict(list)
     for (site, host, _control), obs in now.items():
-        if obs.result.status is Status.UNREACHABLE:
+        if obs.status is Status.UNREACHABLE:
             hosts[(site, host)].append(obs)
     return tuple(Unreached(site, host, len(seen), max(o.run_id for o in seen),
-                           max(o.result.observed_at for o in seen))
+                           max(o.observed_at for o in seen))
                  for (site, host), seen in sorted(hosts.items()))
 
 
 def _trends(found: list[Observation], period: Period) -> tuple[SiteTrend, ...]:
     """Per site, the score at the end of each day from the period's results up to then."""
-    ordered = sorted(found, key=lambda o: o.result.observed_at)
+    ordered = found
     state: dict[Key, Status] = {}
-    points: dict[str, list[float | None]] = {o.result.site: [] for o in ordered}
+    points: dict[str, list[float | None]] = {o.site: [] for o in ordered}
     index = 0
     for _day, end in period.day_ends():
-        while index < len(ordered) and ordered[index].result.observed_at < end:
-            result = ordered[index].result
-            state[(result.site, result.host, result.control or "")] = result.status
+        while index < len(ordered) and ordered[index].observed_at < end:
+            obs = ordered[index]
+            state[(obs.site, obs.host, obs.control)] = obs.status
             index += 1
         per_site: dict[str, list[Status]] = defaultdict(list)
         for (site, _host, _control), status in state.items():
