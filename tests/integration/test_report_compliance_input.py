@@ -3,6 +3,9 @@ half-written (no PDF, no temporary file beside it, no evidence store made)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -102,3 +105,20 @@ def test_a_missing_output_directory(cli: CliRunner, tmp_path: Path, out: Path) -
                  "--to", "2026-11-30", "--html", str(out / "c.html"),
                  "--pdf", str(tmp_path / "missing" / "c.pdf"))
     _assert_refused(result, out, "--pdf", "the directory does not exist")
+
+
+def test_no_thai_font_tool_leaves_no_file(tmp_path: Path, out: Path) -> None:
+    """A real ``dlict`` whose PATH has no fontconfig (fc-list): one line, exit 3, and neither
+    the PDF nor the HTML asked for beside it is written — everything is rendered first."""
+    write_store(tmp_path / "data")
+    bin_dir = Path(sys.executable).parent
+    env = {**os.environ, "PATH": str(bin_dir)}
+    run = subprocess.run(
+        [str(bin_dir / "dlict"), "--data-dir", str(tmp_path / "data"), "-i",
+         str(EXAMPLE_INVENTORY), "report", "compliance", "--from", "2026-11-01", "--to",
+         "2026-11-30", "--html", str(out / "c.html"), "--pdf", str(out / "c.pdf")],
+        capture_output=True, text=True, timeout=120, env=env, check=False)
+    lines = run.stderr.strip().splitlines()
+    assert run.returncode == 3, run.stderr
+    assert len(lines) == 1 and "fc-list" in lines[0], lines
+    assert list(out.iterdir()) == []
