@@ -105,10 +105,17 @@ run_demo() {
   run_device_demo "$state" "$data" || rc=$?
   echo "== a school behind NAT: its agent checks from inside and reports to the office's intake (mutual TLS)"
   .venv/bin/python -m lab agent-demo --data "$data" --state "$state/school-agent" || rc=$?
+  echo "== the cyber-security operations report by SOP clause 5.5.1-5.5.5, for the director (PDF, Thai)"
+  # Exit 1 means a control fails in the district, which the device audit found on purpose.
+  local report_rc=0
+  dlict -i "$inventory" --data-dir "$data" report compliance \
+    --pdf "$state/compliance.pdf" --html "$state/compliance.html" || report_rc=$?
+  [ "$report_rc" -le 1 ] || rc=$report_rc
   echo
   echo "Done. The simulated district has been stopped; what dlict found is kept:"
   echo "  audit report   : $state/audit-report.html (Thai; --lang en for English)"
   echo "  audit results  : $state/audit.json"
+  echo "  compliance     : $state/compliance.pdf (SOP 5.5.1-5.5.5 report to sign; HTML beside it)"
   echo "  device configs : $data/netdev/configs (git history), report $state/devices-report.html"
   echo "  evidence store : $data/evidence.sqlite"
   echo "  log file       : $data/logs/dlict.log"

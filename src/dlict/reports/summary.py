@@ -1,4 +1,9 @@
-"""Scores per site and area: the share of checked controls that hold."""
+"""Scores per site and area: the share of judged controls that hold.
+
+An unreachable host was not judged: it is counted apart (``unreachable``), never as a 0 % that
+drags its site's and the district's score down. A not-applicable result (skipped) is counted
+apart too. A fail or an error (the check ran and could not show the control holds) is judged.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,9 @@ from dataclasses import dataclass, field
 
 from dlict.controls import Catalog
 from dlict.core.results import Result, Status
+
+#: Statuses that say nothing about whether a control holds.
+NOT_JUDGED = frozenset({Status.SKIPPED, Status.UNREACHABLE})
 
 
 @dataclass
@@ -17,11 +25,17 @@ class Score:
 
     @property
     def checked(self) -> int:
-        return sum(n for s, n in self.counts.items() if s is not Status.SKIPPED)
+        """Results that judged the control: pass, fail or error."""
+        return sum(n for s, n in self.counts.items() if s not in NOT_JUDGED)
+
+    @property
+    def unreachable(self) -> int:
+        return self.counts[Status.UNREACHABLE]
 
     @property
     def percent(self) -> float | None:
-        """Passed out of checked (skipped ones excluded); None when nothing was checked."""
+        """Passed out of checked (not applicable and unreachable excluded); None when nothing
+        was checked."""
         return 100.0 * self.counts[Status.PASS] / self.checked if self.checked else None
 
 
