@@ -51,7 +51,10 @@ def pdf_text(path: Path) -> str:
 # low vowel), and pdftotext may see a gap before a shifted one.
 _THAI_MARKS = ("\u0e31\u0e34\u0e35\u0e36\u0e37\u0e38\u0e39\u0e3a"
                "\u0e47\u0e48\u0e49\u0e4a\u0e4b\u0e4c\u0e4d\u0e4e")
-_MARK_RUN = re.compile(f"\\s*([{_THAI_MARKS}](?:\\s*[{_THAI_MARKS}])*)\\s*")
+# A gap after a mark is closed only before a vowel no word starts with (า, ำ, ๅ).
+_FOLLOWING_VOWELS = "\u0e32\u0e33\u0e45"
+_MARK_RUN = re.compile(
+    f"\\s*([{_THAI_MARKS}](?:\\s*[{_THAI_MARKS}])*)(?:\\s+(?=[{_FOLLOWING_VOWELS}]))?")
 
 
 def as_printed(text: str) -> str:

@@ -45,7 +45,8 @@ def test_thai_text_reads_back_whole_sara_am_and_sara_aa_alike(tmp_path: Path) ->
     page = f"<html><body><p>{words}</p><p><b>{words}</b></p></body></html>"
     pdf.write_pdf(page, target, "th")
     text = assert_printed(target, words)
-    assert text.count(as_printed(words)) == 2, text  # regular and bold
+    # Regular and bold; pdftotext may see a gap after a bold tone mark: spaces aside.
+    assert text.replace(" ", "").count(as_printed(words).replace(" ", "")) == 2, text
     assert "สานักงาน" not in text and "นำย" not in text
 
 
