@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -18,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.conftest import EXAMPLE_INVENTORY
 
 pytestmark = pytest.mark.integration
 
@@ -148,3 +151,24 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and message.format(case=case_id) in done.stderr
     assert table_counts(data / "evidence.sqlite") == before
+
+
+def test_with_an_inventory_sites_and_hosts_must_be_known_and_its_policy_sets_the_windows(
+        tmp_path: Path) -> None:
+    inventory = tmp_path / "inventory"
+    shutil.copytree(EXAMPLE_INVENTORY, inventory)
+    with (inventory / "group_vars" / "all.yml").open("a", encoding="utf-8") as extra:
+        extra.write("\ndlict_incidents:\n  report_hours:\n    ncsa: {critical: 0.5}\n")
+    data = tmp_path / "data"
+    refused = dlict(data, "-i", str(inventory), "incident", "open", "--title", "x",
+                    "--host", "s4401010001-www")
+    assert refused.returncode == 2
+    assert refused.stderr == ("dlict: new case: unknown host 's4401010001-www' (not in the "
+                              f"inventory {inventory})\n")
+    case = json.loads(ok(data, "-i", str(inventory), "incident", "open", "--title", "x",
+                         "--site", "4401010001", "--host", "s4401010001-srv",
+                         "--threat-level", "critical", "--aware-at", "2026-12-01T00:00Z",
+                         "--json"))
+    assert case["hosts"] == ["s4401010001-srv"] and case["sites"] == ["4401010001"]
+    assert [(d["kind"], d["due_at"]) for d in case["deadlines"]] == [
+        ("ncsa", "2026-12-01T00:30:00.000000+00:00")]  # the agency has no critical window
