@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 
 from dlict.core.store import EvidenceStore
@@ -46,3 +49,21 @@ def test_no_store_means_no_cases_and_creates_nothing(tmp_path: Path) -> None:
     registry.register(IncidentCollector(tmp_path / "missing" / "evidence.sqlite"))
     assert registry.get_sample_value("dlict_incident_open", {"threat_level": "critical"}) == 0
     assert not (tmp_path / "missing").exists()
+
+
+def test_the_exposition_passes_promtool_check_metrics(tmp_path: Path) -> None:
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        pytest.fail("promtool is not on PATH: install Debian's 'prometheus' package",
+                    pytrace=False)
+    path = tmp_path / "evidence.sqlite"
+    with EvidenceStore.open(path) as store:
+        CaseBook(store).open(title="leak", personal_data=True)
+    registry = CollectorRegistry()
+    registry.register(IncidentCollector(path))
+    body = generate_latest(registry)
+    assert b"dlict_incident_deadline_timestamp_seconds{" in body
+    checked = subprocess.run([promtool, "check", "metrics"], input=body, capture_output=True,
+                             timeout=60, check=False)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert checked.stdout + checked.stderr == b""  # no lint warning either
