@@ -196,6 +196,7 @@ def test_list_puts_the_report_due_soonest_first_in_bangkok_time_and_buddhist_era
 
 
 WRITER = """
+import random
 import sys
 import time
 from pathlib import Path
@@ -212,6 +213,9 @@ with EvidenceStore.open(store_path) as store:
         book.update(case_id, owner=f"{name}-{i}")
         book.add_task(case_id, f"{name} task {i}")
         book.observe(case_id, ObservableKind.IP, f"10.{len(name)}.0.{i}")
+        # a breath between rounds, as people and the intake take: SQLite's busy handler
+        # sleeps, so a writer in a tight loop could take the lock back every time
+        time.sleep(random.uniform(0, 0.02))
 """
 
 
@@ -220,7 +224,7 @@ def test_two_processes_writing_as_fast_as_they_can_lose_nothing(tmp_path: Path) 
     through the case book, so their transactions really collide on the write lock."""
     data = tmp_path / "data"
     case_id = json.loads(ok(data, "incident", "open", "--title", "worm", "--json"))["id"]
-    rounds = 150
+    rounds = 100
     writers = [subprocess.Popen([sys.executable, "-c", WRITER, str(data / "evidence.sqlite"),
                                  case_id, name, str(rounds)], stderr=subprocess.PIPE, text=True)
                for name in ("anan", "benjamas")]
@@ -243,5 +247,5 @@ def test_two_processes_writing_as_fast_as_they_can_lose_nothing(tmp_path: Path) 
         assert entry["before"]["owner"] == previous
         interleaved += previous.split("-")[0] != entry["after"]["owner"].split("-")[0]
         previous = entry["after"]["owner"]
-    assert interleaved > 2, "the two writers never took turns: nothing was tested"
+    assert interleaved > 20, "the two writers hardly took turns: nothing was tested"
     assert len(case["trail"]) == 1 + 3 * 2 * rounds
