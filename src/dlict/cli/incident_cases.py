@@ -345,7 +345,7 @@ def _show(actx: AppContext, book: CaseBook, case: Case, *, with_trail: bool) -> 
     for label, value in (
             ("incident.col.status", _word("status", case.status, lang)),
             ("incident.col.level", _word("level", case.threat_level, lang)),
-            ("incident.field.category", case.category.value),
+            ("incident.field.category", _word("category", case.category, lang)),
             ("incident.field.personal",
              text("incident.yes" if case.personal_data else "incident.no", lang)),
             ("incident.field.aware", format_local(case.aware_at, lang)),

@@ -104,3 +104,14 @@ def test_the_trail_cannot_be_changed_or_deleted_even_by_sql(store: EvidenceStore
             with pytest.raises(sqlite3.IntegrityError, match="the incident trail is append-only"):
                 conn.execute(sql)
     assert [t.who for t in book.trail(case.id)] == [book.who]
+
+
+def test_every_status_level_category_and_deadline_kind_has_thai_and_english_words() -> None:
+    from dlict.i18n import lookup
+    from dlict.incidents.model import Category, DeadlineKind
+
+    for group, members in (("status", CaseStatus), ("level", ThreatLevel),
+                           ("category", Category), ("deadline", DeadlineKind)):
+        for member in members:
+            th, en = (lookup(f"incident.{group}.{member.value}", lang) for lang in ("th", "en"))
+            assert th and en and th != en, (group, member)
