@@ -118,27 +118,67 @@ class _MetricsServer(GuardedServer):
     intake: Intake
 
 
-def _one_line(status: int, text: str) -> tuple[int, bytes, str]:
+def one_line(status: int, text: str) -> tuple[int, bytes, str]:
     return status, (" ".join(text.split()) + "\n").encode(), _TEXT
 
 
-def _answer_for(error: Exception) -> tuple[int, bytes, str]:
+def answer_for(error: Exception) -> tuple[int, bytes, str]:
     """The HTTP answer for what went wrong with a request: one line, never a traceback."""
     if isinstance(error, Refused):
         logger.warning("dlict intake: refused: {}", error)
-        return _one_line(403, str(error))
+        return one_line(403, str(error))
     if isinstance(error, InputError):
-        return _one_line(400, str(error))
+        return one_line(400, str(error))
     if isinstance(error, StoreError):
         logger.error("dlict intake: {}", error)
-        return _one_line(503, "the office cannot store batches just now; send it again later")
+        return one_line(503, "the office cannot store batches just now; send it again later")
     if isinstance(error, DlictError):
-        return _one_line(503, str(error))
+        return one_line(503, str(error))
     logger.opt(exception=error).error("dlict intake: internal error: {!r}", error)
-    return _one_line(500, "internal error of the intake; the batch was not stored")
+    return one_line(500, "internal error of the intake; the batch was not stored")
 
 
-class _AgentHandler(GuardedHandler):
+class BodyHandler(GuardedHandler):
+    """A handler that reads a request body of announced size, within a size limit and at no
+    less than ``MIN_BODY_RATE`` bytes a second (the agents' batches, Alertmanager's webhooks)."""
+
+    def _finish(self, status: int, body: bytes, content_type: str,
+                headers: dict[str, str] | None = None) -> None:
+        """Answer and close: the rest of the request (if any) is not read."""
+        self.close_connection = True
+        self.send_answer(status, body, content_type, {"Connection": "close", **(headers or {})})
+
+    def _length(self, limit: int) -> int | None:
+        """The announced body size, or None once a refusal has been answered."""
+        length = self.headers.get("Content-Length", "")
+        if self.headers.get("Transfer-Encoding") or not length.isdigit():
+            self._finish(*one_line(411, "send the body with a Content-Length"))
+            return None
+        if len(length) > 18 or int(length) > limit:
+            shown = length if len(length) <= 18 else "too many"
+            self._finish(*one_line(413, f"{shown} bytes; at most {limit} are taken"))
+            return None
+        return int(length)
+
+    def _read(self, size: int) -> bytes | None:
+        allowed = self.server.guard.limits.request_timeout_s + size / MIN_BODY_RATE
+        deadline = time.monotonic() + allowed
+        chunks: list[bytes] = []
+        left = size
+        while left:
+            if time.monotonic() > deadline:
+                logger.info("{}: {} took longer than {:.0f} s to send {} bytes", self.server.name,
+                            self.client_address[0], allowed, size)
+                return None
+            chunk = self.rfile.read1(min(left, 256 * 1024))
+            if not chunk:
+                return None
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+
+
+class _AgentHandler(BodyHandler):
     server: _AgentServer
 
     def do_GET(self) -> None:  # noqa: N802 - http.server names it
@@ -158,12 +198,12 @@ class _AgentHandler(GuardedHandler):
             return
         client_der = self.connection.getpeercert(binary_form=True)
         if path == BATCH_PATH and client_der is None:
-            self._finish(*_one_line(401, "a batch needs the agent's client certificate: enrol "
+            self._finish(*one_line(401, "a batch needs the agent's client certificate: enrol "
                                     "the agent first"))
             return
         slots = self.server.slots
         if not slots.acquire(timeout=self.server.guard.limits.request_timeout_s):
-            self._finish(*_one_line(503, "the intake is busy with other batches; send it "
+            self._finish(*one_line(503, "the intake is busy with other batches; send it "
                                     "again later"), {"Retry-After": "10"})
             return
         try:
@@ -185,43 +225,7 @@ class _AgentHandler(GuardedHandler):
                 return intake.batch(client_der, body)
             return intake.enroll(body)
         except Exception as exc:  # every failure is an answer; the server goes on
-            return _answer_for(exc)
-
-    def _finish(self, status: int, body: bytes, content_type: str,
-                headers: dict[str, str] | None = None) -> None:
-        """Answer and close: the rest of the request (if any) is not read."""
-        self.close_connection = True
-        self.send_answer(status, body, content_type, {"Connection": "close", **(headers or {})})
-
-    def _length(self, limit: int) -> int | None:
-        """The announced body size, or None once a refusal has been answered."""
-        length = self.headers.get("Content-Length", "")
-        if self.headers.get("Transfer-Encoding") or not length.isdigit():
-            self._finish(*_one_line(411, "send the body with a Content-Length"))
-            return None
-        if len(length) > 18 or int(length) > limit:
-            shown = length if len(length) <= 18 else "too many"
-            self._finish(*_one_line(413, f"{shown} bytes; at most {limit} are taken"))
-            return None
-        return int(length)
-
-    def _read(self, size: int) -> bytes | None:
-        allowed = self.server.guard.limits.request_timeout_s + size / MIN_BODY_RATE
-        deadline = time.monotonic() + allowed
-        chunks: list[bytes] = []
-        left = size
-        while left:
-            if time.monotonic() > deadline:
-                logger.info("dlict intake: {} took longer than {:.0f} s to send {} bytes",
-                            self.client_address[0], allowed, size)
-                return None
-            chunk = self.rfile.read1(min(left, 256 * 1024))
-            if not chunk:
-                return None
-            chunks.append(chunk)
-            left -= len(chunk)
-        return b"".join(chunks)
-
+            return answer_for(exc)
 
 class _MetricsHandler(GuardedHandler):
     server: _MetricsServer
@@ -233,7 +237,7 @@ class _MetricsHandler(GuardedHandler):
         try:
             self.send_answer(200, self.server.intake.metrics(), CONTENT_TYPE)
         except Exception as exc:  # a scrape gets a status, the server goes on
-            self.send_answer(*_answer_for(exc))
+            self.send_answer(*answer_for(exc))
 
     def do_HEAD(self) -> None:  # noqa: N802 - http.server names it
         self.do_GET()
