@@ -21,6 +21,7 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -35,7 +36,7 @@ FAILING, HEALTHY = "4401010002", "4401010001"
 
 
 class _Exporter(QuietHandler):
-    link_up = {FAILING: 0, HEALTHY: 1}
+    link_up: ClassVar[dict[str, int]] = {FAILING: 0, HEALTHY: 1}
 
     def do_GET(self) -> None:  # noqa: N802 - http.server names it
         lines = ["# TYPE dlict_link_up gauge"]

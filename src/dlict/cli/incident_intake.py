@@ -21,10 +21,10 @@ from dlict.exporter.webconfig import WebConfig, load_web_config
 
 if TYPE_CHECKING:
     from dlict.core.store import EvidenceStore
-    from dlict.incidents.cases import CaseBook
 
 DEFAULT_LISTEN = "127.0.0.1:9311"
 MAX_CONNECTIONS = 10_000
+MAX_TIMEOUT_S = 300.0
 
 
 def _metrics_text(store: EvidenceStore) -> bytes:
@@ -49,17 +49,22 @@ def intake(
     max_connections: Annotated[int, number_option(
         "--max-connections", NumberRange(1, MAX_CONNECTIONS, whole=True),
         "Connections served at once.")] = 64,
+    request_timeout: Annotated[float, number_option(
+        "--request-timeout", NumberRange(0.5, MAX_TIMEOUT_S),
+        "Seconds a client has to send its request headers; a body may take this plus its "
+        "size at 16 kB/s, and any read waits at most three times this.")
+    ] = ServerLimits.request_timeout_s,
 ) -> None:
     """Receive Alertmanager's webhooks: a firing alert group opens (or joins) one case, a
     resolved alert adds a timeline entry; serve the case metrics on /metrics."""
     require_extra("monitor", "prometheus_client")
-    from dlict.incidents.cases import CaseBook
-    from dlict.incidents.intake_server import make_server
+    from dlict.incidents.intake_server import check_exposure, make_server
     from dlict.intake.server import StoreWorker
 
     actx = app_context(ctx)
     parse_listen(listen)
     web = load_web_config(web_config) if web_config is not None else WebConfig()
+    check_exposure(listen, web)
     inventory = actx.inventory() if actx.settings.inventory is not None else None
     with actx.open_store():
         pass  # the data directory, the log file and the store's schema, before listening
@@ -68,15 +73,12 @@ def intake(
     def on_signal(_number: int, _frame: FrameType | None) -> None:
         stop.set()
 
-    def book(store: EvidenceStore) -> CaseBook:
-        return CaseBook(store, inventory, actor="alertmanager")
-
     # before anything listens: a SIGTERM as soon as the port answers still stops it cleanly
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    server = make_server(StoreWorker(actx.settings.store_path), book, _metrics_text,
+    server = make_server(StoreWorker(actx.settings.store_path), inventory, _metrics_text,
                          listen=listen, web=web,
-                         limits=ServerLimits(max_connections=max_connections))
+                         limits=ServerLimits(max_connections, request_timeout))
     try:
         server.start()
         scheme = "https" if web.tls is not None else "http"

@@ -18,13 +18,16 @@ someone must look, not the Cybersecurity Act's threat level, which a person deci
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
+from dlict.core.clock import utc_now
 from dlict.incidents.cases import CaseBook
 from dlict.incidents.model import Case, CaseSource, Category, ThreatLevel
 from dlict.incidents.webhook import Alert, AlertStatus, Notification
+from dlict.inventory.models import Inventory
 
 #: The eCSIRT category of each of dlict's own alerts (collectors/rules): a school offline, a
 #: DLTV receiver unlocked, a service down are all "availability"; the rest are "other" until
@@ -83,24 +86,42 @@ def _entry_text(alert: Alert) -> str:
 
 
 def _entry_moment(alert: Alert) -> datetime:
+    """When it happened; never later than now (a Prometheus clock a little ahead)."""
     if alert.status is AlertStatus.RESOLVED and alert.ends_at is not None:
-        return alert.ends_at
-    return alert.starts_at
+        moment = alert.ends_at
+    else:
+        moment = alert.starts_at
+    return min(moment, utc_now())
 
 
-def _open_case(book: CaseBook, notification: Notification) -> Case:
+def _paragraphs(text: str) -> str:
+    return "\n".join(" ".join(line.split()) for line in text.splitlines()).strip()
+
+
+def _labelled(alerts: tuple[Alert, ...], label: str, known: Callable[[str], bool]
+              ) -> tuple[str, ...]:
+    values = dict.fromkeys(a.labels[label] for a in alerts if a.labels.get(label))
+    return tuple(value for value in values if known(value))
+
+
+def _open_case(book: CaseBook, notification: Notification, inventory: Inventory | None
+               ) -> Case:
     alerts = notification.alerts
     first = alerts[0]
     default = CATEGORY_BY_ALERT.get(first.name, Category.OTHER)
-    description = first.annotations.get("description", "")
+    description = _paragraphs(first.annotations.get("description", ""))
+    sites: Callable[[str], bool] = lambda _name: True  # noqa: E731
+    hosts = sites
+    if inventory is not None:  # a label the inventory does not know stays in the labels only
+        sites = {site.id for site in inventory.sites}.__contains__
+        hosts = inventory.hosts.__contains__
     return book.open(
         title=_title(alerts), description=description, reporter=REPORTER,
         category=_choice(Category, _first(alerts, "category"), default),
         threat_level=_choice(ThreatLevel, _first(alerts, "threat_level"),
                              ThreatLevel.NON_SERIOUS),
         source=CaseSource.ALERTMANAGER, group_key=notification.group_key,
-        sites=tuple(dict.fromkeys(a.labels["site"] for a in alerts if a.labels.get("site"))),
-        hosts=tuple(dict.fromkeys(a.labels["host"] for a in alerts if a.labels.get("host"))))
+        sites=_labelled(alerts, "site", sites), hosts=_labelled(alerts, "host", hosts))
 
 
 def _seen(book: CaseBook, case_id: str) -> set[tuple[str, str]]:
@@ -113,14 +134,16 @@ def _seen(book: CaseBook, case_id: str) -> set[tuple[str, str]]:
     return seen
 
 
-def receive(book: CaseBook, notification: Notification) -> Received:
-    """Open or join the group's case and put each alert not seen before on its timeline."""
+def receive(book: CaseBook, notification: Notification, inventory: Inventory | None = None
+            ) -> Received:
+    """Open or join the group's case and put each alert not seen before on its timeline;
+    with ``inventory``, only the sites and hosts it knows are named on a new case."""
     case = book.find_open(notification.group_key)
     opened = False
     if case is None:
         if all(a.status is AlertStatus.RESOLVED for a in notification.alerts):
             return Received(None, False, 0, len(notification.alerts))
-        case = _open_case(book, notification)
+        case = _open_case(book, notification, inventory)
         opened = True
     seen = _seen(book, case.id)
     added = repeats = 0

@@ -28,14 +28,15 @@ from dlict.exporter.webconfig import WebConfig
 from dlict.incidents.cases import CaseBook
 from dlict.incidents.intake import Received, receive
 from dlict.incidents.webhook import MAX_WEBHOOK_BYTES, parse_notification
-from dlict.intake.server import BodyHandler, StoreWorker, answer_for, one_line
+from dlict.intake.server import BodyHandler, StoreWorker, answer_for
+from dlict.inventory.models import Inventory
 
 DEFAULT_LISTEN = "127.0.0.1:9311"
 ALERTS_PATH = "/alerts"
 _TEXT = "text/plain; charset=utf-8"
 _JSON = "application/json"
 
-BookMaker = Callable[[EvidenceStore], CaseBook]
+ACTOR = "alertmanager"
 MetricsRenderer = Callable[[EvidenceStore], bytes]
 
 
@@ -44,13 +45,17 @@ class AlertReceiver:
     """What the routes do, apart from HTTP: each answer is (status, body, content type)."""
 
     worker: StoreWorker
-    book: BookMaker
+    inventory: Inventory | None
     metrics_text: MetricsRenderer
 
     def alerts(self, body: bytes) -> tuple[int, bytes, str]:
         notification = parse_notification(body)  # before the store is touched
-        done: Received = self.worker.call(lambda store: receive(self.book(store),
-                                                                notification))
+
+        def store_it(store: EvidenceStore) -> Received:
+            book = CaseBook(store, self.inventory, actor=ACTOR)
+            return receive(book, notification, self.inventory)
+
+        done = self.worker.call(store_it)
         if done.opened:
             logger.info("dlict incident intake: {} opened for {}", done.case_id,
                         notification.group_key)
@@ -160,7 +165,8 @@ class IncidentIntakeServer:
         self.worker.close()
 
 
-def make_server(worker: StoreWorker, book: BookMaker, metrics_text: MetricsRenderer, *,
+def make_server(worker: StoreWorker, inventory: Inventory | None,
+                metrics_text: MetricsRenderer, *,
                 listen: str = DEFAULT_LISTEN, web: WebConfig | None = None,
                 limits: ServerLimits | None = None) -> IncidentIntakeServer:
     """Bind the server (not serving yet); ``worker`` is closed if binding fails.
@@ -179,6 +185,6 @@ def make_server(worker: StoreWorker, book: BookMaker, metrics_text: MetricsRende
     if web.tls is not None:
         server.socket = web.tls.wrap_socket(server.socket, server_side=True,
                                             do_handshake_on_connect=False)
-    server.receiver = AlertReceiver(worker, book, metrics_text)
+    server.receiver = AlertReceiver(worker, inventory, metrics_text)
     server.web = web
     return IncidentIntakeServer(server, worker)

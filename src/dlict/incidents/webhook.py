@@ -34,7 +34,7 @@ MAX_ALERTS = 1000
 MAX_LABELS = 64  # labels or annotations of one alert
 MAX_NAME = 128  # a label's name
 MAX_VALUE = 8 * 1024  # a label's or annotation's value
-MAX_GROUP_KEY = 4 * 1024
+MAX_GROUP_KEY = 1000  # what a case's group key holds (dlict.incidents.cases)
 _FINGERPRINT = re.compile(r"[0-9a-f]{1,32}")
 _LABEL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _NEVER = datetime(1, 1, 1, tzinfo=UTC)  # Go's zero time: Alertmanager's "no end yet"
@@ -78,8 +78,8 @@ def _text(value: Any, where: str, limit: int, *, required: bool = True) -> str:
         raise _field(where, "must not be empty")
     if len(value) > limit:
         raise _field(where, f"longer than {limit} characters")
-    if "\x00" in value:
-        raise _field(where, "holds a NUL character")
+    if any((ord(ch) < 32 and ch not in "\t\n\r") or ord(ch) == 127 for ch in value):
+        raise _field(where, "holds a control character")
     return value
 
 
