@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from loguru import logger
 
@@ -36,8 +36,12 @@ from dlict.exporter.connections import ServerLimits
 from dlict.exporter.server import GuardedHandler, GuardedServer, bind, is_loopback, parse_listen
 from dlict.intake.ca import CaFiles, Refused, identify, server_context
 from dlict.intake.enroll import handle_enroll
-from dlict.intake.ingest import ingest
+from dlict.intake.ingest import RUN_KIND, ingest
 from dlict.intake.metrics import render
+from dlict.runs import raise_incidents
+
+if TYPE_CHECKING:
+    from dlict.inventory.models import Inventory
 
 DEFAULT_LISTEN = "127.0.0.1:8443"
 DEFAULT_METRICS_LISTEN = "127.0.0.1:9479"
@@ -88,6 +92,9 @@ class Intake:
     files: CaFiles
     ca_pem: bytes
     clock: Callable[[], datetime] = field(default=utc_now)
+    #: the district's inventory, whose ``dlict_incidents`` says which agent findings raise an
+    #: incident case (None: the defaults)
+    district: Inventory | None = None
 
     def batch(self, client_der: bytes, body: bytes) -> tuple[int, bytes, str]:
         received = self.clock()
@@ -95,6 +102,10 @@ class Intake:
         header, records = decode_batch(body)
         done = self.worker.call(lambda store: ingest(store, identity, header, records,
                                                      now=received))
+        if done.run_id is not None:
+            run_id = done.run_id
+            self.worker.call(lambda store: raise_incidents(
+                store, RUN_KIND, run_id, done.results, lambda: self.district))
         return 200, json.dumps({"accepted": done.accepted,
                                 "duplicates": done.duplicates}).encode(), _JSON
 
@@ -298,7 +309,8 @@ class IntakeServers:
 
 def make_servers(store_path: Path, files: CaFiles, *, listen: str = DEFAULT_LISTEN,
                  metrics_listen: str = DEFAULT_METRICS_LISTEN,
-                 limits: ServerLimits | None = None) -> IntakeServers:
+                 limits: ServerLimits | None = None,
+                 district: Inventory | None = None) -> IntakeServers:
     """Bind both servers (not serving yet); the store is opened and the CA read first, so a
     bad store or a missing CA is one line before anything listens.
 
@@ -326,7 +338,7 @@ def make_servers(store_path: Path, files: CaFiles, *, listen: str = DEFAULT_LIST
         raise
     agents.socket = context.wrap_socket(agents.socket, server_side=True,
                                         do_handshake_on_connect=False)
-    intake = Intake(worker, files, ca_pem)
+    intake = Intake(worker, files, ca_pem, district=district)
     agents.intake = metrics.intake = intake
     agents.slots = threading.BoundedSemaphore(BATCHES_AT_ONCE)
     return IntakeServers(agents, metrics, worker)
