@@ -4,11 +4,14 @@ listen beyond loopback without TLS and authentication, and stays up through all 
 
 from __future__ import annotations
 
+import base64
 import json
 import socket
 import subprocess
 import time
 from pathlib import Path
+
+import bcrypt
 
 from dlict.core.store import EvidenceStore
 from dlict.incidents.webhook import MAX_WEBHOOK_BYTES
@@ -86,3 +89,22 @@ def test_listening_beyond_loopback_needs_tls_and_authentication(tmp_path: Path) 
     assert "TLS" in done.stderr and "authentication" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "data").exists()  # refused before anything was written
+
+
+def test_with_basic_auth_a_webhook_without_the_password_writes_nothing(tmp_path: Path) -> None:
+    hashed = bcrypt.hashpw(b"am-secret", bcrypt.gensalt(rounds=4)).decode()
+    web = tmp_path / "web.yml"
+    web.write_text(f"basic_auth_users:\n  alertmanager: '{hashed}'\n")
+    data_dir = tmp_path / "data"
+    with incident_intake(data_dir, "--web-config", str(web)) as intake:
+        body = payload(alert())
+        assert request(intake.port, "POST", "/alerts", body).status == 401
+        wrong = base64.b64encode(b"alertmanager:guess").decode()
+        assert request(intake.port, "POST", "/alerts", body,
+                       {"Authorization": f"Basic {wrong}"}).status == 401
+        assert request(intake.port, "GET", "/metrics").status == 401
+        assert _rows(data_dir) == dict.fromkeys(INCIDENT_TABLES, 0)
+        right = base64.b64encode(b"alertmanager:am-secret").decode()
+        assert request(intake.port, "POST", "/alerts", body,
+                       {"Authorization": f"Basic {right}"}).status == 200
+    assert len(read_book(data_dir).cases) == 1

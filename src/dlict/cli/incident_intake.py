@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Annotated
@@ -20,21 +21,21 @@ from dlict.exporter.server import parse_listen
 from dlict.exporter.webconfig import WebConfig, load_web_config
 
 if TYPE_CHECKING:
-    from dlict.core.store import EvidenceStore
+    from dlict.inventory.models import Inventory
 
 DEFAULT_LISTEN = "127.0.0.1:9311"
 MAX_CONNECTIONS = 10_000
 MAX_TIMEOUT_S = 300.0
 
 
-def _metrics_text(store: EvidenceStore) -> bytes:
+def _metrics_renderer(store_path: Path, inventory: Inventory | None) -> Callable[[], bytes]:
     from prometheus_client import CollectorRegistry, generate_latest
 
     from dlict.incidents.metrics import IncidentCollector
 
     registry = CollectorRegistry()
-    registry.register(IncidentCollector(store))
-    return generate_latest(registry)
+    registry.register(IncidentCollector(store_path, inventory))
+    return lambda: generate_latest(registry)
 
 
 def intake(
@@ -76,7 +77,8 @@ def intake(
     # before anything listens: a SIGTERM as soon as the port answers still stops it cleanly
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    server = make_server(StoreWorker(actx.settings.store_path), inventory, _metrics_text,
+    server = make_server(StoreWorker(actx.settings.store_path), inventory,
+                         _metrics_renderer(actx.settings.store_path, inventory),
                          listen=listen, web=web,
                          limits=ServerLimits(max_connections, request_timeout))
     try:

@@ -37,7 +37,7 @@ _TEXT = "text/plain; charset=utf-8"
 _JSON = "application/json"
 
 ACTOR = "alertmanager"
-MetricsRenderer = Callable[[EvidenceStore], bytes]
+MetricsRenderer = Callable[[], bytes]  # the /metrics text, read at scrape time
 
 
 @dataclass
@@ -63,7 +63,7 @@ class AlertReceiver:
                                 "added": done.added, "repeats": done.repeats}).encode(), _JSON
 
     def metrics(self) -> bytes:
-        return self.worker.call(self.metrics_text)
+        return self.metrics_text()  # the collector opens the store itself, on this thread
 
 
 class _Server(GuardedServer):
