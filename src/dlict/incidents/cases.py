@@ -120,7 +120,7 @@ class CaseBook:
             case = Case(id=case_id(now, number), status=CaseStatus.NEW,
                         source=CaseSource(source), opened_at=now, updated_at=now, **fields)
             _insert_case(conn, case)
-            self._trail(conn, case.id, now, "open", {}, _case_record(case))
+            self._trail(conn, case.id, now, "open", {}, as_record(case))
             self._timeline(conn, case.id, now, "status", f"opened: {case.title}")
         return case
 
@@ -161,9 +161,9 @@ class CaseBook:
         checked = self._checked_fields(fields, case_id, now)
         with self._store.transaction() as conn:
             case = _load_case(conn, case_id)
-            before = _case_record(case)
+            before = as_record(case)
             changed = replace(case, **checked)
-            after = _case_record(changed)
+            after = as_record(changed)
             diff = [k for k in checked if before[k] != after[k]]
             if not diff:
                 return case
@@ -217,7 +217,7 @@ class CaseBook:
                          " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                          (case_id, task.number, task.title, task.state.value, task.owner,
                           _iso(now), _iso(now)))
-            self._trail(conn, case_id, now, "task-add", {}, _record(task))
+            self._trail(conn, case_id, now, "task-add", {}, as_record(task))
             self._timeline(conn, case_id, now, "task", f"task {task.number}: {task.title}")
             self._touch(conn, case_id, now)
         return task
@@ -266,7 +266,7 @@ class CaseBook:
         with self._store.transaction() as conn:
             _load_case(conn, case_id)
             entry = self._timeline(conn, case_id, when, kind, text.strip())
-            self._trail(conn, case_id, now, "note", {}, _record(entry))
+            self._trail(conn, case_id, now, "note", {}, as_record(entry))
             self._touch(conn, case_id, now)
         return entry
 
@@ -304,7 +304,7 @@ class CaseBook:
             conn.execute("INSERT INTO incident_observables (case_id, kind, value, note,"
                          " added_by, added_at) VALUES (?, ?, ?, ?, ?, ?)",
                          (case_id, kind.value, spelled, seen.note, self.who, _iso(now)))
-            self._trail(conn, case_id, now, "observable", {}, _record(seen))
+            self._trail(conn, case_id, now, "observable", {}, as_record(seen))
             self._touch(conn, case_id, now)
         return seen, True
 
@@ -546,13 +546,9 @@ def _iso(moment: datetime | None) -> str | None:
     return None if moment is None else to_utc(moment).isoformat(timespec="microseconds")
 
 
-def _record(item: Any) -> dict[str, Any]:
+def as_record(item: Any) -> dict[str, Any]:
     """A dataclass as JSON-ready values (times in ISO UTC, enums as their values)."""
     return {k: _plain(v) for k, v in asdict(item).items()}
-
-
-def _case_record(case: Case) -> dict[str, Any]:
-    return _record(case)
 
 
 def _plain(value: Any) -> Any:
@@ -604,5 +600,11 @@ def _checked_time(value: Any, where: str, now: datetime) -> datetime:
     return moment
 
 
-__all__ = ["ACTOR_ENV", "CaseBook", "CaseNotFoundError",
-           "IllegalTransitionError", "who_is"]
+__all__ = [
+    "ACTOR_ENV",
+    "CaseBook",
+    "CaseNotFoundError",
+    "IllegalTransitionError",
+    "as_record",
+    "who_is",
+]
