@@ -5,7 +5,8 @@ entry to that case.
 
 Both programs are Debian's packages on loopback ports. What the test changes in the shipped
 files is only where things are and time: the webhook URL and the scrape targets point at the
-test's ports; evaluation and scrapes every second, each rule's ``for:`` cut to 1 s, and
+test's ports; evaluation and scrapes every second, each rule's ``for:`` cut to 3 s (30 s for
+the ``absent()`` rules, which would otherwise fire before the first scrapes), and
 Alertmanager's group_wait/group_interval/repeat_interval cut to 1 s/1 s/2 s so repeats happen
 within the test (the real durations are proven by ``promtool test rules`` in
 test_collectors.py). The school's link state comes from a stand-in exporter serving
@@ -14,16 +15,19 @@ test_collectors.py). The school's link state comes from a stand-in exporter serv
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import ClassVar
 
 import pytest
+import yaml
 
 from dlict.incidents.model import CaseSource, Category
 from tests.conftest import REPO
@@ -66,7 +70,11 @@ def _collectors(tmp: Path, *, exporter: int, alertmanager: int, prometheus: int,
     (target / "targets" / "dlict.json").write_text(
         f'[{{"targets": ["127.0.0.1:{exporter}"], "labels": {{}}}}]\n')
     for rules in (target / "rules").glob("*.rules.yml"):
-        rules.write_text(re.sub(r"\bfor: \d+[smh]\b", "for: 1s", rules.read_text()))
+        groups = yaml.safe_load(rules.read_text())
+        for rule in (r for group in groups["groups"] for r in group["rules"] if "for" in r):
+            # an absent() rule holds off until the first scrapes are in, as in production
+            rule["for"] = "30s" if "absent(" in rule["expr"] else "3s"
+        rules.write_text(yaml.safe_dump(groups, allow_unicode=True, sort_keys=False))
     routes = target / "alertmanager.yml"
     text = routes.read_text().replace("http://127.0.0.1:9311/alerts",
                                       f"http://127.0.0.1:{intake}/alerts")
@@ -130,6 +138,15 @@ def _wait_for(what: str, check: Callable[[], bool], logs: Path, timeout: float =
         time.sleep(0.25)
 
 
+def _query(prometheus: str, expr: str) -> dict[str, float]:
+    """``expr``'s value by the series' ``case`` (or ``threat_level``) label."""
+    url = f"{prometheus}/api/v1/query?{urllib.parse.urlencode({'query': expr})}"
+    with urllib.request.urlopen(url, timeout=5) as answer:  # noqa: S310 - loopback
+        result = json.loads(answer.read())["data"]["result"]
+    return {r["metric"].get("case") or r["metric"].get("threat_level", ""): float(r["value"][1])
+            for r in result}
+
+
 def _alert_entries(book: Book, case_id: str) -> list[str]:
     return [entry.kind for entry in book.timelines[case_id] if entry.kind.startswith("alert-")]
 
@@ -151,8 +168,8 @@ def test_a_failing_school_opens_one_case_and_its_recovery_goes_on_the_timeline(
                f"--web.listen-address=127.0.0.1:{prom_port}"],
               f"http://127.0.0.1:{prom_port}", "prometheus")
 
-        _wait_for("a case for the failing school", lambda: bool(read_book(data_dir).cases),
-                  tmp_path)
+        _wait_for("a case for the failing school", lambda: any(
+            "SchoolLinkDown" in c.group_key for c in read_book(data_dir).cases), tmp_path)
         first_sent = _webhooks_sent(alertmanager)
         _wait_for("Alertmanager repeating the notification twice more",
                   lambda: _webhooks_sent(alertmanager) >= first_sent + 2, tmp_path)
@@ -165,6 +182,12 @@ def test_a_failing_school_opens_one_case_and_its_recovery_goes_on_the_timeline(
         assert "SchoolLinkDown" in case.group_key and FAILING in case.group_key
         assert case.title == f"School {FAILING}: internet link down"
         assert _alert_entries(book, case.id) == ["alert-firing"]
+        # Prometheus scrapes the intake's /metrics (job dlict-intake pointed at it)
+        prometheus = f"http://127.0.0.1:{prom_port}"
+        _wait_for("the open case in Prometheus", lambda: _query(
+            prometheus, "dlict_incident_open").get("non-serious") == 1, tmp_path)
+        deadlines = _query(prometheus, "dlict_incident_deadline_timestamp_seconds")
+        assert set(deadlines) == {case.id}
 
         _Exporter.link_up = {FAILING: 1, HEALTHY: 1}
         _wait_for("the resolved alert on the case's timeline",
