@@ -106,3 +106,22 @@ def test_a_clean_run_never_loads_the_inventory(store: EvidenceStore) -> None:
     record_run(store, "audit", [Result(SITE, "h", Status.PASS, control="ID-04")],
                findings=must_not_load)
     assert CaseBook(store).cases() == []
+
+
+def test_every_command_recording_through_the_app_context_raises_cases(tmp_path: Path) -> None:
+    """The CLI's commands record runs through AppContext.record/recording: that is where the
+    findings hook is given, once, for audit, netscan and the rest."""
+    from dlict.cli.context import AppContext
+    from dlict.core.config import Settings
+
+    actx = AppContext(Settings(inventory=EXAMPLE_INVENTORY, data_dir=tmp_path / "data"))
+    site = load_inventory(EXAMPLE_INVENTORY).sites[-1].id
+    seen = Result(site, "srv", Status.FAIL, control="ID-04", evidence="x:0:0", observed_at=AT)
+    record = actx.record("netscan", [seen])
+    with actx.recording("audit") as recorder:
+        recorder.finish([Result(site, "srv2", Status.FAIL, control="ID-04", observed_at=AT)])
+    with EvidenceStore.open(actx.settings.store_path) as store:
+        cases = CaseBook(store).cases()
+        assert [c.group_key for c in cases] == ["netscan:srv:ID-04", "audit:srv2:ID-04"]
+        assert cases[0].sites == (site,)
+        assert f"netscan run {record.id}" in findings(store, cases[0].id)[0]
