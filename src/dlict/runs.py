@@ -9,13 +9,23 @@ a fail is a finding (exit 1); an error or an unreachable host is an operational 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from dlict.core.errors import ExitCode, StoreError
+from loguru import logger
+
+from dlict.core.errors import DlictError, ExitCode, StoreError
 from dlict.core.results import Result, Status
 from dlict.core.store import EvidenceStore, Run, RunStatus
+
+if TYPE_CHECKING:
+    from dlict.inventory.models import Inventory
+
+#: Gives the district's inventory (None: there is none) when a run's findings may raise
+#: incident cases (``dlict.incidents.findings``); called only when a result failed.
+DistrictGetter = Callable[[], "Inventory | None"]
 
 EXIT_CODES: dict[RunStatus, ExitCode] = {
     RunStatus.OK: ExitCode.OK,
@@ -66,9 +76,12 @@ class RunRecord:
 class RunRecorder:
     """A run that has started and is waiting for its results (see ``recording``)."""
 
-    def __init__(self, store: EvidenceStore, run_id: int) -> None:
+    def __init__(self, store: EvidenceStore, run_id: int, kind: str = "",
+                 findings: DistrictGetter | None = None) -> None:
         self._store = store
         self.id = run_id
+        self.kind = kind
+        self._findings = findings
         self.finished: RunRecord | None = None
 
     def finish(self, results: Sequence[Result], *, failed: bool = False) -> RunRecord:
@@ -76,16 +89,35 @@ class RunRecorder:
         self._store.add_results(self.id, results)
         self._store.finish_run(self.id, judge(results, failed=failed))
         self.finished = RunRecord(self._store.run(self.id), tuple(results))
+        if self._findings is not None:
+            raise_incidents(self._store, self.kind, self.id, results, self._findings)
         return self.finished
+
+
+def raise_incidents(store: EvidenceStore, kind: str, run_id: int, results: Sequence[Result],
+                    district: DistrictGetter) -> None:
+    """Findings of a stored run raise or join incident cases; the run stays recorded whatever
+    happens here, and a failure to raise a case is logged as an error, never lost quietly."""
+    from dlict.incidents.findings import raise_cases  # the controls catalog, when needed
+
+    try:
+        for raised in raise_cases(store, kind, run_id, results, district):
+            if raised.opened:
+                logger.warning("{} run {}: incident case {} opened for a finding", kind,
+                               run_id, raised.case_id)
+    except DlictError as exc:
+        logger.error("{} run {}: findings could not raise an incident case: {}", kind, run_id,
+                     exc)
 
 
 @contextmanager
 def recording(store: EvidenceStore, kind: str, *, command: str = "",
-              inventory: str = "") -> Iterator[RunRecorder]:
+              inventory: str = "", findings: DistrictGetter | None = None
+              ) -> Iterator[RunRecorder]:
     """Start a run of ``kind`` now (its id is known while it works); the caller finishes it
     with ``RunRecorder.finish``. A run left unfinished by an exception is marked ``error``,
-    never left ``running``."""
-    recorder = RunRecorder(store, store.start_run(kind, command, inventory))
+    never left ``running``. With ``findings``, failed results may raise incident cases."""
+    recorder = RunRecorder(store, store.start_run(kind, command, inventory), kind, findings)
     try:
         yield recorder
     finally:
@@ -95,7 +127,9 @@ def recording(store: EvidenceStore, kind: str, *, command: str = "",
 
 
 def record_run(store: EvidenceStore, kind: str, results: Sequence[Result], *,
-               command: str = "", inventory: str = "", failed: bool = False) -> RunRecord:
+               command: str = "", inventory: str = "", failed: bool = False,
+               findings: DistrictGetter | None = None) -> RunRecord:
     """Record a run that has already produced ``results``, in one go."""
-    with recording(store, kind, command=command, inventory=inventory) as recorder:
+    with recording(store, kind, command=command, inventory=inventory,
+                   findings=findings) as recorder:
         return recorder.finish(results, failed=failed)

@@ -34,6 +34,7 @@ class AppContext:
     # styles; every value that is not ours goes through ``dlict.cli.text.shown``.
     console: Console = field(default_factory=lambda: Console(highlight=False, emoji=False))
     _log_file_on: bool = False
+    _district: Inventory | None = None  # the inventory this command loaded last, if any
 
     @property
     def lang(self) -> str:
@@ -48,7 +49,15 @@ class AppContext:
         # Ansible's inventory parser is heavy: the school agent's commands never load it.
         from dlict.inventory import load_inventory
 
-        return load_inventory(self.inventory_path())
+        self._district = load_inventory(self.inventory_path())
+        return self._district
+
+    def district_for_findings(self) -> Inventory | None:
+        """The inventory whose ``dlict_incidents`` says which findings raise a case: the one
+        this command loaded, else loaded now; None when no inventory is given."""
+        if self._district is None and self.settings.inventory is not None:
+            return self.inventory()
+        return self._district
 
     def open_store(self) -> EvidenceStore:
         """The evidence store; commands that record runs also start the log file then."""
@@ -74,12 +83,14 @@ class AppContext:
                ) -> RunRecord:
         """Record a finished run of this command in the evidence store (``dlict.runs``)."""
         with self.open_store() as store:
-            return record_run(store, kind, results, failed=failed, **self._run_origin())
+            return record_run(store, kind, results, failed=failed,
+                              findings=self.district_for_findings, **self._run_origin())
 
     @contextmanager
     def recording(self, kind: str) -> Iterator[RunRecorder]:
         """A run of this command that starts now and is finished by the caller."""
-        with self.open_store() as store, recording(store, kind, **self._run_origin()) as rec:
+        with self.open_store() as store, recording(store, kind, **self._run_origin(),
+                                                   findings=self.district_for_findings) as rec:
             yield rec
 
     def print_json(self, data: Any) -> None:

@@ -51,7 +51,8 @@ def serve(
     signal.signal(signal.SIGINT, on_signal)
     servers = make_servers(actx.settings.store_path, ca_files(data_dir), listen=listen,
                            metrics_listen=metrics_listen,
-                           limits=ServerLimits(max_connections=max_connections))
+                           limits=ServerLimits(max_connections=max_connections),
+                           district=actx.district_for_findings())
     try:
         servers.start()
         logger.info(describe(listen, metrics_listen))

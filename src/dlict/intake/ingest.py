@@ -18,12 +18,13 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from dlict.agent.records import Kind, Record, result_of
 from dlict.agent.wire import BatchHeader
 from dlict.core.clock import utc_now
+from dlict.core.results import Result
 from dlict.core.store import EvidenceStore, insert_finished_run
 from dlict.intake.ca import AgentIdentity, Refused
 from dlict.runs import judge
@@ -41,6 +42,9 @@ class Ingested:
 
     accepted: int
     duplicates: int
+    # what the incident intake reads (``dlict.incidents.findings``); not part of the count
+    run_id: int | None = field(default=None, compare=False)  # the batch's run of kind agent
+    results: tuple[Result, ...] = field(default=(), compare=False)
 
 
 def check_site(identity: AgentIdentity, header: BatchHeader, records: Iterable[Record]) -> None:
@@ -83,12 +87,13 @@ def ingest(store: EvidenceStore, identity: AgentIdentity, header: BatchHeader,
         stamp = received.isoformat()
         conn.executemany("INSERT OR IGNORE INTO agent_record_keys (key, received_at) VALUES (?, ?)",
                          [(record.key, stamp) for record in fresh])
-        _store_results(conn, identity, fresh)
+        run_id, results = _store_results(conn, identity, fresh)
         _store_events(conn, fresh, stamp)
         over_cap = _store_samples(conn, identity, fresh, stamp)
         _store_state(conn, identity, header, received, over_cap)
         _prune(conn, (received - retention).isoformat())
-    return Ingested(accepted=len(fresh), duplicates=len(records) - len(fresh))
+    return Ingested(accepted=len(fresh), duplicates=len(records) - len(fresh), run_id=run_id,
+                    results=results)
 
 
 def _new_records(conn: sqlite3.Connection, records: Sequence[Record]) -> list[Record]:
@@ -111,11 +116,12 @@ def _new_records(conn: sqlite3.Connection, records: Sequence[Record]) -> list[Re
 
 
 def _store_results(conn: sqlite3.Connection, identity: AgentIdentity,
-                   records: Iterable[Record]) -> None:
-    results = [result_of(record) for record in records if record.kind is Kind.RESULT]
-    if results:
-        insert_finished_run(conn, RUN_KIND, results, judge(results),
-                            command=f"agent {identity.site}/{identity.host}")
+                   records: Iterable[Record]) -> tuple[int | None, tuple[Result, ...]]:
+    results = tuple(result_of(record) for record in records if record.kind is Kind.RESULT)
+    if not results:
+        return None, ()
+    return insert_finished_run(conn, RUN_KIND, results, judge(results),
+                               command=f"agent {identity.site}/{identity.host}"), results
 
 
 def _store_events(conn: sqlite3.Connection, records: Iterable[Record], stamp: str) -> None:

@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from loguru import logger
 
@@ -36,8 +36,12 @@ from dlict.exporter.connections import ServerLimits
 from dlict.exporter.server import GuardedHandler, GuardedServer, bind, is_loopback, parse_listen
 from dlict.intake.ca import CaFiles, Refused, identify, server_context
 from dlict.intake.enroll import handle_enroll
-from dlict.intake.ingest import ingest
+from dlict.intake.ingest import RUN_KIND, ingest
 from dlict.intake.metrics import render
+from dlict.runs import raise_incidents
+
+if TYPE_CHECKING:
+    from dlict.inventory.models import Inventory
 
 DEFAULT_LISTEN = "127.0.0.1:8443"
 DEFAULT_METRICS_LISTEN = "127.0.0.1:9479"
@@ -88,6 +92,9 @@ class Intake:
     files: CaFiles
     ca_pem: bytes
     clock: Callable[[], datetime] = field(default=utc_now)
+    #: the district's inventory, whose ``dlict_incidents`` says which agent findings raise an
+    #: incident case (None: the defaults)
+    district: Inventory | None = None
 
     def batch(self, client_der: bytes, body: bytes) -> tuple[int, bytes, str]:
         received = self.clock()
@@ -95,6 +102,10 @@ class Intake:
         header, records = decode_batch(body)
         done = self.worker.call(lambda store: ingest(store, identity, header, records,
                                                      now=received))
+        if done.run_id is not None:
+            run_id = done.run_id
+            self.worker.call(lambda store: raise_incidents(
+                store, RUN_KIND, run_id, done.results, lambda: self.district))
         return 200, json.dumps({"accepted": done.accepted,
                                 "duplicates": done.duplicates}).encode(), _JSON
 
@@ -118,27 +129,67 @@ class _MetricsServer(GuardedServer):
     intake: Intake
 
 
-def _one_line(status: int, text: str) -> tuple[int, bytes, str]:
+def one_line(status: int, text: str) -> tuple[int, bytes, str]:
     return status, (" ".join(text.split()) + "\n").encode(), _TEXT
 
 
-def _answer_for(error: Exception) -> tuple[int, bytes, str]:
+def answer_for(error: Exception) -> tuple[int, bytes, str]:
     """The HTTP answer for what went wrong with a request: one line, never a traceback."""
     if isinstance(error, Refused):
         logger.warning("dlict intake: refused: {}", error)
-        return _one_line(403, str(error))
+        return one_line(403, str(error))
     if isinstance(error, InputError):
-        return _one_line(400, str(error))
+        return one_line(400, str(error))
     if isinstance(error, StoreError):
         logger.error("dlict intake: {}", error)
-        return _one_line(503, "the office cannot store batches just now; send it again later")
+        return one_line(503, "the office cannot store batches just now; send it again later")
     if isinstance(error, DlictError):
-        return _one_line(503, str(error))
+        return one_line(503, str(error))
     logger.opt(exception=error).error("dlict intake: internal error: {!r}", error)
-    return _one_line(500, "internal error of the intake; the batch was not stored")
+    return one_line(500, "internal error of the intake; the batch was not stored")
 
 
-class _AgentHandler(GuardedHandler):
+class BodyHandler(GuardedHandler):
+    """A handler that reads a request body of announced size, within a size limit and at no
+    less than ``MIN_BODY_RATE`` bytes a second (the agents' batches, Alertmanager's webhooks)."""
+
+    def _finish(self, status: int, body: bytes, content_type: str,
+                headers: dict[str, str] | None = None) -> None:
+        """Answer and close: the rest of the request (if any) is not read."""
+        self.close_connection = True
+        self.send_answer(status, body, content_type, {"Connection": "close", **(headers or {})})
+
+    def _length(self, limit: int) -> int | None:
+        """The announced body size, or None once a refusal has been answered."""
+        length = self.headers.get("Content-Length", "")
+        if self.headers.get("Transfer-Encoding") or not length.isdigit():
+            self._finish(*one_line(411, "send the body with a Content-Length"))
+            return None
+        if len(length) > 18 or int(length) > limit:
+            shown = length if len(length) <= 18 else "too many"
+            self._finish(*one_line(413, f"{shown} bytes; at most {limit} are taken"))
+            return None
+        return int(length)
+
+    def _read(self, size: int) -> bytes | None:
+        allowed = self.server.guard.limits.request_timeout_s + size / MIN_BODY_RATE
+        deadline = time.monotonic() + allowed
+        chunks: list[bytes] = []
+        left = size
+        while left:
+            if time.monotonic() > deadline:
+                logger.info("{}: {} took longer than {:.0f} s to send {} bytes", self.server.name,
+                            self.client_address[0], allowed, size)
+                return None
+            chunk = self.rfile.read1(min(left, 256 * 1024))
+            if not chunk:
+                return None
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+
+
+class _AgentHandler(BodyHandler):
     server: _AgentServer
 
     def do_GET(self) -> None:  # noqa: N802 - http.server names it
@@ -158,12 +209,12 @@ class _AgentHandler(GuardedHandler):
             return
         client_der = self.connection.getpeercert(binary_form=True)
         if path == BATCH_PATH and client_der is None:
-            self._finish(*_one_line(401, "a batch needs the agent's client certificate: enrol "
+            self._finish(*one_line(401, "a batch needs the agent's client certificate: enrol "
                                     "the agent first"))
             return
         slots = self.server.slots
         if not slots.acquire(timeout=self.server.guard.limits.request_timeout_s):
-            self._finish(*_one_line(503, "the intake is busy with other batches; send it "
+            self._finish(*one_line(503, "the intake is busy with other batches; send it "
                                     "again later"), {"Retry-After": "10"})
             return
         try:
@@ -185,43 +236,7 @@ class _AgentHandler(GuardedHandler):
                 return intake.batch(client_der, body)
             return intake.enroll(body)
         except Exception as exc:  # every failure is an answer; the server goes on
-            return _answer_for(exc)
-
-    def _finish(self, status: int, body: bytes, content_type: str,
-                headers: dict[str, str] | None = None) -> None:
-        """Answer and close: the rest of the request (if any) is not read."""
-        self.close_connection = True
-        self.send_answer(status, body, content_type, {"Connection": "close", **(headers or {})})
-
-    def _length(self, limit: int) -> int | None:
-        """The announced body size, or None once a refusal has been answered."""
-        length = self.headers.get("Content-Length", "")
-        if self.headers.get("Transfer-Encoding") or not length.isdigit():
-            self._finish(*_one_line(411, "send the body with a Content-Length"))
-            return None
-        if len(length) > 18 or int(length) > limit:
-            shown = length if len(length) <= 18 else "too many"
-            self._finish(*_one_line(413, f"{shown} bytes; at most {limit} are taken"))
-            return None
-        return int(length)
-
-    def _read(self, size: int) -> bytes | None:
-        allowed = self.server.guard.limits.request_timeout_s + size / MIN_BODY_RATE
-        deadline = time.monotonic() + allowed
-        chunks: list[bytes] = []
-        left = size
-        while left:
-            if time.monotonic() > deadline:
-                logger.info("dlict intake: {} took longer than {:.0f} s to send {} bytes",
-                            self.client_address[0], allowed, size)
-                return None
-            chunk = self.rfile.read1(min(left, 256 * 1024))
-            if not chunk:
-                return None
-            chunks.append(chunk)
-            left -= len(chunk)
-        return b"".join(chunks)
-
+            return answer_for(exc)
 
 class _MetricsHandler(GuardedHandler):
     server: _MetricsServer
@@ -233,7 +248,7 @@ class _MetricsHandler(GuardedHandler):
         try:
             self.send_answer(200, self.server.intake.metrics(), CONTENT_TYPE)
         except Exception as exc:  # a scrape gets a status, the server goes on
-            self.send_answer(*_answer_for(exc))
+            self.send_answer(*answer_for(exc))
 
     def do_HEAD(self) -> None:  # noqa: N802 - http.server names it
         self.do_GET()
@@ -294,7 +309,8 @@ class IntakeServers:
 
 def make_servers(store_path: Path, files: CaFiles, *, listen: str = DEFAULT_LISTEN,
                  metrics_listen: str = DEFAULT_METRICS_LISTEN,
-                 limits: ServerLimits | None = None) -> IntakeServers:
+                 limits: ServerLimits | None = None,
+                 district: Inventory | None = None) -> IntakeServers:
     """Bind both servers (not serving yet); the store is opened and the CA read first, so a
     bad store or a missing CA is one line before anything listens.
 
@@ -322,7 +338,7 @@ def make_servers(store_path: Path, files: CaFiles, *, listen: str = DEFAULT_LIST
         raise
     agents.socket = context.wrap_socket(agents.socket, server_side=True,
                                         do_handshake_on_connect=False)
-    intake = Intake(worker, files, ca_pem)
+    intake = Intake(worker, files, ca_pem, district=district)
     agents.intake = metrics.intake = intake
     agents.slots = threading.BoundedSemaphore(BATCHES_AT_ONCE)
     return IntakeServers(agents, metrics, worker)
