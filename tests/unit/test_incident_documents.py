@@ -17,27 +17,11 @@ from dlict.incidents.documents import (
     render_html,
 )
 from dlict.reports.pdf import write_pdf
-from tests.incident_records import ISSUED, OFFICE, SHA, case_file
+from tests.incident_records import ISSUED, OFFICE, SHA, assert_read_back, case_file
 from tests.pdf_support import assert_printed
 
 # The document is dated by the Bangkok day of ISSUED (18:00 UTC on 1 Dec = 01:00 on 2 Dec).
 DATE_TH = "2 ธันวาคม พ.ศ. 2569"
-
-# Thai marks (vowels above and below, tone marks) and SARA AM fold away before comparing: the
-# PDF's ToUnicode map gives a glyph Thai shares between characters (SARA AA inside SARA AM, a
-# lowered tone mark) one code point, so pdftotext reads "ธันวาคม" back as "ธันวำคม" in some
-# documents and not others. The base letters, digits and Latin text must all be there.
-_MARKS = re.compile("[\u0e31\u0e34-\u0e3a\u0e47-\u0e4e\\s]")
-
-
-def folded(text: str) -> str:
-    return _MARKS.sub("", text.replace("\u0e33", "\u0e32"))
-
-
-def assert_read_back(text: str, *wanted: str) -> None:
-    for value in wanted:
-        assert folded(value) in folded(text), f"{value!r} not in the PDF's text"
-
 
 # What a person checking each printed Thai document looks for.
 EXPECTED_TH: dict[DocumentKind, tuple[str, ...]] = {
