@@ -20,7 +20,7 @@ def test_case_json_holds_every_field_of_every_part() -> None:
     data = json.loads(json.dumps(case_json(record, exported_at=NOW), ensure_ascii=False))
     assert set(data["case"]) == {f.name for f in dataclasses.fields(Case)} | {"open"}
     assert data["case"]["id"] == "INC-2569-0007"
-    assert data["case"]["aware_at"] == "2026-11-30T23:30:00+00:00"
+    assert data["case"]["aware_at"] == "2026-11-30T23:30:00.000000+00:00"
     assert data["case"]["status"] == "contained" and data["case"]["sites"] == ["4401010001"]
     for part, items in (("tasks", record.tasks), ("observables", record.observables),
                         ("timeline", record.timeline), ("evidence", record.evidence),
@@ -28,7 +28,7 @@ def test_case_json_holds_every_field_of_every_part() -> None:
         assert len(data[part]) == len(items), part
         assert set(data[part][0]) == {f.name for f in dataclasses.fields(items[0])}, part
     assert data["evidence"][0]["sha256"] == SHA
-    assert data["deadlines"][1]["met_at"] == "2026-12-01T02:30:00+00:00"
+    assert data["deadlines"][1]["met_at"] == "2026-12-01T02:30:00.000000+00:00"
     assert data["trail"][0]["after"] == {"title": record.case.title}
 
 

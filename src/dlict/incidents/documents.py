@@ -101,11 +101,12 @@ class _Words:
     def category(self, case: Case) -> str:
         return _word("category", case.category.value, self.lang)
 
+    # The case's own words (dlict.incidents' catalogue): the CLI and the papers agree.
     def level(self, case: Case) -> str:
-        return _word("level", case.threat_level.value, self.lang)
+        return text(f"incident.level.{case.threat_level.value}", self.lang)
 
     def status(self, case: Case) -> str:
-        return _word("status", case.status.value, self.lang)
+        return text(f"incident.status.{case.status.value}", self.lang)
 
     def source(self, case: Case) -> str:
         return _word("source", case.source.value, self.lang)

@@ -1,8 +1,8 @@
 """A case leaves dlict whole: as its own JSON, or as DFIR-IRIS request bodies a CSIRT replays.
 
 ``case_json`` is every field of the record (the case, tasks, observables, timeline, evidence,
-deadlines and the audit trail), times in ISO 8601 UTC: what another dlict, a script or an
-archive reads.
+deadlines and the audit trail) as ``dlict incident show --json`` gives them, times in ISO 8601
+UTC: what another dlict, a script or an archive reads.
 
 ``iris_import`` targets DFIR-IRIS v2.4 (API 2.0.4–2.0.5, checked against the v2.4.20
 source). IRIS has no endpoint that takes a whole case at once, so the export is the bodies of
@@ -17,13 +17,12 @@ look the id up on an instance whose lists were edited.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from datetime import UTC, datetime
-from enum import Enum
 from typing import Any
 
 from dlict import __version__
+from dlict.incidents.cases import as_record
 from dlict.incidents.documents import CaseFile
 from dlict.incidents.model import (
     Case,
@@ -75,37 +74,24 @@ _TASK_STATUS_OF = {TaskState.OPEN: "To do", TaskState.DOING: "In progress",
 _IRIS_TIME = "%Y-%m-%dT%H:%M:%S.%f"
 
 
-def _plain(value: Any) -> Any:
-    """JSON-ready: enums as their values, datetimes as ISO UTC, tuples as lists."""
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat()
-    if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(item) for item in value]
-    return value
-
-
-def _record(item: Any) -> dict[str, Any]:
-    return {f.name: _plain(getattr(item, f.name)) for f in dataclasses.fields(item)}
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat()
 
 
 def case_json(record: CaseFile, *, exported_at: datetime) -> dict[str, Any]:
     """Every field dlict holds about the case."""
-    case = _record(record.case)
+    case = as_record(record.case)
     case["open"] = record.case.status.is_open
     return {
-        "format": CASE_FORMAT, "exported_at": _plain(exported_at),
+        "format": CASE_FORMAT, "exported_at": _utc(exported_at),
         "exported_by": f"dlict {__version__}",
         "case": case,
-        "tasks": [_record(t) for t in record.tasks],
-        "observables": [_record(o) for o in record.observables],
-        "timeline": [_record(e) for e in record.timeline],
-        "evidence": [_record(e) for e in record.evidence],
-        "deadlines": [_record(d) for d in record.deadlines],
-        "trail": [_record(t) for t in record.trail],
+        "tasks": [as_record(t) for t in record.tasks],
+        "observables": [as_record(o) for o in record.observables],
+        "timeline": [as_record(e) for e in record.timeline],
+        "evidence": [as_record(e) for e in record.evidence],
+        "deadlines": [as_record(d) for d in record.deadlines],
+        "trail": [as_record(t) for t in record.trail],
     }
 
 
@@ -124,7 +110,7 @@ def _iris_case(case: Case, customer_id: int) -> dict[str, Any]:
         case.description,
         f"dlict case {case.id}; status {case.status.value}; threat level "
         f"{case.threat_level.value}; personal data: {'yes' if case.personal_data else 'no'}; "
-        f"aware at {_plain(case.aware_at)}; reporter: {case.reporter or '-'}; "
+        f"aware at {_utc(case.aware_at)}; reporter: {case.reporter or '-'}; "
         f"owner: {case.owner or '-'}") if part)
     return {
         "case_name": f"{case.id} {case.title}", "case_description": summary,
@@ -149,7 +135,7 @@ def _iris_ioc(observable: Observable) -> dict[str, Any]:
     return {"ioc_value": observable.value, "ioc_type_id": _IOC_TYPES[kind],
             "dlict_ioc_type_name": kind, "ioc_tlp_id": _TLP["amber"], "dlict_tlp_name": "amber",
             "ioc_description": observable.note or f"added by {observable.added_by} at "
-                                                  f"{_plain(observable.added_at)}",
+                                                  f"{_utc(observable.added_at)}",
             "ioc_tags": f"dlict,{observable.kind.value}"}
 
 
@@ -165,7 +151,7 @@ def _iris_evidence(item: EvidenceItem) -> dict[str, Any]:
             "type_id": _EVIDENCE_TYPE["Unspecified"], "dlict_type_name": "Unspecified",
             "file_description": "; ".join(part for part in (
                 item.note, f"{item.stored} at {item.location}",
-                f"added by {item.added_by} at {_plain(item.added_at)}",
+                f"added by {item.added_by} at {_utc(item.added_at)}",
                 f"manifest entry {item.seq}") if part)}
 
 
@@ -196,7 +182,7 @@ def iris_import(record: CaseFile, *, exported_at: datetime,
     """
     case = record.case
     return {
-        "format": IRIS_FORMAT, "exported_at": _plain(exported_at),
+        "format": IRIS_FORMAT, "exported_at": _utc(exported_at),
         "exported_by": f"dlict {__version__}", "target": IRIS_TARGET,
         "endpoints": IRIS_ENDPOINTS,
         "case": _iris_case(case, customer_id),
