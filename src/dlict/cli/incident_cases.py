@@ -22,7 +22,7 @@ from dlict.cli.text import shown
 from dlict.core.clock import BANGKOK, format_local, utc_now
 from dlict.core.errors import InputError
 from dlict.i18n import text
-from dlict.incidents.cases import CaseBook, as_record
+from dlict.incidents.cases import CaseBook, IllegalTransitionError, as_record
 from dlict.incidents.deadlines import next_open_deadline
 from dlict.incidents.model import (
     Case,
@@ -285,7 +285,7 @@ def reopen(
     _json: JsonOption = False,
 ) -> None:
     """Take a closed case (or a false positive) back to triage."""
-    _move(ctx, case_id, CaseStatus.TRIAGE, note_text, actor)
+    _move(ctx, case_id, CaseStatus.TRIAGE, note_text, actor, only_closed=True)
 
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -298,9 +298,13 @@ def _book(actx: AppContext, actor: str | None) -> Iterator[CaseBook]:
 
 
 def _move(ctx: typer.Context, case_id: str, status: CaseStatus, note_text: str,
-          actor: str | None) -> None:
+          actor: str | None, *, only_closed: bool = False) -> None:
     actx = app_context(ctx)
     with _book(actx, actor) as book:
+        current = book.get(case_id).status
+        if only_closed and current.is_open:
+            raise IllegalTransitionError(f"{case_id}: cannot reopen: it is {current.value}, "
+                                         "not closed")
         case = book.move(case_id, status, note_text)
         _print_case_result(actx, book, case)
 
