@@ -115,3 +115,12 @@ def test_memo_says_when_it_began_from_the_earliest_timeline_entry() -> None:
     # aware 06:30 Bangkok; the first alert fired two hours earlier.
     assert "ทราบเหตุเมื่อ 1 ธันวาคม 2569 06:30:00 น." in page
     assert "เหตุเริ่มเมื่อ 1 ธันวาคม 2569 04:30:00 น." in page
+
+
+def test_memo_without_an_office_in_the_inventory_leaves_lines_to_fill_by_hand() -> None:
+    from dlict.inventory.models import OfficeSettings
+
+    page = render_html(DocumentKind.MEMO, case_file(), OfficeSettings(), "th", issued_at=ISSUED)
+    assert "................/...................." in page  # no registry prefix known
+    assert "(............................................)" in page  # signatories unnamed
+    assert "เรียน</b> ผู้อำนวยการสำนักงานเขตพื้นที่การศึกษา</p>" in page
