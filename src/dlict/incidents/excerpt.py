@@ -26,7 +26,7 @@ import signal
 import threading
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, tzinfo
 from pathlib import Path
 from types import FrameType
@@ -249,7 +249,8 @@ def extract(policy: Policy, public: Ed25519PublicKey, out: IO[str], *, case_id: 
         doubt = _manifest_doubt(policy, source, public, reading)
         entries = {e.day: e for e in reading.entries if e.day not in reading.doubtful_days}
         for day in days:
-            proof = _day(policy, source, day, entries.get(day), doubt, matcher, excerpt, out)
+            proof = _doubted(_day(policy, source, day, entries.get(day), matcher, excerpt,
+                                  out), doubt)
             excerpt.days.append(proof)
             _emit(out, proof.as_dict())
     _emit(out, {"type": "summary", "lines": excerpt.lines, "verified": excerpt.verified,
@@ -275,14 +276,21 @@ def _manifest_doubt(policy: Policy, source: Source, public: Ed25519PublicKey,
     return None
 
 
+def _doubted(proof: DayProof, doubt: str | None) -> DayProof:
+    """A day cannot be proved by a manifest that does not verify, whatever its file."""
+    if doubt is None:
+        return proof
+    reason = doubt if proof.verified else f"{doubt}; {proof.reason}"
+    return replace(proof, verified=False, reason=reason)
+
+
 def _day(policy: Policy, source: Source, day: date, entry: manifest.Entry | None,
-         doubt: str | None, matcher: _Grep, excerpt: Excerpt, out: IO[str]) -> DayProof:
+         matcher: _Grep, excerpt: Excerpt, out: IO[str]) -> DayProof:
     sealed = None if entry is None else json.loads(entry.line())
     if entry is not None and entry.file is None:
         stray = [n for n in (day_file_name(day, False), day_file_name(day, True))
                  if (source.path / n).exists()]
-        reason = doubt or (f"{stray[0]} is there, but the day was sealed as empty" if stray
-                           else "")
+        reason = f"{stray[0]} is there, but the day was sealed as empty" if stray else ""
         return DayProof(day, None, sealed, None, None, 0, not reason, reason or
                         "sealed as empty: nothing arrived that day")
     name = entry.file if entry is not None and entry.file else _unsealed_name(source, day)
@@ -303,8 +311,8 @@ def _day(policy: Policy, source: Source, day: date, entry: manifest.Entry | None
         return DayProof(day, name, sealed, sha256, size, count, False,
                         f"{name} does not match its sealed entry: now {size} bytes sha256 "
                         f"{sha256}, sealed {entry.size} bytes sha256 {entry.sha256}")
-    return DayProof(day, name, sealed, sha256, size, count, doubt is None,
-                    doubt or "matches its signed manifest entry")
+    return DayProof(day, name, sealed, sha256, size, count, True,
+                    "matches its signed manifest entry")
 
 
 def _unsealed_name(source: Source, day: date) -> str | None:
@@ -399,6 +407,8 @@ def check_bundle(path: Path, trusted: Ed25519PublicKey | None = None) -> BundleC
             days[str(record.get("day"))] = ok
             if why:
                 problems.append(f"{record.get('day')}: {why}")
+            elif not ok:
+                problems.append(f"{record.get('day')}: unverified: {record.get('reason')}")
         elif kind == "summary":
             summary = record
     if header is None or summary is None or key is None:
