@@ -51,7 +51,8 @@ def _book(actx: AppContext, actor: str | None) -> Iterator[CaseBook]:
 def add(
     ctx: typer.Context,
     case_id: CaseArg,
-    files: Annotated[list[Path], typer.Argument(help="The files to add.", show_default=False)],
+    # Text, not Path: Click's own readability check would answer with its usage screen.
+    files: Annotated[list[str], typer.Argument(help="The files to add.", show_default=False)],
     reference: Annotated[bool, typer.Option(
         "--reference", help="Record the hash and leave the file where it is (large files); "
         "verify hashes it there again.")] = False,
@@ -62,10 +63,11 @@ def add(
     """Hash files, keep copies (or references) and append them to the case's signed
     evidence manifest; a timeline entry records it."""
     actx = app_context(ctx)
-    evidence.check_files(files)  # before the store is even opened: bad input writes nothing
+    paths = [Path(name) for name in files]
+    evidence.check_files(paths)  # before the store is even opened: bad input writes nothing
     evidence.case_dir(actx.settings.data_dir, case_id)
     with _book(actx, actor) as book:
-        added = evidence.add(actx.settings.data_dir, case_id, files, reference=reference,
+        added = evidence.add(actx.settings.data_dir, case_id, paths, reference=reference,
                              note=note, book=book)
     _show_items(actx, added)
 
