@@ -10,8 +10,8 @@ and the file read matches the entry; otherwise the day, and the excerpt, is *unv
 the bundle says why. :func:`check_bundle` verifies a bundle on its own, without the tree.
 
 ``--grep``: a Python regular expression with a bounded cost — at most :data:`MAX_PATTERN`
-characters, no back-references, no repeat inside a repeat and no alternation under a repeat
-(the shapes that backtrack exponentially), matched against the first :data:`GREP_CHARS`
+characters, no back-references, no repeat inside an open-ended repeat and no alternation
+under one (the shapes that backtrack exponentially), matched against the first :data:`GREP_CHARS`
 characters of a line, and each match given at most :data:`GREP_SECONDS`.
 """
 
@@ -59,6 +59,7 @@ GREP_SECONDS = 0.5
 LOCK_WAIT = 60.0
 #: A bundle line holds one log line (capped by the tree's limits) or one day's proof.
 _BUNDLE_LIMITS = Limits(max_line_bytes=4 << 20)
+_SMALL_REPEAT = 16
 _REPEATS = {"MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"}
 
 
@@ -143,10 +144,12 @@ def _costly(items: list[Any], *, inside_repeat: bool) -> str | None:
             return "a back-reference"
         if name in _REPEATS:
             _low, high, body = arg
-            repeats = high is sre_parse.MAXREPEAT or high > 1
-            if repeats and inside_repeat:
+            if (high is sre_parse.MAXREPEAT or high > 1) and inside_repeat:
                 return "a repeat inside a repeat"
-            found = _costly(list(body), inside_repeat=inside_repeat or repeats)
+            # Only an open-ended repeat multiplies its body's choices without bound:
+            # (\d{1,3}\.){3} is fine, (a+)+ is not.
+            open_ended = high is sre_parse.MAXREPEAT or high > _SMALL_REPEAT
+            found = _costly(list(body), inside_repeat=inside_repeat or open_ended)
             if found:
                 return found
         elif name == "BRANCH":
