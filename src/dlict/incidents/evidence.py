@@ -50,6 +50,8 @@ VERSION = 1
 #: A case's manifest: thousands of items are a few megabytes.
 MAX_MANIFEST_BYTES = 64 << 20
 MAX_NOTE = 500
+#: One timeline entry names each item added, up to this; a longer list is summed up.
+_TIMELINE_CHARS = 4000
 _HEX64 = re.compile(r"[0-9a-f]{64}\Z")
 _STORED = ("copy", "reference")
 
@@ -232,10 +234,18 @@ def add(data_dir: Path, case_id: str, paths: Sequence[Path], *, reference: bool 
                 raise os_failure(folder / MANIFEST_NAME, "append to the manifest", exc) from exc
     items = [record.item() for record in new]
     if book is not None:
-        book.note(case_id, "; ".join(f"evidence {i.seq}: {i.name} sha256 {i.sha256} "
-                                     f"({i.size} bytes, {i.stored})" for i in items),
-                  kind="evidence")
+        book.note(case_id, _timeline_text(items), kind="evidence")
     return items
+
+
+def _timeline_text(added: list[EvidenceItem]) -> str:
+    text = "; ".join(f"evidence {i.seq}: {i.name} sha256 {i.sha256} ({i.size} bytes, "
+                     f"{i.stored})" for i in added)
+    if len(text) <= _TIMELINE_CHARS:
+        return text
+    return (f"evidence {added[0].seq}-{added[-1].seq}: {len(added)} files, "
+            f"{sum(i.size for i in added)} bytes (dlict incident evidence list "
+            f"{added[0].case_id})")
 
 
 def _checked_note(note: str) -> str:
