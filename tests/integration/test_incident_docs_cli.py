@@ -5,6 +5,7 @@ write nothing; the exports hold what was recorded."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import timedelta
 from pathlib import Path
@@ -22,6 +23,10 @@ pytestmark = pytest.mark.integration  # ansible-inventory reads the example dist
 
 INVENTORY = str(EXAMPLE_INVENTORY)
 TITLE = "บัญชีผู้ดูแลระบบถูกใช้โดยไม่ได้รับอนุญาต"
+
+
+EVIDENCE = b"203.0.113.9 - - [01/Dec/2026:04:30:00 +0700] \"POST /login HTTP/1.1\" 200\n"
+EVIDENCE_SHA = hashlib.sha256(EVIDENCE).hexdigest()
 
 
 def _open_case(cli: CliRunner, *, personal_data: bool) -> str:
@@ -55,7 +60,7 @@ WANTED = {
     DocumentKind.PDPC: ("มาตรา 37 (4)", TITLE),
     # the time's "น." may wrap into the next column's line
     DocumentKind.TIMELINE: ("1 ธันวาคม 2569 04:30:00", "เข้าระบบครั้งแรกจากต่างประเทศ"),
-    DocumentKind.EVIDENCE: ("ยังไม่มีหลักฐานในเหตุนี้",),
+    DocumentKind.EVIDENCE: ("access.log", "ล็อกเว็บจากเครื่องแม่ข่าย"),
 }
 
 
@@ -63,6 +68,11 @@ def test_every_document_of_a_recorded_case_prints_and_the_exports_hold_it(
         cli: CliRunner, tmp_path: Path) -> None:
     """One case (opening one costs a few inventory loads): each document, then the exports."""
     case_id = _open_case(cli, personal_data=True)
+    log = tmp_path / "access.log"
+    log.write_bytes(EVIDENCE)
+    added = cli("incident", "evidence", "add", case_id, str(log), "--note",
+                "ล็อกเว็บจากเครื่องแม่ข่าย")
+    assert added.code == 0, added.stderr
     for kind in DocumentKind:
         _document_prints(cli, tmp_path, case_id, kind)
     _exports_hold_it(cli, tmp_path, case_id)
@@ -81,6 +91,9 @@ def _document_prints(cli: CliRunner, tmp_path: Path, case_id: str, kind: Documen
     assert any(day.replace(" ", "") in text.replace(" ", "").replace("ำ", "า")
                for day in _today_th()), "no B.E. date of today in the PDF"
     assert_read_back(text, *WANTED[kind])
+    if kind is DocumentKind.EVIDENCE:
+        assert EVIDENCE_SHA in page
+        assert EVIDENCE_SHA in text  # on a line of its own, unbroken
 
 
 def test_refusals_exit_2_and_write_nothing_and_the_english_memo(
@@ -125,9 +138,12 @@ def _exports_hold_it(cli: CliRunner, tmp_path: Path, case_id: str) -> None:
     assert "เข้าระบบครั้งแรกจากต่างประเทศ" in [e["text"] for e in data["timeline"]]
     assert {d["kind"] for d in data["deadlines"]} == {"agency", "ncsa", "pdpc"}
     assert data["trail"][0]["action"] == "open" and len(data["trail"]) >= 4
+    assert [(e["name"], e["sha256"], e["size"]) for e in data["evidence"]] == \
+        [("access.log", EVIDENCE_SHA, len(EVIDENCE))]
     iris = cli("-i", INVENTORY, "incident", "export", case_id, "--format", "iris")
     assert iris.code == 0, iris.stderr
     bodies = json.loads(iris.stdout)
     assert bodies["case"]["case_soc_id"] == case_id
     assert [i["ioc_value"] for i in bodies["iocs"]] == ["203.0.113.9"]
     assert bodies["events"][0]["event_date"] == "2026-11-30T21:30:00.000000"
+    assert [e["file_hash"] for e in bodies["evidences"]] == [EVIDENCE_SHA]

@@ -30,6 +30,7 @@ from dlict import __version__
 from dlict.core.clock import BANGKOK, format_local
 from dlict.core.errors import InputError
 from dlict.i18n import is_thai, pick, text
+from dlict.incidents import evidence
 from dlict.incidents.model import (
     Case,
     Deadline,
@@ -81,11 +82,10 @@ class CaseFile:
 
 
 def read_evidence(data_dir: Path, case_id: str) -> list[EvidenceItem]:
-    """The case's evidence manifest, in order. The one place the documents read evidence
-    from: ``dlict.incidents.evidence.items`` (issue 15, evidence part) once it is merged.
-    """
-    del data_dir, case_id  # no evidence manifest exists before dlict.incidents.evidence
-    return []
+    """The case's evidence, in the order it was added: the items of its signed manifest whose
+    records verify (``dlict.incidents.evidence.items``; ``evidence verify`` says what else is
+    wrong). The one place the documents and the export read evidence from."""
+    return evidence.items(data_dir, case_id)
 
 
 def _word(group: str, value: str, lang: str) -> str:
