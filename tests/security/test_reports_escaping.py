@@ -17,6 +17,7 @@ import os
 import re
 import shutil
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
@@ -24,6 +25,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from dlict.incidents.documents import CaseFile, DocumentKind
+from dlict.incidents.documents import render_html as render_document
 from dlict.inventory import load_inventory
 from dlict.logs import keys
 from dlict.logs.policy import Policy
@@ -36,6 +39,7 @@ from lab.devices.sshdevice import DEFAULT_PASSWORD
 from lab.logtree import build_tree, source_names
 from tests.conftest import EXAMPLE_INVENTORY, CliRunner
 from tests.httpstub import QuietHandler, serving
+from tests.incident_records import ISSUED, OFFICE, case_file
 from tests.unit.test_dltv_survey import END, START, STEP, receiver
 
 pytestmark = pytest.mark.integration
@@ -288,6 +292,34 @@ def test_document_layout_and_signature_show_office_names_as_text() -> None:
     assert_inert(page, SCRIPT, IMG, STYLE_BREAK, TEMPLATE)
 
 
+# --- the incident documents: a case's values come from alerts, findings and whoever typed them
+
+
+def _hostile_case_file() -> CaseFile:
+    """Every value of a case a person or an alert can set, carrying a payload."""
+    record = case_file(title=f"{SCRIPT} {TEMPLATE}", observable=f"http://x/{IMG}",
+                       description=STYLE_BREAK, who=IMG)
+    tasks = [replace(task, title=f"{task.title} {SCRIPT}") for task in record.tasks]
+    timeline = [replace(entry, text=STYLE_BREAK, kind=IMG) for entry in record.timeline]
+    evidence = [replace(item, name=IMG, note=SCRIPT) for item in record.evidence]
+    deadlines = [replace(d, basis=TEMPLATE) for d in record.deadlines]
+    return replace(record, case=replace(record.case, sites=(SCRIPT,), hosts=(IMG,)),
+                   tasks=tasks, timeline=timeline, evidence=evidence, deadlines=deadlines)
+
+
+def test_incident_documents_show_hostile_case_and_office_values_as_text() -> None:
+    office = OFFICE.model_copy(update={
+        "name_th": f"สำนักงาน {SCRIPT}", "name_en": f"Office {STYLE_BREAK}",
+        "doc_prefix": IMG, "director_name": TEMPLATE, "dlict_head_name": IMG,
+        "phone": SCRIPT, "email": IMG, "address": STYLE_BREAK})
+    record = _hostile_case_file()
+    for kind in DocumentKind:
+        for lang in ("th", "en"):
+            page = render_document(kind, record, office, lang, issued_at=ISSUED,
+                                   site_names={SCRIPT: IMG})
+            assert_inert(page, SCRIPT, IMG, TEMPLATE)
+
+
 # --- no template outside this test, no way around the escaping ----------------------------
 
 
@@ -296,7 +328,11 @@ def test_every_template_is_covered_and_none_marks_values_safe() -> None:
     assert env.autoescape is True
     assert set(env.list_templates()) == {"audit.html.j2", "logs.html.j2",
                                          "dltv_survey.html.j2", "document.html.j2",
-                                         "_signature.html.j2", "compliance.html.j2"}, \
+                                         "_signature.html.j2", "compliance.html.j2",
+                                         "_incident_fields.html.j2",
+                                         "incident_memo.html.j2", "incident_ncsa.html.j2",
+                                         "incident_pdpc.html.j2", "incident_timeline.html.j2",
+                                         "incident_evidence.html.j2"}, \
         "a new report template needs its hostile-value test in this file"
     assert env.loader is not None
     for name in env.list_templates():

@@ -21,6 +21,7 @@ import dlict
 MEMBERS = (
     "__init__.py",
     "core/__init__.py",
+    "core/chain.py",
     "core/errors.py",
     "core/files.py",
     "core/inputs.py",

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
 )
 
+from dlict.core import chain
 from dlict.core.errors import InputError, OperationalError
 
 PUBLIC_SUFFIX = ".pub"
@@ -22,10 +21,8 @@ def public_path(private: Path) -> Path:
     return private.with_name(private.name + PUBLIC_SUFFIX)
 
 
-def key_id(public: Ed25519PublicKey) -> str:
-    """A short fingerprint that names the key in every manifest entry."""
-    raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return hashlib.sha256(raw).hexdigest()[:16]
+key_id = chain.key_id
+verify = chain.verify
 
 
 def generate(private: Path) -> str:
@@ -86,14 +83,6 @@ def load_public(path: Path) -> Ed25519PublicKey:
     if not isinstance(key, Ed25519PublicKey):
         raise InputError(f"{path}: not an Ed25519 public key")
     return key
-
-
-def verify(public: Ed25519PublicKey, signature: bytes, message: bytes) -> bool:
-    try:
-        public.verify(signature, message)
-    except InvalidSignature:
-        return False
-    return True
 
 
 def _read(path: Path) -> bytes:

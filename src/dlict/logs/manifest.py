@@ -1,5 +1,8 @@
 """Append-only, hash-chained, Ed25519-signed manifests: one per source, plus the seal state.
 
+The chain itself (links, signatures, what a broken line is) is :mod:`dlict.core.chain`, which
+the case evidence manifests use too; this module says what a log manifest entry holds.
+
 A manifest is JSON lines. Each entry seals one closed day of one source: the file as stored
 (name, size, SHA-256), the line count and a hash of the last line of its text (so a check can
 tell a cut file from deleted lines), or ``file: null`` when nothing arrived that day. Every
@@ -14,7 +17,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import json
 import os
 import re
@@ -29,12 +31,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
+from dlict.core import chain
 from dlict.core.errors import OperationalError
 from dlict.logs import keys
 from dlict.logs.streams import DayFileRefusedError, open_day
 from dlict.logs.tree import day_file_name
 
-GENESIS = "0" * 64
+GENESIS = chain.GENESIS
 VERSION = 1
 HEADS_NAME = "heads.json"
 #: Two years of days is a few hundred kilobytes; anything near this is not a manifest.
@@ -42,8 +45,7 @@ MAX_MANIFEST_BYTES = 64 << 20
 _HEX64 = re.compile(r"[0-9a-f]{64}\Z")
 
 
-def canonical(data: dict[str, Any]) -> bytes:
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+canonical = chain.canonical
 
 
 @dataclass(frozen=True)
@@ -68,11 +70,11 @@ class Entry:
                 "sealed_at": self.sealed_at, "prev": self.prev, "key": self.key}
 
     def line(self) -> bytes:
-        return canonical({**self.body(), "sig": self.sig}) + b"\n"
+        return chain.record_line(self.body(), self.sig)
 
     @property
     def hash(self) -> str:
-        return hashlib.sha256(canonical({**self.body(), "sig": self.sig})).hexdigest()
+        return chain.record_hash(self.body(), self.sig)
 
 
 def make_entry(private: Ed25519PrivateKey, *, seq: int, source: str, day: date,
@@ -80,8 +82,7 @@ def make_entry(private: Ed25519PrivateKey, *, seq: int, source: str, day: date,
                sealed_at: str, prev: str) -> Entry:
     unsigned = Entry(seq, source, day, file, size, sha256, lines, tail, sealed_at, prev,
                      keys.key_id(private.public_key()), "")
-    signature = private.sign(canonical(unsigned.body()))
-    return Entry(**{**unsigned.__dict__, "sig": base64.b64encode(signature).decode()})
+    return Entry(**{**unsigned.__dict__, "sig": chain.sign(private, unsigned.body())})
 
 
 @dataclass(frozen=True)
@@ -122,42 +123,38 @@ def read_manifest(path: Path, source: str, public: Ed25519PublicKey) -> Manifest
         kind = "unreadable" if exc.kind == "unreadable" else "manifest-edited"
         return ManifestReading([], [ManifestProblem(kind, None, f"{path.name}: {exc.reason}")],
                                set(), 0)
-    lines = raw.split(b"\n")
-    cut = lines[-1] != b""  # a manifest always ends with a newline
-    if not cut:
-        lines = lines[:-1]
-    reading = ManifestReading([], [], set(), len(lines))
-    # After an entry that cannot be trusted, the next one's link cannot be judged.
-    prev: str | None = GENESIS
+    links = chain.read_chain(raw, public, parse_entry, lambda entry: _moved(entry, source))
+    reading = ManifestReading([], [], set(), len(links))
     foreign_ids = set()
-    for number, line in enumerate(lines, start=1):
-        entry = _parse(line)
+    for link in links:
+        entry = link.record
         if entry is None:
-            kind = "manifest-truncated" if number == len(lines) and cut else "manifest-edited"
+            kind = "manifest-truncated" if link.fault == "cut" else "manifest-edited"
             after = reading.entries[-1].day if reading.entries else None
             reading.problems.append(ManifestProblem(
-                kind, after, f"line {number} of {path.name} is not a whole entry"
+                kind, after, f"line {link.number} of {path.name} is not a whole entry"
                 + (f" (after the entry for {after.isoformat()})" if after else "")))
-            prev = None
             continue
-        if entry.key != trusted:
+        if link.fault == "foreign-key":
             foreign_ids.add(entry.key)
             reading.doubtful_days.add(entry.day)
-            prev = None
             continue
-        doubt = _doubt(entry, source, public)
-        if doubt is not None:
-            reading.problems.append(doubt)
+        if link.fault == "bad-signature":
+            reading.problems.append(ManifestProblem(
+                "manifest-edited", entry.day, f"entry {entry.seq} ({entry.day.isoformat()}) "
+                f"does not match its signature"))
             reading.doubtful_days.add(entry.day)
-            prev = None
             continue
-        if (prev is not None and entry.prev != prev) or entry.seq != number:
+        if link.fault == "refused":
+            reading.problems.append(ManifestProblem("manifest-moved", entry.day, link.detail))
+            reading.doubtful_days.add(entry.day)
+            continue
+        if link.fault == "chain-broken":
             reading.problems.append(ManifestProblem(
                 "chain-broken", entry.day,
                 f"entry {entry.seq} ({entry.day.isoformat()}) does not follow the entry "
                 f"before it: entries were removed, added or reordered"))
         reading.entries.append(entry)
-        prev = entry.hash
     if foreign_ids:
         reading.problems.append(ManifestProblem(
             "foreign-key", None,
@@ -184,19 +181,14 @@ def _read_bounded(path: Path, limit: int, *, directory_may_be_link: bool = False
     return raw
 
 
-def _doubt(entry: Entry, source: str, public: Ed25519PublicKey) -> ManifestProblem | None:
-    """Why an entry signed with the trusted key still cannot be trusted, if it cannot."""
-    signature = base64.b64decode(entry.sig, validate=True)
-    if not keys.verify(public, signature, canonical(entry.body())):
-        return ManifestProblem("manifest-edited", entry.day, f"entry {entry.seq} "
-                               f"({entry.day.isoformat()}) does not match its signature")
+def _moved(entry: Entry, source: str) -> str | None:
+    """Why an entry signed with the trusted key still does not belong here, if it does not."""
     if entry.source != source:
-        return ManifestProblem("manifest-moved", entry.day,
-                               f"entry {entry.seq} was sealed for {entry.source}, not {source}")
+        return f"entry {entry.seq} was sealed for {entry.source}, not {source}"
     return None
 
 
-def _parse(line: bytes) -> Entry | None:
+def parse_entry(line: bytes) -> Entry | None:
     """An entry whose every field has the type and form the sealer writes, else None."""
     try:
         data = json.loads(line)
@@ -257,16 +249,7 @@ def drop_torn_tail(path: Path) -> None:
 
 def append_entries(path: Path, entries: list[Entry]) -> None:
     """Append whole lines and flush them to disk before returning."""
-    # Never through a symlink, never into a FIFO (ENXIO at once instead of a hang).
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK
-                 | os.O_CLOEXEC, 0o640)
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OperationalError(f"{path}: not a regular file; refusing to append to it")
-        os.write(fd, b"".join(entry.line() for entry in entries))
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    chain.append_lines(path, [entry.line() for entry in entries])
 
 
 @dataclass(frozen=True)

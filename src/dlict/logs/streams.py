@@ -284,7 +284,7 @@ def read_text_shape(path: Path, limits: Limits = DEFAULT_LIMITS) -> TextReading:
         return TextReading(shape, complete=True)
 
 
-class _HashingReader:
+class HashingReader:
     """Hashes and counts the stored bytes as a reader (or the gzip reader above it) pulls them."""
 
     def __init__(self, raw: BinaryIO) -> None:
@@ -318,7 +318,7 @@ def read_stored(path: Path, limits: Limits = DEFAULT_LIMITS) -> tuple[Digest, Te
     complete = True
     with read_day(path) as raw:
         _refuse_oversized(raw, limits)
-        hashing = _HashingReader(raw)
+        hashing = HashingReader(raw)
         if path.name.endswith(".gz"):
             try:
                 with gzip.GzipFile(None, "rb", fileobj=hashing) as stream:
@@ -332,7 +332,7 @@ def read_stored(path: Path, limits: Limits = DEFAULT_LIMITS) -> tuple[Digest, Te
         return Digest(hashing.size, hashing.sha256), TextReading(shape, complete)
 
 
-def _pump(stream: BinaryIO | gzip.GzipFile | _HashingReader, shape: TextShape,
+def _pump(stream: BinaryIO | gzip.GzipFile | HashingReader, shape: TextShape,
           limits: Limits) -> None:
     while chunk := stream.read(limits.chunk):
         shape.feed(chunk)
