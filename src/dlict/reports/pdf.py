@@ -22,6 +22,7 @@ from pathlib import Path
 
 from dlict.core.errors import OperationalError
 from dlict.core.files import EVIDENCE_MODE, write_atomic
+from dlict.reports import pdf_unicode
 
 #: Families tried in order; the first one fontconfig knows is the document font.
 THAI_FAMILIES = ("TH Sarabun New", "TH SarabunPSK", "Laksaman")
@@ -96,6 +97,7 @@ def render_pdf(html: str, lang: str, *, base_url: str | None = None) -> bytes:
             f"libpangoft2-1.0-0") from exc
     # Reports are self-contained (inline CSS and SVG, data: images): a value in a report can
     # never make WeasyPrint read a local file or reach the network.
+    pdf_unicode.install()
     fetcher = URLFetcher(allowed_protocols={"data"}, timeout=1, allow_redirects=False)
     document = HTML(string=html, base_url=base_url or "about:blank", url_fetcher=fetcher)
     return bytes(document.write_pdf(stylesheets=[CSS(string=print_css(lang, family))]))
