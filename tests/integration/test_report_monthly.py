@@ -299,8 +299,11 @@ def test_monthly_report_html_pdf_csv_json(cli: CliRunner, prometheus: str, tmp_p
     assert f"{second['link'] * 100:.2f} %" in text
     assert "75.00 %" in text and "50.00 %" in text
     page = html.read_text(encoding="utf-8")
-    assert page.count("<svg") == 1 + 7  # the amphoe chart and one heat strip a school
-    assert page.count('fill="#c33"') == 3  # 4401020003's three days down
+    assert page.count("<svg") == 2  # the amphoe chart and the heat strips (40 a picture)
+    # 4401020003's three days down: one red cell three days wide, each day named.
+    assert page.count('fill="#c33"') == 1
+    ym = f"{PERIOD.year}-{PERIOD.month:02d}"
+    assert f"<title>{ym}-01: 0.0; {ym}-02: 0.0; {ym}-03: 0.0</title>" in page
 
     rows = list(csv.reader(io.StringIO(table.read_text(encoding="utf-8-sig"))))
     found = {r[0]: r for r in rows[1:]}

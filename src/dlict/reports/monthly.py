@@ -2,15 +2,17 @@
 
 Figures come from what is already recorded, never re-measured: Prometheus history (read with
 ``query_range``) and the evidence store. So that a district of 500 schools stays fast, Prometheus
-does the aggregation: three range queries in all, whatever the number of schools.
+does the aggregation over the raw samples (``*_over_time`` of plain range selectors, no
+subqueries): three range queries in all, whatever the number of schools, each answering one
+number per school and day.
 
-- *daily*: per site and per Bangkok day, how many 5-minute steps the link was up and how many
-  steps had data, over the whole day and in school hours; the same for DLTV reception
-  (receiver locked) in school hours. Monthly shares are the sums of the days, so a day
-  without data weighs nothing.
+- *day*: per site and Bangkok day, the link's samples that said up and all its samples.
+- *lessons*: the same over each weekday's school hours, and for DLTV the samples where the
+  tuner was locked against those where the monitor tried to read the receiver.
 - *month*: per site, the mean packet loss and the median and 95th percentile of the
   round-trip time over the month (Prometheus's ``quantile_over_time``).
 
+Shares are sums of samples over the days, so a day without data weighs nothing.
 School hours are the project's one definition (``dlict.reports.dltv_survey``): 08:00–16:00
 Asia/Bangkok, Monday to Friday.
 """
@@ -22,10 +24,10 @@ import csv
 import io
 import re
 import sqlite3
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from dlict.core.clock import BANGKOK, BE_OFFSET
 from dlict.core.errors import InputError
@@ -34,10 +36,9 @@ from dlict.core.store import EvidenceStore
 from dlict.i18n import name_of
 from dlict.inventory import Inventory, Site, SiteKind
 from dlict.logs.results import TREE_SITE
-from dlict.reports.dltv_survey import school_hours_promql
+from dlict.reports.dltv_survey import SCHOOL_END, SCHOOL_START, SCHOOL_WEEKDAYS
 from dlict.reports.prometheus_api import Series
 
-STEP_S = 300
 DAY_S = 86400
 # A B.E. year is C.E. + 543: 2400 and above can only be B.E. for a month this office reports.
 BE_FROM = 2400
@@ -110,44 +111,48 @@ def parse_month(text: str, now: datetime) -> Month:
 
 # ---- Prometheus ------------------------------------------------------------------------------
 
-LINK = 'max by (site) (dlict_link_up{vantage=""})'
-LOSS = 'avg by (site) (dlict_probe_loss_ratio{vantage=""})'
-RTT = 'avg by (site) (dlict_probe_rtt_seconds{vantage=""})'
-# Reception in school hours: locked, and a receiver that could not be read counts as down.
-DLTV = (f"(max by (site) ({DLTV_LOCKED.name}) "
-        f"or max by (site) ({DLTV_UP.name}) * 0)")
+# Selectors of the office's own view (an agent's series carry vantage="agent").
+LINK = 'dlict_link_up{vantage=""}'
+LOSS = 'dlict_probe_loss_ratio{vantage=""}'
+RTT = 'dlict_probe_rtt_seconds{vantage=""}'
+SCHOOL_DAY_S = (SCHOOL_END.hour - SCHOOL_START.hour) * 3600
 
 
 def _figure(name: str, expression: str) -> str:
     return f'label_replace({expression}, "figure", "{name}", "", "")'
 
 
-def _over(function: str, inner: str, range_s: int, *args: str) -> str:
+def _per_site(aggregation: str, function: str, selector: str, range_s: int, *args: str) -> str:
     prefix = "".join(f"{a}, " for a in args)
-    return f"{function}({prefix}({inner})[{range_s}s:{STEP_S}s])"
+    return f"{aggregation} by (site) ({function}({prefix}{selector}[{range_s}s]))"
 
 
-def daily_query() -> str:
-    """Per site and figure, the steps of one day (evaluated at the day's last step)."""
-    school = school_hours_promql()
-    span = DAY_S - 1  # the day's own 288 steps, not the next midnight's
-    parts = [
-        _figure("link_up", _over("sum_over_time", LINK, span)),
-        _figure("link_n", _over("count_over_time", LINK, span)),
-        _figure("school_up", _over("sum_over_time", f"{LINK} {school}", span)),
-        _figure("school_n", _over("count_over_time", f"{LINK} {school}", span)),
-        _figure("dltv_up", _over("sum_over_time", f"{DLTV} {school}", span)),
-        _figure("dltv_n", _over("count_over_time", f"{DLTV} {school}", span)),
-    ]
-    return " or ".join(parts)
-
-
-def month_query(span_s: int) -> str:
-    """Per site and figure, loss and round-trip time over ``span_s`` (one evaluation)."""
+def day_query(range_s: int) -> str:
+    """Per site, the link's up samples and all its samples in the ``range_s`` before."""
     return " or ".join([
-        _figure("loss", _over("avg_over_time", LOSS, span_s)),
-        _figure("rtt_p50", _over("quantile_over_time", RTT, span_s, "0.5")),
-        _figure("rtt_p95", _over("quantile_over_time", RTT, span_s, "0.95")),
+        _figure("link_up", _per_site("max", "sum_over_time", LINK, range_s)),
+        _figure("link_n", _per_site("max", "count_over_time", LINK, range_s)),
+    ])
+
+
+def lessons_query(range_s: int) -> str:
+    """The same for the link and for DLTV reception, evaluated at the end of school hours:
+    a DLTV sample counts when the monitor tried to read the receiver (``check_up``), and is
+    received when the tuner was locked."""
+    return " or ".join([
+        _figure("school_up", _per_site("max", "sum_over_time", LINK, range_s)),
+        _figure("school_n", _per_site("max", "count_over_time", LINK, range_s)),
+        _figure("dltv_up", _per_site("max", "sum_over_time", DLTV_LOCKED.name, range_s)),
+        _figure("dltv_n", _per_site("max", "count_over_time", DLTV_UP.name, range_s)),
+    ])
+
+
+def month_query(range_s: int) -> str:
+    """Per site (the mean over its probe targets): loss, median and 95th percentile RTT."""
+    return " or ".join([
+        _figure("loss", _per_site("avg", "avg_over_time", LOSS, range_s)),
+        _figure("rtt_p50", _per_site("avg", "quantile_over_time", RTT, range_s, "0.5")),
+        _figure("rtt_p95", _per_site("avg", "quantile_over_time", RTT, range_s, "0.95")),
     ])
 
 
@@ -174,48 +179,85 @@ class SchoolFigures:
     rtt_p95_s: float | None = None
 
 
+@dataclass(frozen=True)
+class Window:
+    """Samples from ``end - range_s`` to ``end`` (Unix seconds) of one day."""
+
+    day: date
+    end: int
+    range_s: int
+
+
+def windows(month: Month, until: datetime, *, school_hours: bool) -> list[Window]:
+    """Per day of the month up to ``until``: the whole day, or its school hours (weekdays).
+
+    A window ends one second before its end time and reaches one second further back than
+    its length, so Prometheus 2 (both ends in the range) and 3 (start left out) read the
+    same samples: those from its first second to its last.
+    """
+    found = []
+    limit = int(until.timestamp())
+    for day in month.days:
+        first = day_start(day)
+        if school_hours:
+            if day.weekday() not in SCHOOL_WEEKDAYS:
+                continue
+            first += timedelta(hours=SCHOOL_START.hour)
+            length = SCHOOL_DAY_S
+        else:
+            length = DAY_S
+        start = int(first.timestamp())
+        end = min(start + length, limit) - 1
+        if end >= start:
+            found.append(Window(day, end, end - start + 1))
+    return found
+
+
 def fetch(query_range: RangeQuery, month: Month, until: datetime,
           sites: Iterable[str]) -> dict[str, SchoolFigures]:
-    """Every school's figures for ``month`` up to ``until`` (the month's end or now)."""
+    """Every school's figures for ``month`` up to ``until`` (the month's end or now): three
+    range queries for the whole district (four or five for a month in progress)."""
     figures = {site: SchoolFigures() for site in sites}
-    days = [d for d in month.days if day_start(d) < until]
-    last_step = int(min(until, month.end).timestamp()) // STEP_S * STEP_S - STEP_S
-    evaluations = [min(int((day_start(d) + timedelta(days=1)).timestamp()) - STEP_S, last_step)
-                   for d in days]
-    by_time = dict(zip(evaluations, days, strict=True))
-    # One evaluation a day; a month in progress ends at its last whole step.
-    for series in _in_steps(query_range, daily_query(), evaluations):
-        school = figures.get(series.labels.get("site", ""))
-        if school is None:
-            continue
-        for ts, value in series.points:
-            day = by_time.get(int(ts))
-            if day is not None:
-                _add_daily(school, day, series.labels.get("figure", ""), value)
+    for query, school_hours in ((day_query, False), (lessons_query, True)):
+        picked = windows(month, until, school_hours=school_hours)
+        for found, day in _per_window(query_range, query, picked):
+            school = figures.get(found.labels.get("site", ""))
+            if school is not None:
+                _add_daily(school, day, found.labels.get("figure", ""), found.value)
     start = int(month.start.timestamp())
-    span = last_step - start + 1
-    for series in query_range(month_query(span), last_step, last_step, DAY_S):
+    end = int(min(month.end, until).timestamp()) - 1
+    if end < start:
+        return figures
+    for series in query_range(month_query(end - start + 1), end, end, DAY_S):
         school = figures.get(series.labels.get("site", ""))
-        if school is not None and series.points:
-            setattr(school, _MONTH_FIELDS[series.labels.get("figure", "")],
-                    series.points[-1][1])
+        field_name = _MONTH_FIELDS.get(series.labels.get("figure", ""))
+        if school is not None and field_name is not None and series.points:
+            setattr(school, field_name, series.points[-1][1])
     return figures
 
 
 _MONTH_FIELDS = {"loss": "loss", "rtt_p50": "rtt_p50_s", "rtt_p95": "rtt_p95_s"}
 
 
-def _in_steps(query_range: RangeQuery, query: str, times: list[int]) -> list[Series]:
-    """The query at each of ``times``: one call when they are whole days apart (they are,
-    but for a month in progress whose last day ends early), else two."""
-    if not times:
-        return []
-    regular = [t for t in times if (t - times[0]) % DAY_S == 0]
-    rest = [t for t in times if t not in regular]
-    result = list(query_range(query, regular[0], regular[-1], DAY_S))
-    for moment in rest:
-        result += query_range(query, moment, moment, DAY_S)
-    return result
+class _Value(NamedTuple):
+    labels: dict[str, str]
+    value: float
+
+
+def _per_window(query_range: RangeQuery, query: Callable[[int], str], picked: list[Window]
+                ) -> Iterator[tuple[_Value, date]]:
+    """The query's value in each window: one call for the windows of the same length a
+    whole number of days apart (all of them, but for a day cut short by now)."""
+    groups: dict[tuple[int, int], list[Window]] = {}
+    for window in picked:
+        groups.setdefault((window.range_s, window.end % DAY_S), []).append(window)
+    for (range_s, _), group in groups.items():
+        by_end = {w.end: w.day for w in group}
+        for series in query_range(query(range_s), group[0].end, group[-1].end, DAY_S):
+            for ts, value in series.points:
+                day = by_end.get(int(ts))
+                if day is not None:
+                    yield _Value(series.labels, value), day
 
 
 def _add_daily(school: SchoolFigures, day: date, figure: str, value: float) -> None:
@@ -223,16 +265,14 @@ def _add_daily(school: SchoolFigures, day: date, figure: str, value: float) -> N
     counts = {"link": school.link, "school": school.school, "dltv": school.dltv}.get(kind)
     if counts is None:
         return
+    targets = [counts]
     if kind == "link":
-        daily = school.days.setdefault(day, Counts())
+        targets.append(school.days.setdefault(day, Counts()))
+    for target in targets:
         if part == "up":
-            daily.up += value
+            target.up += value
         else:
-            daily.n += int(value)
-    if part == "up":
-        counts.up += value
-    else:
-        counts.n += int(value)
+            target.n += int(value)
 
 
 # ---- the evidence store ----------------------------------------------------------------------
@@ -388,6 +428,12 @@ class MonthlyReport:
         known = [s for s in self.schools if s.figures.school.share is not None]
         known.sort(key=lambda s: (s.figures.school.share or 0.0, s.code))
         return known[:WORST_COUNT]
+
+    @property
+    def flagged(self) -> list[SchoolRow]:
+        """Schools with antivirus failures, configuration changes or silent agents."""
+        return [s for s in self.schools
+                if s.av_failures or s.config_changes or s.agents_silent]
 
     def totals(self) -> dict[str, float | int | None]:
         link, school, dltv = Counts(), Counts(), Counts()
