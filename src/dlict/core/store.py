@@ -163,6 +163,89 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (site, host)
     ) WITHOUT ROWID;
     """,
+    # 6: incidents (dlict.incidents.cases). Cases numbered per B.E. year; tasks, observables
+    # (one row per kind and normalised value: de-duplicated per case), the timeline, the
+    # append-only trail of every change (before/after as JSON; triggers refuse an UPDATE or
+    # DELETE of it) and when each report was sent.
+    """
+    CREATE TABLE incident_counters (
+        year_be INTEGER PRIMARY KEY,
+        last    INTEGER NOT NULL
+    );
+    CREATE TABLE incident_cases (
+        id            TEXT PRIMARY KEY,
+        title         TEXT NOT NULL,
+        description   TEXT NOT NULL DEFAULT '',
+        reporter      TEXT NOT NULL DEFAULT '',
+        owner         TEXT NOT NULL DEFAULT '',
+        status        TEXT NOT NULL,
+        category      TEXT NOT NULL,
+        threat_level  TEXT NOT NULL,
+        personal_data INTEGER NOT NULL DEFAULT 0,
+        source        TEXT NOT NULL,
+        group_key     TEXT NOT NULL DEFAULT '',
+        sites         TEXT NOT NULL DEFAULT '[]',
+        hosts         TEXT NOT NULL DEFAULT '[]',
+        aware_at      TEXT NOT NULL,
+        opened_at     TEXT NOT NULL,
+        updated_at    TEXT NOT NULL,
+        closed_at     TEXT
+    );
+    CREATE INDEX incident_cases_group ON incident_cases (group_key, status);
+    CREATE TABLE incident_tasks (
+        case_id    TEXT NOT NULL REFERENCES incident_cases (id),
+        number     INTEGER NOT NULL,
+        title      TEXT NOT NULL,
+        state      TEXT NOT NULL,
+        owner      TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (case_id, number)
+    ) WITHOUT ROWID;
+    CREATE TABLE incident_observables (
+        case_id  TEXT NOT NULL REFERENCES incident_cases (id),
+        kind     TEXT NOT NULL,
+        value    TEXT NOT NULL,
+        note     TEXT NOT NULL DEFAULT '',
+        added_by TEXT NOT NULL,
+        added_at TEXT NOT NULL,
+        PRIMARY KEY (case_id, kind, value)
+    ) WITHOUT ROWID;
+    CREATE TABLE incident_timeline (
+        id      INTEGER PRIMARY KEY,
+        case_id TEXT NOT NULL REFERENCES incident_cases (id),
+        at      TEXT NOT NULL,
+        who     TEXT NOT NULL,
+        kind    TEXT NOT NULL,
+        text    TEXT NOT NULL
+    );
+    CREATE INDEX incident_timeline_case ON incident_timeline (case_id, at);
+    CREATE TABLE incident_trail (
+        seq     INTEGER PRIMARY KEY AUTOINCREMENT,
+        case_id TEXT NOT NULL REFERENCES incident_cases (id),
+        at      TEXT NOT NULL,
+        who     TEXT NOT NULL,
+        action  TEXT NOT NULL,
+        before  TEXT NOT NULL DEFAULT '{}',
+        after   TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX incident_trail_case ON incident_trail (case_id, seq);
+    CREATE TRIGGER incident_trail_append_only_update BEFORE UPDATE ON incident_trail
+    BEGIN
+        SELECT RAISE(ABORT, 'the incident trail is append-only');
+    END;
+    CREATE TRIGGER incident_trail_append_only_delete BEFORE DELETE ON incident_trail
+    BEGIN
+        SELECT RAISE(ABORT, 'the incident trail is append-only');
+    END;
+    CREATE TABLE incident_reports (
+        case_id TEXT NOT NULL REFERENCES incident_cases (id),
+        kind    TEXT NOT NULL,
+        met_at  TEXT NOT NULL,
+        who     TEXT NOT NULL,
+        PRIMARY KEY (case_id, kind)
+    ) WITHOUT ROWID;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -497,9 +580,8 @@ class EvidenceStore:
                     f"understands ({SCHEMA_VERSION}); upgrade dlict"
                 )
             for number in range(version, SCHEMA_VERSION):
-                for statement in MIGRATIONS[number].split(";"):
-                    if statement.strip():
-                        conn.execute(statement)
+                for statement in _statements(MIGRATIONS[number]):
+                    conn.execute(statement)
                 conn.execute(f"PRAGMA user_version = {number + 1}")
 
     @property
@@ -659,6 +741,19 @@ class EvidenceStore:
         return bool(answer == "ok")
 
 
+def _statements(script: str) -> Iterator[str]:
+    """The script's statements one by one; a trigger's body (``BEGIN …; END``) stays whole."""
+    pending = ""
+    for piece in script.split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \n;"):
+                yield pending
+            pending = ""
+    if pending.strip(" \n;"):
+        yield pending
+
+
 def _insert_run(conn: sqlite3.Connection, kind: str, command: str, inventory: str,
                 status: RunStatus = RunStatus.RUNNING) -> int:
     now = utc_now().isoformat()
@@ -760,6 +855,11 @@ def _revoke_live_certs(conn: sqlite3.Connection, site: str, host: str, now: date
         " AND serial NOT IN (SELECT serial FROM agent_revocations)",
         (_stamp(now), reason, site, host),
     ).rowcount
+
+
+def operator() -> str:
+    """Who runs this process (the login behind sudo if any): what trails record."""
+    return _operator()
 
 
 def _operator() -> str:
