@@ -36,6 +36,8 @@ import pytest
 from dlict.core.clock import BANGKOK
 from dlict.core.results import Result, Status
 from dlict.core.store import EvidenceStore
+from dlict.incidents.cases import CaseBook
+from dlict.incidents.model import CaseStatus, Category
 from dlict.netdev.history import ConfigHistory
 from dlict.runs import record_run
 from lab.monitoring import free_port
@@ -163,7 +165,8 @@ def in_month(days: float) -> datetime:
 
 
 def fill_store(data_dir: Path) -> None:
-    """A logs check and an audit in the month, two agents, three configuration versions."""
+    """A logs check and an audit in the month, two agents, three configuration versions,
+    incident cases opened before, in and after the month."""
     with EvidenceStore.open(data_dir / "evidence.sqlite") as store:
         logs = record_run(store, "logs-check", [
             Result("4401010001", "s4401010001-srv", Status.PASS, target="logs",
@@ -184,6 +187,13 @@ def fill_store(data_dir: Path) -> None:
                 " outbox_records) VALUES (?, ?, ?, 0, 0)",
                 [("4401040005", "s4401040005-srv", in_month(6).isoformat()),
                  ("4401010001", "s4401010001-srv", in_month(PERIOD.days - 0.1).isoformat())])
+        for opened, category in ((-2, Category.MALICIOUS_CODE), (4, Category.MALICIOUS_CODE),
+                                 (11, Category.MALICIOUS_CODE), (15, Category.AVAILABILITY),
+                                 (PERIOD.days + 0.1, Category.FRAUD)):
+            book = CaseBook(store, now=lambda days=opened: in_month(days))
+            case = book.open(title=f"case {category}", category=category)
+            if opened == 4:
+                book.move(case.id, CaseStatus.CLOSED, "closed in the month: still counted")
     history = ConfigHistory(data_dir / "netdev" / "configs")
     history.ensure()
     for host, when, text in (("s4401010001-gw", in_month(-3), "a"),
@@ -286,7 +296,8 @@ def test_monthly_report_html_pdf_csv_json(cli: CliRunner, prometheus: str, tmp_p
     assert [(s["site"], s["ok"]) for s in data["log_sources"]] == [
         ("4401010001", True), ("4401020003", False)]
     assert schools["4401010002"]["av_hosts_failing"] == 1
-    assert data["incidents"] is None
+    # Opened in the month, closed since or not; not the one before, nor the one after.
+    assert data["incidents"] == {"availability": 1, "malicious-code": 2}
 
     for path in (html, pdf, table):
         assert path.stat().st_mode & 0o777 == 0o640
@@ -295,7 +306,7 @@ def test_monthly_report_html_pdf_csv_json(cli: CliRunner, prometheus: str, tmp_p
     last = f"{PERIOD.days} {month_th} พ.ศ. {PERIOD.year + 543}"
     text = assert_printed(pdf, "โรงเรียนผดุงนารี", "โรงเรียนบรบือวิทยาคาร", "โรงเรียนนาเชือกพิทยาสรรค์",
                           first, last, "นายสมชาย ใจดี", "นางสาวสมใจ รักงาน",
-                          "ยังไม่มีการบันทึกเหตุการณ์ภัยคุกคามในระบบ", "gap: 2 days missing")
+                          "โปรแกรมไม่พึงประสงค์ (malicious-code) 2", "gap: 2 days missing")
     assert f"{second['link'] * 100:.2f} %" in text
     assert "75.00 %" in text and "50.00 %" in text
     page = html.read_text(encoding="utf-8")

@@ -34,6 +34,7 @@ from dlict.core.errors import InputError
 from dlict.core.metric_names import DLTV_LOCKED, DLTV_UP
 from dlict.core.store import EvidenceStore
 from dlict.i18n import name_of
+from dlict.incidents.cases import CaseBook
 from dlict.inventory import Inventory, Site, SiteKind
 from dlict.logs.results import TREE_SITE
 from dlict.reports.dltv_survey import SCHOOL_END, SCHOOL_START, SCHOOL_WEEKDAYS
@@ -307,7 +308,7 @@ class StoreFigures:
     log_sources: list[LogSource] = field(default_factory=list)
     av_failures: dict[str, int] = field(default_factory=dict)  # site → hosts failing AV-*
     agents_silent: list[SilentAgent] = field(default_factory=list)
-    incidents: dict[str, int] | None = None  # None: incidents are not recorded yet
+    incidents: dict[str, int] = field(default_factory=dict)  # category → cases opened
 
 
 def store_is_empty(store: EvidenceStore) -> bool:
@@ -321,7 +322,7 @@ def read_store(store: EvidenceStore, month: Month, until: datetime) -> StoreFigu
         figures.log_sources = _log_sources(conn, start, end)
         figures.av_failures = _av_failures(conn, start, end)
         figures.agents_silent = _silent_agents(conn, end)
-        figures.incidents = _incidents(conn, start, end)
+    figures.incidents = incidents_by_category(store, start, end)
     return figures
 
 
@@ -362,17 +363,14 @@ def _silent_agents(conn: sqlite3.Connection, end: datetime) -> list[SilentAgent]
     return silent
 
 
-def _incidents(conn: sqlite3.Connection, start: datetime, end: datetime
-               ) -> dict[str, int] | None:
-    """Cases opened in the month by category; None while the store has no case table."""
-    table = conn.execute("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'cases'"
-                         ).fetchone()
-    if table is None:
-        return None
-    rows = conn.execute("SELECT category, count(*) FROM cases WHERE opened_at >= ?"
-                        " AND opened_at < ? GROUP BY category ORDER BY category",
-                        (_iso(start), _iso(end)))
-    return {str(category): int(count) for category, count in rows}
+def incidents_by_category(store: EvidenceStore, start: datetime, end: datetime
+                          ) -> dict[str, int]:
+    """Incident cases opened between the times (closed since or not), by category."""
+    counts: dict[str, int] = {}
+    for case in CaseBook(store).cases(include_closed=True):
+        if start <= case.opened_at < end:
+            counts[case.category.value] = counts.get(case.category.value, 0) + 1
+    return dict(sorted(counts.items()))
 
 
 def config_changes(versions: Callable[[str], Sequence[tuple[datetime, str]]],

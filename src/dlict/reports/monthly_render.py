@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from dlict import __version__
 from dlict.core.clock import format_local
-from dlict.i18n import THAI_MONTHS, is_thai, name_of
+from dlict.i18n import THAI_MONTHS, is_thai, lookup, name_of
 from dlict.reports.env import report_environment
 from dlict.reports.monthly import MonthlyReport, SchoolFigures, percent
 
@@ -127,6 +127,7 @@ def render_html(report: MonthlyReport, lang: str, office_name: str, director: tu
         bars=amphoe_bars(report), bar_width=BAR_WIDTH, bar_height=BAR_HEIGHT,
         strips=heat_strips(report), cell=CELL, name=lambda site: name_of(site.meta, lang),
         office_name=office_name,
+        category_name=lambda c: lookup(f"monthly.cat.{c}", lang) or c,
         director=director, head=head, until=report.until, version=__version__,
         when=format_local(report.generated_at, lang),
         first_day=report.month.first_day, last_day=report.last_day)
