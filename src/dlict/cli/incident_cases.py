@@ -178,6 +178,8 @@ def update_case(
     new_status = _choice(CaseStatus, status, "--status") if status else None
     report = _choice(DeadlineKind, reported, "--reported") if reported else None
     report_at = _when(reported_at, "--reported-at")
+    if report_at is not None and report is None:
+        raise InputError(f"{case_id}: --reported-at needs --reported pdpc|agency|ncsa")
     if not fields and new_status is None and report is None:
         raise InputError(f"{case_id}: nothing to update (give a field, --status or --reported)")
     with _book(actx, actor) as book:
@@ -343,7 +345,7 @@ def _show(actx: AppContext, book: CaseBook, case: Case, *, with_trail: bool) -> 
     for label, value in (
             ("incident.col.status", _word("status", case.status, lang)),
             ("incident.col.level", _word("level", case.threat_level, lang)),
-            ("incident.field.category", case.category.value),
+            ("incident.field.category", _word("category", case.category, lang)),
             ("incident.field.personal",
              text("incident.yes" if case.personal_data else "incident.no", lang)),
             ("incident.field.aware", format_local(case.aware_at, lang)),

@@ -113,4 +113,11 @@ AGENT_SERIES_OVER_CAP = Family("dlict_agent_series_over_cap_total", "Samples sto
                                "serves for one agent.", "counter")
 AGENT_SAMPLE_HELP = "Sent by a school agent: the newest value of the series."
 
+# Incident cases (dlict.incidents.metrics), served with the intake's /metrics
+INCIDENT_OPEN = Family("dlict_incident_open", "Open incident cases (not closed, not a false "
+                       "positive), by Cybersecurity Act threat level.")
+INCIDENT_DEADLINE = Family("dlict_incident_deadline_timestamp_seconds", "When an open case's "
+                           "report is due (Unix time), by case and kind (pdpc, agency, ncsa); "
+                           "gone once the report is recorded as sent.")
+
 ALL = tuple(value for value in tuple(globals().values()) if isinstance(value, Family))

@@ -165,7 +165,8 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # 6: incidents (dlict.incidents.cases). Cases numbered per B.E. year; tasks, observables
     # (one row per kind and normalised value: de-duplicated per case), the timeline, the
-    # append-only trail of every change (before/after as JSON) and when each report was sent.
+    # append-only trail of every change (before/after as JSON; triggers refuse an UPDATE or
+    # DELETE of it) and when each report was sent.
     """
     CREATE TABLE incident_counters (
         year_be INTEGER PRIMARY KEY,
@@ -229,6 +230,14 @@ MIGRATIONS: tuple[str, ...] = (
         after   TEXT NOT NULL DEFAULT '{}'
     );
     CREATE INDEX incident_trail_case ON incident_trail (case_id, seq);
+    CREATE TRIGGER incident_trail_append_only_update BEFORE UPDATE ON incident_trail
+    BEGIN
+        SELECT RAISE(ABORT, 'the incident trail is append-only');
+    END;
+    CREATE TRIGGER incident_trail_append_only_delete BEFORE DELETE ON incident_trail
+    BEGIN
+        SELECT RAISE(ABORT, 'the incident trail is append-only');
+    END;
     CREATE TABLE incident_reports (
         case_id TEXT NOT NULL REFERENCES incident_cases (id),
         kind    TEXT NOT NULL,
@@ -571,9 +580,8 @@ class EvidenceStore:
                     f"understands ({SCHEMA_VERSION}); upgrade dlict"
                 )
             for number in range(version, SCHEMA_VERSION):
-                for statement in MIGRATIONS[number].split(";"):
-                    if statement.strip():
-                        conn.execute(statement)
+                for statement in _statements(MIGRATIONS[number]):
+                    conn.execute(statement)
                 conn.execute(f"PRAGMA user_version = {number + 1}")
 
     @property
@@ -731,6 +739,19 @@ class EvidenceStore:
         with self._reading() as conn:
             (answer,) = conn.execute("PRAGMA integrity_check").fetchone()
         return bool(answer == "ok")
+
+
+def _statements(script: str) -> Iterator[str]:
+    """The script's statements one by one; a trigger's body (``BEGIN …; END``) stays whole."""
+    pending = ""
+    for piece in script.split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \n;"):
+                yield pending
+            pending = ""
+    if pending.strip(" \n;"):
+        yield pending
 
 
 def _insert_run(conn: sqlite3.Connection, kind: str, command: str, inventory: str,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -93,3 +94,24 @@ def test_update_records_before_and_after_and_refuses_unknown_fields(
     with pytest.raises(CaseNotFoundError, match="INC-2569-0099: no such case"):
         book.note("INC-2569-0099", "hello")
     assert len(book.trail(case.id)) == 2  # the refused changes wrote nothing
+
+
+def test_the_trail_cannot_be_changed_or_deleted_even_by_sql(store: EvidenceStore) -> None:
+    book = CaseBook(store, actor="somchai")
+    case = book.open(title="web defaced")
+    with sqlite3.connect(store.path) as conn:
+        for sql in ("UPDATE incident_trail SET who = 'nobody'", "DELETE FROM incident_trail"):
+            with pytest.raises(sqlite3.IntegrityError, match="the incident trail is append-only"):
+                conn.execute(sql)
+    assert [t.who for t in book.trail(case.id)] == [book.who]
+
+
+def test_every_status_level_category_and_deadline_kind_has_thai_and_english_words() -> None:
+    from dlict.i18n import lookup
+    from dlict.incidents.model import Category, DeadlineKind
+
+    for group, members in (("status", CaseStatus), ("level", ThreatLevel),
+                           ("category", Category), ("deadline", DeadlineKind)):
+        for member in members:
+            th, en = (lookup(f"incident.{group}.{member.value}", lang) for lang in ("th", "en"))
+            assert th and en and th != en, (group, member)
