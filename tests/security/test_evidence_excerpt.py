@@ -313,3 +313,19 @@ def test_check_excerpt_verifies_an_untouched_bundle_with_the_office_key(tree: Tr
     public = keys.load_public(keys.public_path(tree.key))
     assert checked.code == 0, checked.output
     assert checked.stdout == f"VERIFIED {bundle}: 40 line(s); seal key {keys.key_id(public)}\n"
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("[" * 100_000 + "]" * 100_000 + "\n", "a line is not JSON"),
+    ('{"type": "line"}\n', "not a dlict log excerpt"),
+    ("x" * (5 << 20), "(the cap per line)"),
+    ('{"type": "header", "format": "dlict-log-excerpt/1", "public_key": "nope"}\n',
+     "the header's public key is not a PEM key"),
+])
+def test_a_hostile_bundle_is_one_line_exit_2(tmp_path: Path, text: str, message: str) -> None:
+    bundle = tmp_path / "bundle.jsonl"
+    bundle.write_text(text)
+    run = dlict(tmp_path / "data", "incident", "evidence", "check-excerpt", str(bundle))
+    assert run.code == 2, run.output
+    assert run.stderr.startswith(f"dlict: {bundle}: ") and message in run.stderr, run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1
