@@ -8,8 +8,10 @@ from __future__ import annotations
 import gzip
 import json
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -46,7 +48,7 @@ def host(tree: Tree) -> str:
     return tree.name(0).split("/")[1]
 
 
-def logs(tree: Tree, case_id: str, start: str, end: str, *extra: str) -> tuple[int, dict]:
+def logs(tree: Tree, case_id: str, start: str, end: str, *extra: str) -> tuple[int, dict[str, Any]]:
     run = dlict(tree.base / "data", "--json", "incident", "logs", case_id, "--host",
                 host(tree), "--from", start, "--to", end, "--policy", str(tree.policy_file),
                 *extra)
@@ -249,3 +251,81 @@ def test_a_pattern_allowed_but_slow_on_a_line_is_stopped_in_bounded_time() -> No
         grep.keeps("a" * 100_000)
     assert time.monotonic() - started < 5
     assert grep.keeps("x a y a b")
+
+
+# --- the excerpt tamper matrix (as the log check's): each change of the day makes the
+# excerpt unverified, saying why ------------------------------------------------------------
+
+
+def delete_a_line(path: Path) -> None:
+    lines = gzip.decompress(path.read_bytes()).splitlines(keepends=True)
+    del lines[len(lines) // 2]
+    path.write_bytes(gzip.compress(b"".join(lines), mtime=0))
+
+
+def truncate(path: Path) -> None:
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+def replace_with_plain_text(path: Path) -> None:
+    """The sealed .gz swapped for a plain .log holding a forged line."""
+    path.unlink()
+    path.with_suffix("").write_text(f"{path.name[:10]}T10:00:00+00:00 forged sshd[1]: "
+                                    f"Accepted password for nobody from 10.9.9.9\n")
+
+
+TAMPERS = [
+    (flip_one_byte, "does not match its sealed entry"),
+    (delete_a_line, "does not match its sealed entry"),
+    (truncate, "does not match its sealed entry"),
+    (Path.unlink, ".log.gz is gone"),
+    (replace_with_plain_text, ".log.gz is gone"),
+]
+
+
+@pytest.mark.parametrize(("tamper", "why"), TAMPERS, ids=lambda t: getattr(t, "__name__", ""))
+def test_a_changed_day_is_unverified_and_says_why(tree: Tree, tamper: Callable[[Path], None],
+                                                  why: str) -> None:
+    case_id = open_case(tree.base / "data")
+    tamper(tree.day_file(0, DAY_BACK, ".log.gz"))
+    start, end = local_day(tree, DAY_BACK)
+    bundle = tree.base / "excerpt.jsonl"
+    code, report = logs(tree, case_id, start, end, "-o", str(bundle))
+    assert code == 1
+    assert report["verified"] is False and len(report["reasons"]) == 1
+    assert report["reasons"][0].startswith(f"{tree.day(DAY_BACK)}: "), report["reasons"]
+    assert why in report["reasons"][0], report["reasons"]
+    checked = dlict(tree.base / "data", "incident", "evidence", "check-excerpt", str(bundle),
+                    "--key", str(keys.public_path(tree.key)))
+    assert checked.code == 1
+    assert checked.stdout.startswith(f"UNVERIFIED {bundle}: ")
+    assert why in checked.stdout
+
+
+def test_check_excerpt_verifies_an_untouched_bundle_with_the_office_key(tree: Tree) -> None:
+    case_id = open_case(tree.base / "data")
+    start, end = local_day(tree, DAY_BACK)
+    bundle = tree.base / "excerpt.jsonl"
+    assert logs(tree, case_id, start, end, "-o", str(bundle))[0] == 0
+    checked = dlict(tree.base / "data", "incident", "evidence", "check-excerpt", str(bundle),
+                    "--key", str(keys.public_path(tree.key)))
+    public = keys.load_public(keys.public_path(tree.key))
+    assert checked.code == 0, checked.output
+    assert checked.stdout == f"VERIFIED {bundle}: 40 line(s); seal key {keys.key_id(public)}\n"
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("[" * 100_000 + "]" * 100_000 + "\n", "a line is not JSON"),
+    ('{"type": "line"}\n', "not a dlict log excerpt"),
+    ("x" * (5 << 20), "(the cap per line)"),
+    ('{"type": "header", "format": "dlict-log-excerpt/1", "public_key": "nope"}\n',
+     "the header's public key is not a PEM key"),
+])
+def test_a_hostile_bundle_is_one_line_exit_2(tmp_path: Path, text: str, message: str) -> None:
+    bundle = tmp_path / "bundle.jsonl"
+    bundle.write_text(text)
+    run = dlict(tmp_path / "data", "incident", "evidence", "check-excerpt", str(bundle))
+    assert run.code == 2, run.output
+    assert run.stderr.startswith(f"dlict: {bundle}: ") and message in run.stderr, run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1

@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from dlict.core import chain
 from dlict.incidents import evidence
+from dlict.logs import keys
 from tests.security.evidence_support import dlict, open_case, snapshot, timeline_kinds
 
 MANIFEST = "manifest.dlict.jsonl"
@@ -156,8 +158,6 @@ def resigned_and_the_key_replaced(kept: Kept) -> None:
     key = evidence.key_path(kept.data)
     key.unlink()
     Path(f"{key}.pub").unlink()
-    from cryptography.hazmat.primitives import serialization
-
     key.write_bytes(other.private_bytes(serialization.Encoding.PEM,
                                         serialization.PrivateFormat.PKCS8,
                                         serialization.NoEncryption()))
@@ -167,7 +167,7 @@ def resigned_and_the_key_replaced(kept: Kept) -> None:
 
 def record_from_another_case(kept: Kept) -> None:
     """A record of another case, signed with the office key, put into this manifest."""
-    private = evidence.keys.load_private(evidence.key_path(kept.data))
+    private = keys.load_private(evidence.key_path(kept.data))
     rewrite_records(kept, private, lambda records: [
         evidence.Record(**{**r.__dict__, "case": "INC-2569-9999"}) if r.seq == 2 else r
         for r in records])

@@ -19,9 +19,11 @@ from dlict.cli.text import printable
 from dlict.core.clock import format_local
 from dlict.core.errors import ExitCode, InputError
 from dlict.core.files import EVIDENCE_MODE, os_failure
+from dlict.core.inputs import require_regular_file
 from dlict.incidents import evidence, excerpt
 from dlict.incidents.cases import CaseBook
 from dlict.incidents.model import EvidenceItem
+from dlict.logs import keys
 from dlict.logs.check import load_public_for
 from dlict.logs.policy import resolve_policy
 from dlict.logs.seal import local_zone
@@ -101,6 +103,36 @@ def verify(ctx: typer.Context, case_id: CaseArg, _json: JsonOption = False) -> N
     else:
         typer.echo(f"{case_id}: {count} evidence item(s) verified, nothing changed")
     if problems:
+        raise typer.Exit(ExitCode.FINDINGS)
+
+
+@evidence_app.command("check-excerpt")
+def check_excerpt(
+    ctx: typer.Context,
+    bundle: Annotated[str, typer.Argument(help="An excerpt bundle from `dlict incident logs`.")],
+    key: Annotated[Path | None, typer.Option(
+        "--key", help="The seal's public key to trust (default: the key the bundle names; "
+        "then compare its id with the office's).")] = None,
+    _json: JsonOption = False,
+) -> None:
+    """Verify an excerpt bundle on its own, without the log tree: every day's signed entry and
+    re-hash. Exit 1 when it is not verified."""
+    actx = app_context(ctx)
+    path = Path(bundle)
+    require_regular_file(path)
+    trusted = keys.load_public(key) if key is not None else None
+    checked = excerpt.check_bundle(path, trusted)
+    if actx.json_output:
+        actx.print_json({"bundle": str(path), "verified": checked.verified,
+                         "key": checked.key, "lines": checked.lines,
+                         "problems": checked.problems})
+    else:
+        verdict = "VERIFIED" if checked.verified else "UNVERIFIED"
+        typer.echo(printable(f"{verdict} {path}: {checked.lines} line(s); seal key "
+                             f"{checked.key}"))
+        for problem in checked.problems:
+            typer.echo(printable(f"  {problem}"))
+    if not checked.verified:
         raise typer.Exit(ExitCode.FINDINGS)
 
 

@@ -434,7 +434,7 @@ def _records(path: Path) -> Iterator[dict[str, Any]]:
             for line in bounded_lines(stream, _BUNDLE_LIMITS):
                 try:
                     record = json.loads(line)
-                except ValueError:
+                except (ValueError, RecursionError):
                     raise InputError(f"{path}: a line is not JSON") from None
                 if not isinstance(record, dict):
                     raise InputError(f"{path}: a line is not a JSON object")
