@@ -31,7 +31,7 @@ from typing import Any, NamedTuple
 
 from dlict.core.clock import BANGKOK, BE_OFFSET
 from dlict.core.errors import InputError
-from dlict.core.metric_names import DLTV_LOCKED, DLTV_UP
+from dlict.core.metric_names import DLTV_LOCKED, DLTV_UP, LINK_UP, PROBE_LOSS, PROBE_RTT
 from dlict.core.store import EvidenceStore
 from dlict.i18n import name_of
 from dlict.incidents.cases import CaseBook
@@ -113,9 +113,9 @@ def parse_month(text: str, now: datetime) -> Month:
 # ---- Prometheus ------------------------------------------------------------------------------
 
 # Selectors of the office's own view (an agent's series carry vantage="agent").
-LINK = 'dlict_link_up{vantage=""}'
-LOSS = 'dlict_probe_loss_ratio{vantage=""}'
-RTT = 'dlict_probe_rtt_seconds{vantage=""}'
+LINK = f'{LINK_UP.name}{{vantage=""}}'
+LOSS = f'{PROBE_LOSS.name}{{vantage=""}}'
+RTT = f'{PROBE_RTT.name}{{vantage=""}}'
 SCHOOL_DAY_S = (SCHOOL_END.hour - SCHOOL_START.hour) * 3600
 
 
