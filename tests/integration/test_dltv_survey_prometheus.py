@@ -23,9 +23,7 @@ import math
 import os
 import shutil
 import socket
-import subprocess
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -35,6 +33,7 @@ import pytest
 from dlict.core.clock import BANGKOK, BE_OFFSET
 from dlict.core.errors import OperationalError
 from dlict.reports.prometheus_api import PrometheusClient
+from lab import promhistory
 from tests.conftest import EXAMPLE_INVENTORY, CliRunner
 from tests.httpstub import QuietHandler, serving
 
@@ -151,54 +150,17 @@ def prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     _need_programs()
     base = tmp_path_factory.mktemp("prometheus")
     data = base / "data"
-    data.mkdir()
     # Backfilled samples must be older than what the head would take: stop 3 hours ago.
     end = (int(time.time()) - 3 * 3600) // STEP * STEP
     start = end - DAYS * 86400 + STEP
     BACKFILLED.update(start=start, end=end)
     source = base / "dltv.om"
     assert write_openmetrics(source, start, end) > 250_000
-    # One block for the whole month: promtool reads the whole file once per block.
-    subprocess.run([PROMTOOL, "tsdb", "create-blocks-from", "openmetrics", "--quiet",
-                    "--max-block-duration=768h", str(source), str(data)],
-                   check=True, capture_output=True, timeout=120)
+    promhistory.backfill(source, data)
     source.unlink()
-    config = base / "prometheus.yml"
-    config.write_text("global:\n  scrape_interval: 1m\nscrape_configs: []\n")
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    log_path = base / "prometheus.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [PROMETHEUS, f"--config.file={config}", f"--storage.tsdb.path={data}",
-             "--storage.tsdb.retention.time=400d", f"--web.listen-address=127.0.0.1:{port}"],
-            stdout=log, stderr=subprocess.STDOUT)
-        try:
-            _wait_ready(url, process, log_path)
-            yield url
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=5)
+    with promhistory.serving(data) as url:
+        yield url
     shutil.rmtree(base, ignore_errors=True)
-
-
-def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"prometheus exited with {process.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/-/ready", timeout=2) as answer:  # noqa: S310
-                if answer.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"prometheus not ready within 30 s:\n{log.read_text()[-3000:]}")
 
 
 def test_survey_lists_the_schools_that_need_work(cli: CliRunner, prometheus: str,

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import shutil
 from datetime import UTC, date, datetime, timedelta
-from html.parser import HTMLParser
 from pathlib import Path
 
 import yaml
@@ -15,28 +14,13 @@ from dlict.inventory import load_inventory
 from dlict.reports import monthly
 from dlict.reports.monthly_render import render_html
 from tests.conftest import EXAMPLE_INVENTORY
+from tests.security.test_reports_escaping import _Page
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = '"><img src=x onerror=alert(2)>'
 STYLE_BREAK = "</style><script>alert(3)</script>"
 TEMPLATE = "{{7*7}}"
 SVG = '<svg onload=alert(4)><rect onclick="x"/></svg>'
-
-
-class _Page(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.tags: list[tuple[str, list[tuple[str, str | None]]]] = []
-        self.text: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((tag, attrs))
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((tag, attrs))
-
-    def handle_data(self, data: str) -> None:
-        self.text.append(data)
 
 
 def _hostile_inventory(root: Path) -> Path:
