@@ -282,7 +282,7 @@ def test_every_template_is_covered_and_none_marks_values_safe() -> None:
     assert env.autoescape is True
     assert set(env.list_templates()) == {"audit.html.j2", "logs.html.j2",
                                          "dltv_survey.html.j2", "document.html.j2",
-                                         "_signature.html.j2"}, \
+                                         "_signature.html.j2", "access_form.html.j2"}, \
         "a new report template needs its hostile-value test in this file"
     assert env.loader is not None
     for name in env.list_templates():

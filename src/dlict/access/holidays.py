@@ -75,13 +75,15 @@ def load_calendar(path: Path | None = None) -> Calendar:
     Raises:
         InputError: the file is missing, malformed or has a field wrong, naming it.
     """
-    if path is None:
-        text = files("dlict.access").joinpath("data", SHIPPED).read_text(encoding="utf-8")
-        where = f"(dlict) {SHIPPED}"
-        data = load_yaml_text(Path(SHIPPED), text)
-    else:
-        where = str(path)
-        data = load_yaml_file(path)
+    where = f"(dlict) {SHIPPED}" if path is None else str(path)
+    try:
+        if path is None:
+            text = files("dlict.access").joinpath("data", SHIPPED).read_text(encoding="utf-8")
+            data = load_yaml_text(Path(SHIPPED), text)
+        else:
+            data = load_yaml_file(path)
+    except ValueError as exc:  # the YAML loader's own dates: 2028-02-30
+        raise InputError(f"{where}: holiday file: {exc}") from None
     try:
         parsed = _HolidayFile.model_validate(data)
     except ValidationError as exc:

@@ -150,9 +150,11 @@ def plan(inventory: Path, edit: Edit,
     from ruamel.yaml.util import load_yaml_guess_indent
 
     before = read_input_text(target.path, InputError)
-    _, indent, block_seq = load_yaml_guess_indent(before)
-    yaml.indent(mapping=indent or 2, sequence=(indent or 2) + (block_seq or 0),
-                offset=block_seq or 0)
+    # ruamel guesses the sequence indent (dash to item) and the dash's offset; the rest of
+    # the file keeps its mapping indent when the edit is written in the same style.
+    _, sequence, offset = load_yaml_guess_indent(before)
+    sequence, offset = sequence or 2, offset or 0
+    yaml.indent(mapping=max(sequence - offset, 2), sequence=sequence, offset=offset)
     document = yaml.load(before)
     register = _register_list(document, target.keys)
     edit(register)
