@@ -54,5 +54,5 @@ def test_office_holiday_file(tmp_path: Path) -> None:
     assert not calendar.is_working_day(date(2028, 1, 3))
     assert calendar.uncovered_years([date(2028, 5, 1), date(2029, 1, 2)]) == [2029]
     own.write_text("years: [2028]\nholidays:\n  - {date: 2028-02-30, name_th: x}\n")
-    with pytest.raises(InputError, match="holidays.yml"):
+    with pytest.raises(InputError, match=r"holidays\.yml"):
         load_calendar(own)
