@@ -27,7 +27,7 @@ def _dlict(capsys: pytest.CaptureFixture[str], inventory: Path, data: Path,
 
 def _id_statuses(capsys: pytest.CaptureFixture[str], inventory: Path, data: Path,
                  host: str) -> dict[str, str]:
-    code, out, err = _dlict(capsys, inventory, data, "audit", "--limit", host)
+    code, out, err = _dlict(capsys, inventory, data, "audit", "identity", "--limit", host)
     assert code in (0, 1), err
     return {r["control"]: r["status"] for r in json.loads(out)["results"]
             if r["host"] == host and str(r["control"]).startswith("ID-")}
