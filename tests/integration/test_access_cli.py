@@ -190,3 +190,12 @@ def test_unknown_request(cli: CliRunner, example_copy: Path, tmp_path: Path) -> 
     err = _unchanged(cli, example_copy, tmp_path / "data", "-i", str(example_copy), "access",
                      "check", "ACC-2569-9999", "--by", "x")
     assert "no access request ACC-2569-9999" in err
+
+
+def test_audit_of_an_unknown_area(cli: CliRunner, example_copy: Path, tmp_path: Path) -> None:
+    """`dlict audit identity` (used by the fleet test) takes area names; a wrong one is bad
+    input before anything runs."""
+    done = cli("-i", str(example_copy), "audit", "identiy")
+    one_line_exit_2(done)
+    assert "unknown area identiy" in done.stderr
+    assert not (tmp_path / "data" / "evidence.sqlite").exists()

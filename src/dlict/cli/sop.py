@@ -149,10 +149,10 @@ def audit(
     """Check the SOP controls (every area, or those named) without changing anything; exit 1
     if one does not hold."""
     actx = app_context(ctx)
+    selected = resolve_areas(areas or [])
     inv = actx.inventory()
     catalog = load_catalog()
     device_results = _device_audit(actx, inv, limit) if devices else []
-    selected = resolve_areas(areas or [])
     record, _sop_run = _run(actx, inv, catalog, selected, Mode.AUDIT, limit,
                             extra=device_results)
     run = record.run
