@@ -199,3 +199,34 @@ def test_audit_of_an_unknown_area(cli: CliRunner, example_copy: Path, tmp_path: 
     one_line_exit_2(done)
     assert "unknown area identiy" in done.stderr
     assert not (tmp_path / "data" / "evidence.sqlite").exists()
+
+
+def test_lapsed_approvals_are_reminded_then_ended(cli: CliRunner, example_copy: Path,
+                                                  tmp_path: Path) -> None:
+    """Time passing is simulated by moving the stored expiry into the past (the CLI refuses a
+    past expiry); `revoke --expired` then removes the entry through the same reviewed edit."""
+    import sqlite3
+
+    lapsed = make_request(cli, example_copy, login="lapsed")
+    kept = make_request(cli, example_copy, login="kept")
+    for rid in (lapsed, kept):
+        assert cli("-i", str(example_copy), "access", "approve", rid, "--by", "ผอ.",
+                   "--yes").code == 0
+    conn = sqlite3.connect(tmp_path / "data" / "evidence.sqlite")
+    with conn:
+        conn.execute("UPDATE access_requests SET expires = ? WHERE id = ?",
+                     ((date.today() - timedelta(days=2)).isoformat(), lapsed))
+    conn.close()
+    metrics = tmp_path / "access.prom"
+    listed = json.loads(cli("-i", str(example_copy), "--json", "access", "list", "--metrics",
+                            str(metrics)).stdout)
+    assert [(r["request"], r["kind"]) for r in listed["reminders"]] == [(lapsed, "expired")]
+    assert "dlict_access_approvals_expired 1.0" in metrics.read_text()
+
+    done = cli("-i", str(example_copy), "--json", "access", "revoke", "--expired", "--by",
+               "ผอ.", "--yes")
+    assert done.code == 0, done.stderr
+    assert [r["id"] for r in json.loads(done.stdout)["ended"]] == [lapsed]
+    assert [e["name"] for e in _register(example_copy)] == ["kept"]
+    status = json.loads(cli("-i", str(example_copy), "--json", "access", "show", lapsed).stdout)
+    assert status["request"]["status"] == "expired"
