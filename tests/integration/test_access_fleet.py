@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -60,11 +61,16 @@ def test_request_to_account_and_back(make_fleet: MakeFleet, tmp_path: Path,
     code, out, err = _dlict(capsys, inventory, data, "access", "approve", rid,
                             "--by", "ผอ.สพท.", "--yes")
     assert code == 0, err
-    assert json.loads(out)["register"]["written"] is True
+    approved = json.loads(out)
+    assert approved["register"]["written"] is True
+    expires = date.fromisoformat(approved["request"]["expires"])
 
     _apply_identity(capsys, inventory, data, host)
     passwd = on_host(fleet, host, f"getent passwd {LOGIN}").strip().split(":")
     assert passwd[6] == "/bin/bash"
+    # the account stops by itself after its last day, even if no apply runs then
+    shadow = on_host(fleet, host, f"getent shadow {LOGIN}").strip().split(":")
+    assert int(shadow[7]) == (expires + timedelta(days=1) - date(1970, 1, 1)).days
     statuses = _id_statuses(capsys, inventory, data, host)
     assert statuses and {c: s for c, s in statuses.items() if s not in ("pass", "skipped")} == {}
 

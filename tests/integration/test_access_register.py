@@ -81,7 +81,7 @@ def test_add_then_remove_keeps_comments_order_and_quotes(example_copy: Path) -> 
     assert [a.name for a in accounts] == ["somchai", "somsri"]
     assert accounts[1].provision is True and accounts[1].request == "ACC-2569-0001"
 
-    plan(example_copy, remove_request("ACC-2569-0001", "somsri")).write()
+    plan(example_copy, remove_request("ACC-2569-0001")).write()
     assert target.read_text() == COMMENTED  # back byte for byte
 
 

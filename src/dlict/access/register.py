@@ -232,26 +232,22 @@ def add_entry(new: Any) -> Edit:
     return edit
 
 
-def remove_request(request: str, login: str) -> Edit:
-    """Drop the entries that came from ``request`` (by its id, else by the login it made)."""
+def remove_request(request: str) -> Edit:
+    """Drop the entries that came from ``request`` (hand-typed entries are never touched)."""
     def edit(register: list[Any]) -> None:
-        keep = [e for e in register if not _is_of(e, request, login)]
+        keep = [e for e in register if not _is_of(e, request)]
         del register[:]
         register.extend(keep)
     return edit
 
 
-def set_expiry(request: str, login: str, expires: date) -> Edit:
+def set_expiry(request: str, expires: date) -> Edit:
     def edit(register: list[Any]) -> None:
         for item in register:
-            if _is_of(item, request, login):
+            if _is_of(item, request):
                 item["expires"] = expires
     return edit
 
 
-def _is_of(item: Any, request: str, login: str) -> bool:
-    if not isinstance(item, Mapping):
-        return False
-    if item.get("request") is not None:
-        return str(item.get("request")) == request
-    return False
+def _is_of(item: Any, request: str) -> bool:
+    return isinstance(item, Mapping) and str(item.get("request", "")) == request

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
@@ -120,7 +120,6 @@ class NewRequest:
     duration_days: int
     received_by: str = ""
     received_at: datetime | None = None
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 def _iso(moment: datetime | None) -> str | None:

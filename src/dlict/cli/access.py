@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from dlict.access.holidays import Calendar
     from dlict.access.register import Change, Edit
     from dlict.access.requests import AccessRequest, RequestBook
+    from dlict.core.store import EvidenceStore
     from dlict.inventory import Inventory
 
 app = typer.Typer(help="Access requests: the SOP's request form as a workflow that feeds the "
@@ -44,7 +45,7 @@ def _today() -> date:
     return utc_now().astimezone(BANGKOK).date()
 
 
-def _book(ctx: AppContext, store: Any) -> RequestBook:
+def _book(store: EvidenceStore) -> RequestBook:
     from dlict.access.requests import RequestBook
 
     return RequestBook(store, actor=_actor())
@@ -168,7 +169,7 @@ def request_cmd(
     requester = Requester(full_name.strip(), masked(digits), key.digest(digits), key.key_id,
                           position, unit, phone, email)
     with app_ctx.open_store() as store:
-        book = _book(app_ctx, store)
+        book = _book(store)
         earlier = [r.id for r in book.by_person(requester.id_hmac)]
         made = book.open(NewRequest(requester, login, system, hosts, purpose, days,
                                     received_by=received_by))
@@ -185,7 +186,7 @@ def check_cmd(ctx: typer.Context, rid: ById, by: By,
 
     app_ctx = app_context(ctx)
     with app_ctx.open_store() as store:
-        done = _book(app_ctx, store).step(
+        done = _book(store).step(
             rid, "check", by=by, detail=f"rights checked by {by}" + (f": {note}" if note else ""),
             columns={"checked_at": utc_now(), "checked_by": by}, status=Status.CHECKED)
     _emit(app_ctx, done)
@@ -206,7 +207,7 @@ def approve_cmd(
     app_ctx = app_context(ctx)
     today = _today()
     with app_ctx.open_store() as store:
-        book = _book(app_ctx, store)
+        book = _book(store)
         current = book.require_step(rid, "approve")
         expires = _date("--until", until) if until else today + timedelta(
             days=current.duration_days)
@@ -234,7 +235,7 @@ def reject_cmd(ctx: typer.Context, rid: ById, by: By,
 
     app_ctx = app_context(ctx)
     with app_ctx.open_store() as store:
-        done = _book(app_ctx, store).step(
+        done = _book(store).step(
             rid, "reject", by=by, detail=f"rejected by {by}: {reason}",
             columns={"decided_at": utc_now(), "decided_by": by, "note": reason},
             status=Status.REJECTED)
@@ -260,7 +261,7 @@ def revoke_cmd(
         raise InputError("revoke: give one request, or --expired (not both)")
     today = _today()
     with app_ctx.open_store() as store:
-        book = _book(app_ctx, store)
+        book = _book(store)
         if rid is not None:
             targets = [book.require_step(rid, "revoke")]
         else:
@@ -269,7 +270,7 @@ def revoke_cmd(
         done = []
         for target in targets:
             step, status = ("revoke", Status.REVOKED) if rid else ("expire", Status.EXPIRED)
-            change = _plan(app_ctx, remove_request(target.id, target.login))
+            change = _plan(app_ctx, remove_request(target.id))
             _review(app_ctx, change, yes)
             done.append((book.step(
                 target.id, step, by=by, detail=f"{step} by {by}" + (f": {reason}" if reason
@@ -298,11 +299,11 @@ def renew_cmd(
     if expires < _today():
         raise InputError(f"--until: {expires.isoformat()} is in the past")
     with app_ctx.open_store() as store:
-        book = _book(app_ctx, store)
+        book = _book(store)
         current = book.require_step(rid, "renew")
         change = None
         if current.hosts:
-            change = _plan(app_ctx, set_expiry(current.id, current.login, expires))
+            change = _plan(app_ctx, set_expiry(current.id, expires))
             _review(app_ctx, change, yes)
         done = book.step(rid, "renew", by=by, detail=f"renewed by {by} until {expires}",
                          columns={"expires": expires}, then=change.write if change else None)
@@ -325,7 +326,7 @@ def list_cmd(
     calendar = _calendar(app_ctx, inventory)
     today = _today()
     with app_ctx.open_store() as store:
-        requests = _book(app_ctx, store).requests()
+        requests = _book(store).requests()
     found = reminders(requests, calendar, inventory.access, today)
     days = [sla_of(r, calendar, inventory.access, today).due for r in requests]
     uncovered = calendar.uncovered_years([today, *days])
@@ -368,7 +369,7 @@ def show_cmd(
 
     app_ctx = app_context(ctx)
     with app_ctx.open_store() as store:
-        book = _book(app_ctx, store)
+        book = _book(store)
         request = book.get(rid)
         trail = book.trail(rid)
     if html is not None or pdf is not None:
