@@ -849,6 +849,45 @@ _MONTHLY: dict[str, Message] = {
 
 # Access requests (dlict.access): the request form and the workflow.
 _ACCESS: dict[str, Message] = {
+    "access.form.title": Message("แบบคำร้องขอเข้าถึงระบบสารสนเทศ",
+                                 "Request for access to information systems"),
+    "access.form.number": Message("เลขที่คำร้อง", "Request no."),
+    "access.form.requester": Message("ส่วนที่ 1 ผู้ยื่นคำร้อง", "Part 1 Requester"),
+    "access.form.full_name": Message("ชื่อ-นามสกุล", "Full name"),
+    "access.form.national_id": Message("เลขประจำตัวประชาชน", "National ID"),
+    "access.form.position": Message("ตำแหน่ง", "Position"),
+    "access.form.unit": Message("สังกัด/หน่วยงาน", "Unit"),
+    "access.form.phone": Message("โทรศัพท์", "Phone"),
+    "access.form.email": Message("อีเมล", "E-mail"),
+    "access.form.systems": Message("ระบบที่ขอเข้าถึง", "Systems asked for"),
+    "access.form.hosts": Message("เครื่องแม่ข่าย/กลุ่มเครื่อง", "Hosts or groups"),
+    "access.form.login": Message("ชื่อบัญชีผู้ใช้", "Login name"),
+    "access.form.purpose": Message("วัตถุประสงค์", "Purpose"),
+    "access.form.duration": Message("ระยะเวลาที่ขอ", "Duration asked for"),
+    "access.form.days": Message("{days} วัน", "{days} days"),
+    "access.form.received": Message("วันที่รับคำร้อง", "Received on"),
+    "access.form.sla": Message("กำหนดพิจารณาให้แล้วเสร็จ (3–5 วันทำการ)",
+                               "Decision due (3–5 working days)"),
+    "access.form.sla_window": Message("ระหว่าง {earliest} ถึง {due}", "between {earliest} and {due}"),
+    "access.form.status": Message("สถานะ", "Status"),
+    "access.form.expires": Message("สิ้นสุดสิทธิ์", "Access ends"),
+    "access.form.office_use": Message("ส่วนที่ 2 สำหรับเจ้าหน้าที่", "Part 2 For the office"),
+    "access.form.declaration": Message(
+        "ข้าพเจ้าขอรับรองว่าข้อมูลข้างต้นเป็นความจริง และจะใช้สิทธิ์เข้าถึงระบบตามวัตถุประสงค์ที่ระบุ"
+        "เท่านั้น โดยปฏิบัติตามนโยบายความมั่นคงปลอดภัยสารสนเทศของสำนักงาน",
+        "I certify that the above is true and will use this access only for the purpose stated, "
+        "following the office's information security policy."),
+    "access.form.role.requester": Message("ผู้ยื่นคำร้อง", "Requester"),
+    "access.form.role.checker": Message("ผู้ตรวจสอบสิทธิ์", "Rights checked by"),
+    "access.form.role.approver": Message("ผู้อนุมัติ", "Approved by"),
+    "access.form.checker_title": Message("เจ้าหน้าที่กลุ่ม DLICT", "DLICT group officer"),
+    "access.form.decision": Message("( ) อนุมัติ   ( ) ไม่อนุมัติ", "( ) Approved   ( ) Not approved"),
+    "access.status.received": Message("รับคำร้องแล้ว", "received"),
+    "access.status.checked": Message("ตรวจสอบสิทธิ์แล้ว", "rights checked"),
+    "access.status.approved": Message("อนุมัติแล้ว", "approved"),
+    "access.status.rejected": Message("ไม่อนุมัติ", "rejected"),
+    "access.status.revoked": Message("ยกเลิกสิทธิ์แล้ว", "revoked"),
+    "access.status.expired": Message("หมดอายุ", "expired"),
 }
 
 CATALOGUE: Final[dict[str, Message]] = {

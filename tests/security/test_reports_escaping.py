@@ -334,7 +334,7 @@ def test_every_template_is_covered_and_none_marks_values_safe() -> None:
                                          "incident_pdpc.html.j2", "incident_timeline.html.j2",
                                          "incident_evidence.html.j2",
                                          # its test: tests/security/test_monthly_escaping.py
-                                         "monthly.html.j2"}, \
+                                         "monthly.html.j2", "access_form.html.j2"}, \
         "a new report template needs its hostile-value test in this file"
     assert env.loader is not None
     for name in env.list_templates():

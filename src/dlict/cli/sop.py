@@ -133,6 +133,8 @@ def apply(
 
 def audit(
     ctx: typer.Context,
+    areas: Annotated[list[str] | None, typer.Argument(
+        help=f"Areas to audit (default all): any of {', '.join(AREAS)}")] = None,
     limit: LimitOption = None,
     json_file: Annotated[
         Path | None, typer.Option("--json", help="Also write the results as JSON to this file.")
@@ -146,13 +148,15 @@ def audit(
         help="Also judge the network devices the limit names (dlict netdev audit's rules).",
     )] = True,
 ) -> None:
-    """Check every SOP control without changing anything; exit 1 if one does not hold."""
+    """Check the SOP controls (every area, or those named) without changing anything; exit 1
+    if one does not hold."""
     actx = app_context(ctx)
+    selected = resolve_areas(areas or [])
     check_targets(report, pdf, html_option="--report")
     inv = actx.inventory()
     catalog = load_catalog()
     device_results = _device_audit(actx, inv, limit) if devices else []
-    record, _sop_run = _run(actx, inv, catalog, list(AREAS), Mode.AUDIT, limit,
+    record, _sop_run = _run(actx, inv, catalog, selected, Mode.AUDIT, limit,
                             extra=device_results)
     run = record.run
     data = run_as_dict(run, record.results) | {

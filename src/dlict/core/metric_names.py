@@ -121,3 +121,15 @@ INCIDENT_DEADLINE = Family("dlict_incident_deadline_timestamp_seconds", "When an
                            "gone once the report is recorded as sent.")
 
 ALL = tuple(value for value in tuple(globals().values()) if isinstance(value, Family))
+
+# access requests (`dlict access list --metrics`, a node_exporter textfile)
+ACCESS_OPEN = Family("dlict_access_requests_open", "Access requests received and not yet "
+                     "approved or rejected.")
+ACCESS_PAST_SLA = Family("dlict_access_requests_past_sla", "Open access requests past their "
+                         "SLA (the last of the 3-5 working days).")
+ACCESS_EXPIRING = Family("dlict_access_approvals_expiring", "Approved accounts whose approval "
+                         "ends within the reminder window (14 days by default).")
+ACCESS_EXPIRED = Family("dlict_access_approvals_expired", "Approvals past their expiry that "
+                        "are still in force (not yet expired or revoked by dlict access).")
+ACCESS_CHECKED_AT = Family("dlict_access_checked_timestamp_seconds", "When dlict access last "
+                           "counted the requests, Unix time.")

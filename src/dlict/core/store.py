@@ -246,6 +246,51 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (case_id, kind)
     ) WITHOUT ROWID;
     """,
+    # 7: access requests (dlict.access). The national ID only masked and as an HMAC under the
+    # office's key (kept outside the data dir); each step's who and when; every change in a trail.
+    """
+    CREATE TABLE access_requests (
+        id             TEXT PRIMARY KEY,
+        be_year        INTEGER NOT NULL,
+        number         INTEGER NOT NULL,
+        status         TEXT NOT NULL CHECK (status IN ('received', 'checked', 'approved',
+                                                       'rejected', 'revoked', 'expired')),
+        full_name      TEXT NOT NULL,
+        id_masked      TEXT NOT NULL,
+        id_hmac        TEXT NOT NULL,
+        id_key         TEXT NOT NULL,
+        position       TEXT NOT NULL DEFAULT '',
+        unit           TEXT NOT NULL DEFAULT '',
+        phone          TEXT NOT NULL DEFAULT '',
+        email          TEXT NOT NULL DEFAULT '',
+        login          TEXT NOT NULL DEFAULT '',
+        systems        TEXT NOT NULL,
+        hosts          TEXT NOT NULL,
+        purpose        TEXT NOT NULL DEFAULT '',
+        duration_days  INTEGER NOT NULL,
+        received_at    TEXT NOT NULL,
+        received_by    TEXT NOT NULL DEFAULT '',
+        checked_at     TEXT,
+        checked_by     TEXT,
+        decided_at     TEXT,
+        decided_by     TEXT,
+        note           TEXT NOT NULL DEFAULT '',
+        expires        TEXT,
+        ended_at       TEXT,
+        ended_by       TEXT,
+        UNIQUE (be_year, number)
+    );
+    CREATE INDEX access_requests_hmac ON access_requests (id_hmac);
+    CREATE TABLE access_trail (
+        id         INTEGER PRIMARY KEY,
+        request_id TEXT NOT NULL REFERENCES access_requests (id),
+        at         TEXT NOT NULL,
+        actor      TEXT NOT NULL,
+        action     TEXT NOT NULL,
+        detail     TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX access_trail_request ON access_trail (request_id);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -26,6 +26,8 @@ from dlict.inventory.models import (
     OFFICE_SITE_ID,
     SCHOOL_CODE,
     SCHOOL_GROUP,
+    AccessSettings,
+    ApprovedAccount,
     Host,
     IncidentSettings,
     Inventory,
@@ -45,6 +47,8 @@ MONITOR_VAR = "dlict_monitor"
 NETDEV_VAR = "dlict_netdev"
 OFFICE_VAR = "dlict_office"
 INCIDENTS_VAR = "dlict_incidents"
+ACCESS_VAR = "dlict_access"
+ACCOUNTS_VAR = "dlict_accounts"
 OFFICE_GROUP = "office"
 SCHOOLS_GROUP = "schools"
 SECRET_VARS = frozenset({
@@ -248,6 +252,30 @@ class _Validator:
     def incident_settings(self) -> IncidentSettings:
         return self.district_settings(INCIDENTS_VAR, IncidentSettings, "incident settings")
 
+    def access_settings(self) -> AccessSettings:
+        return self.district_settings(ACCESS_VAR, AccessSettings, "access-request settings")
+
+    def accounts(self) -> tuple[ApprovedAccount, ...]:
+        """The approved-accounts register of group ``all``; every entry checked."""
+        data = self.raw.groups.get("all", _Group("all")).vars.get(ACCOUNTS_VAR)
+        if data is None:
+            return ()
+        if not isinstance(data, list):
+            self.group_problem("all", (ACCOUNTS_VAR,), "must be a list of approved accounts")
+            return ()
+        found = []
+        for number, entry in enumerate(data):
+            if not isinstance(entry, Mapping):
+                self.group_problem("all", (ACCOUNTS_VAR, str(number)),
+                                   "must be a mapping (name, expires, hosts, ...)")
+                continue
+            try:
+                found.append(ApprovedAccount.model_validate(dict(entry)))
+            except ValidationError as exc:
+                for loc, message in _pydantic_lines(exc):
+                    self.group_problem("all", (ACCOUNTS_VAR, str(number), *loc), message)
+        return tuple(found)
+
     def district_settings(self, name: str, model: type[_S], what: str) -> _S:
         """A settings mapping of group ``all`` (its defaults when absent or wrong)."""
         data = self.raw.groups.get("all", _Group("all")).vars.get(name)
@@ -421,6 +449,8 @@ def load_inventory(path: Path) -> Inventory:
     netdev = validator.netdev_settings()
     office = validator.office_settings()
     incidents = validator.incident_settings()
+    access = validator.access_settings()
+    accounts = validator.accounts()
     problems += validator.problems
     if problems:
         raise InventoryError(problems)
@@ -428,5 +458,5 @@ def load_inventory(path: Path) -> Inventory:
         raise InventoryError([f"{display(path)}: the inventory has no hosts"])
     return Inventory(source=str(path), sites=tuple(sites), hosts=hosts, monitor=monitor,
                      netdev=netdev, office=office,
-                     incidents=incidents)
+                     incidents=incidents, access=access, accounts=accounts)
 

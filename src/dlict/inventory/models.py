@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -237,6 +238,69 @@ class IncidentSettings(_Strict):
     always_raise: list[str] = Field(default_factory=lambda: ["ID-04"])
 
 
+LOGIN_NAME = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
+
+
+class AccessSystem(_Strict):
+    """One information system a person may ask access to (``dlict_access.systems``): its
+    names and the hosts or groups where an account gives that access (none for a web
+    application dlict does not manage)."""
+
+    name_th: str = Field(min_length=1)
+    name_en: str = Field(min_length=1)
+    hosts: list[str] = Field(default_factory=list)
+
+
+class AccessSettings(_Strict):
+    """The ``dlict_access`` variable of group ``all`` (``dlict.access``).
+
+    ``sla_min_days``/``sla_max_days``: the SOP's 3-5 working days from receipt to decision;
+    ``remind_days``: approvals expiring within this many days are reminded; ``holidays_file``:
+    the office's copy of the Thai public holidays (relative to the inventory; unset: dlict's);
+    ``systems``: code → the systems on the request form.
+    """
+
+    sla_min_days: int = Field(default=3, ge=0, le=60)
+    sla_max_days: int = Field(default=5, ge=1, le=60)
+    remind_days: int = Field(default=14, ge=1, le=365)
+    holidays_file: str | None = None
+    systems: dict[str, AccessSystem] = Field(default_factory=lambda: {
+        "server": AccessSystem(name_th="เครื่องแม่ข่ายของสำนักงาน (บัญชีเข้าระบบ)",
+                               name_en="Office servers (login account)",
+                               hosts=["linux_servers"]),
+        "student-data": AccessSystem(name_th="ระบบข้อมูลนักเรียน",
+                                     name_en="Student data system"),
+        "school-data": AccessSystem(name_th="ระบบข้อมูลพื้นฐานโรงเรียน",
+                                    name_en="School basic data system"),
+        "nutrition": AccessSystem(name_th="ระบบอาหารกลางวัน (ภาวะโภชนาการ)",
+                                  name_en="School lunch and nutrition system"),
+    })
+
+
+class ApprovedAccount(_Strict):
+    """One entry of the approved-accounts register ``dlict_accounts`` (ID-09): an approved
+    access-request form. ``request`` links it to the form dlict recorded; ``provision``: the
+    identity role creates the account where it is approved."""
+
+    name: str
+    full_name: str = ""
+    position: str = ""
+    approved_by: str = ""
+    approved_on: date | None = None
+    expires: date
+    hosts: list[str] = Field(min_length=1)
+    request: str | None = None
+    provision: bool = False
+
+    @field_validator("name")
+    @classmethod
+    def _login_name(cls, value: str) -> str:
+        if not LOGIN_NAME.match(value):
+            raise ValueError(f"'{value}' is not a login name (lower-case letters, digits, _ "
+                             "and -, at most 32)")
+        return value
+
+
 class Contact(_Strict):
     name: str = Field(min_length=1)
     position: str = ""
@@ -345,6 +409,8 @@ class Inventory(BaseModel):
     netdev: NetdevSettings = NetdevSettings()
     office: OfficeSettings = OfficeSettings()
     incidents: IncidentSettings = IncidentSettings()
+    access: AccessSettings = AccessSettings()
+    accounts: tuple[ApprovedAccount, ...] = ()
 
     def site(self, site_id: str) -> Site:
         for site in self.sites:
