@@ -29,8 +29,8 @@ COMMANDS: dict[str, Entry] = {
                    "verified) and record its facts."),
     "apply": Entry("dlict.cli.sop", "apply", "Make the SOP controls hold on the Linux hosts "
                    "(Ansible), then verify each one."),
-    "audit": Entry("dlict.cli.sop", "audit", "Check every SOP control without changing "
-                   "anything; exit 1 if one does not hold."),
+    "audit": Entry("dlict.cli.sop", "audit", "Check the SOP controls (every area, or those "
+                   "named) without changing anything; exit 1 if one does not hold."),
     "probe": Entry("dlict.cli.probe", "probe", "Ping many targets through one raw socket; "
                    "exit 0 when every target answered, 1 if not."),
     "inventory": Entry("dlict.cli.inventory", "app", "Check and show the district inventory; "

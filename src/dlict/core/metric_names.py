@@ -120,8 +120,6 @@ INCIDENT_DEADLINE = Family("dlict_incident_deadline_timestamp_seconds", "When an
                            "report is due (Unix time), by case and kind (pdpc, agency, ncsa); "
                            "gone once the report is recorded as sent.")
 
-ALL = tuple(value for value in tuple(globals().values()) if isinstance(value, Family))
-
 # access requests (`dlict access list --metrics`, a node_exporter textfile)
 ACCESS_OPEN = Family("dlict_access_requests_open", "Access requests received and not yet "
                      "approved or rejected.")
@@ -133,3 +131,5 @@ ACCESS_EXPIRED = Family("dlict_access_approvals_expired", "Approvals past their 
                         "are still in force (not yet expired or revoked by dlict access).")
 ACCESS_CHECKED_AT = Family("dlict_access_checked_timestamp_seconds", "When dlict access last "
                            "counted the requests, Unix time.")
+
+ALL = tuple(value for value in tuple(globals().values()) if isinstance(value, Family))
