@@ -2,7 +2,7 @@
 record them: for the documentation's picture of the compliance report and for trying the report
 without a fleet.
 
-Every third day an ``audit`` run judges each Linux server's playbook controls and a
+Every third day an ``audit`` run judges each Linux server's and Windows PC's playbook controls and a
 ``netdev-audit`` run each network device's rules. A few controls fail and are fixed later,
 one school's server is unreachable on the last audit, LOG-02 is not applicable outside the log
 server. The same seed gives the same history.
@@ -24,6 +24,7 @@ from dlict.core.results import Result, Status
 from dlict.core.store import EvidenceStore
 from dlict.inventory import Inventory, load_inventory
 from dlict.inventory.models import Role
+from dlict.playbooks.sop import controls_for
 from dlict.runs import record_run
 
 EVERY_DAYS = 3
@@ -37,8 +38,8 @@ def _audit_results(inventory: Inventory, when: datetime, rng: random.Random, *,
     schools = sorted({h.site for h in inventory.hosts.values() if Role.LINUX_SERVER in h.roles})
     unreachable_site = schools[-1] if last else None
     for host in sorted(inventory.hosts.values(), key=lambda h: h.name):
-        if Role.LINUX_SERVER in host.roles:
-            for control in catalog.checked_by(CheckedBy.ANSIBLE):
+        if Role.LINUX_SERVER in host.roles or Role.WINDOWS_ENDPOINT in host.roles:
+            for control in controls_for(host, catalog.checked_by(CheckedBy.ANSIBLE)):
                 if host.site == unreachable_site:
                     status, evidence = Status.UNREACHABLE, "ssh: connect to host: timed out"
                 elif control.id == "LOG-02" and Role.LOG_SERVER not in host.roles:

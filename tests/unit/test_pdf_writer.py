@@ -74,3 +74,42 @@ def test_failure_leaves_no_file_and_keeps_the_old_one(tmp_path: Path,
         pdf.write_pdf(_page(1), target, "th")
     assert target.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["r.pdf"]
+
+
+def _word_boxes(path: Path) -> list[tuple[str, float, float]]:
+    import re
+    import subprocess
+
+    html = subprocess.run(["pdftotext", "-bbox", str(path), "-"], capture_output=True,
+                          text=True, check=True, timeout=60).stdout
+    return [(m.group(3), float(m.group(1)), float(m.group(2))) for m in re.finditer(
+        r'<word xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)" yMax="[\d.]+">([^<]*)</word>',
+        html)]
+
+
+def test_a_report_naming_th_sarabun_prints_like_one_naming_the_font_used(
+        tmp_path: Path) -> None:
+    """fontconfig answers "TH Sarabun" with a Laksaman shrunk by a matrix the embedded font
+    does not carry: letters overlapped in every report. The printer sets the font it found."""
+    body = "<p>รายงานผลการดำเนินงาน SOP 5.5.1 WWWWWWWWWW ไฟร์วอลล์ 2/3 66.7</p>"
+    pages = {}
+    for name, family in (("sarabun", '"TH Sarabun New", "Laksaman", sans-serif'),
+                         ("plain", '"Laksaman"')):
+        target = tmp_path / f"{name}.pdf"
+        pdf.write_pdf(f"<html><head><style>body {{ font-family: {family}; font-size: 16pt }}"
+                      f"</style></head><body>{body}</body></html>", target, "th")
+        pages[name] = _word_boxes(target)
+    assert pages["sarabun"] == pages["plain"]
+    # 16 pt asked for TH Sarabun: Laksaman is set at the size fontconfig's rule gives it.
+    width = next(x1 - x0 for word, x0, x1 in pages["plain"] if word == "WWWWWWWWWW")
+    scale = pdf.size_scale(pdf.thai_font_family())
+    assert 6.0 * 16 * scale < width < 12.0 * 16 * scale, width
+
+
+def test_font_sizes_are_scaled_in_style_sheets_only() -> None:
+    page = ("<style>body { font-size: 16pt } .mono { font-size: 10pt }</style>"
+            "<p>font-size: 16pt</p>")
+    scaled = pdf.scale_font_sizes(page, 0.5)
+    assert "body { font-size: 8.0pt }" in scaled and ".mono { font-size: 10pt }" in scaled
+    assert "<p>font-size: 16pt</p>" in scaled
+    assert pdf.scale_font_sizes(page, 1.0) == page

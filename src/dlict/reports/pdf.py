@@ -42,10 +42,18 @@ _GLYPH_NAME = re.compile(r"^uni([0-9A-F]{4})(?:\.|$)")
 _PRIVATE_USE = range(0xE000, 0xF900)
 
 _PAGE_WORD = {"th": "หน้า", "en": "page"}
+#: fonts-tlwg-laksaman's fontconfig rule draws Laksaman at 0.66 of the size asked for "TH Sarabun"
+LAKSAMAN_FOR_SARABUN = 0.66
 
 
-def print_css(lang: str, family: str) -> str:
-    """The stylesheet laid over a report's own CSS when it is printed."""
+def print_css(lang: str, family: str, scale: float = 1.0) -> str:
+    """The stylesheet laid over a report's own CSS when it is printed.
+
+    Every element but a ``.mono`` one (hashes) is set in ``family``, whatever family the
+    report names: a "TH Sarabun" in a family list would reach fontconfig, whose
+    fonts-tlwg-laksaman rule then hands Pango a Laksaman shrunk by a matrix that the embedded
+    font does not carry, and the letters of the PDF overlap.
+    """
     word = _PAGE_WORD.get(lang, _PAGE_WORD["en"])
     return f"""
 @page {{
@@ -53,11 +61,11 @@ def print_css(lang: str, family: str) -> str:
   margin: 2.5cm 2cm 2cm 3cm;
   @bottom-right {{
     content: "{word} " counter(page) "/" counter(pages);
-    font-family: "{family}"; font-size: 12pt; color: #444;
+    font-family: "{family}"; font-size: {12 * scale:.1f}pt; color: #444;
   }}
 }}
-html, body {{ font-family: "{family}", sans-serif; font-size: 14pt; line-height: 1.25; }}
-body {{ margin: 0; max-width: none; }}
+html, body, body *:not(.mono) {{ font-family: "{family}", sans-serif !important; }}
+body {{ margin: 0; max-width: none; line-height: 1.3; }}
 h1, h2, h3, h4 {{ break-after: avoid; page-break-after: avoid; }}
 table {{ width: 100%; border-collapse: collapse; }}
 thead {{ display: table-header-group; }}
@@ -68,6 +76,36 @@ details > * {{ display: block; }}
 .page-break {{ break-before: page; }}
 a {{ color: inherit; text-decoration: none; }}
 """
+
+
+def size_scale(family: str) -> float:
+    """How much smaller ``family`` is set than the sizes the reports give, which are TH Sarabun
+    New's (16 pt for body text, as Thai official letters use): 1 for TH Sarabun itself;
+    Laksaman is drawn larger at the same size, so it is scaled as fonts-tlwg-laksaman's own
+    fontconfig rule for "TH Sarabun" scales it."""
+    return 1.0 if family.startswith("TH Sarabun") else LAKSAMAN_FOR_SARABUN
+
+
+_STYLE = re.compile(r"(<style[^>]*>)(.*?)(</style>)", re.S | re.I)
+_RULE = re.compile(r"([^{}]*)\{([^{}]*)\}")
+_PT = re.compile(r"(font-size\s*:\s*)([\d.]+)pt")
+
+
+def scale_font_sizes(html: str, scale: float) -> str:
+    """``html`` with every ``font-size: Npt`` of its style sheets times ``scale`` (``.mono``
+    rules kept: their font is not the Thai one)."""
+    if scale == 1.0:
+        return html
+
+    def rule(match: re.Match[str]) -> str:
+        selectors, declarations = match.group(1), match.group(2)
+        if "mono" in selectors:
+            return match.group(0)
+        scaled = _PT.sub(lambda m: f"{m.group(1)}{float(m.group(2)) * scale:.1f}pt",
+                         declarations)
+        return f"{selectors}{{{scaled}}}"
+
+    return _STYLE.sub(lambda m: m.group(1) + _RULE.sub(rule, m.group(2)) + m.group(3), html)
 
 
 @lru_cache(maxsize=1)
@@ -112,8 +150,10 @@ def render_pdf(html: str, lang: str, *, base_url: str | None = None) -> bytes:
     # never make WeasyPrint read a local file or reach the network.
     fetcher = URLFetcher(allowed_protocols={"data"}, timeout=1, allow_redirects=False)
     _map_glyphs_to_their_characters()
-    document = HTML(string=html, base_url=base_url or "about:blank", url_fetcher=fetcher)
-    return bytes(document.write_pdf(stylesheets=[CSS(string=print_css(lang, family))]))
+    scale = size_scale(family)
+    document = HTML(string=scale_font_sizes(html, scale), base_url=base_url or "about:blank",
+                    url_fetcher=fetcher)
+    return bytes(document.write_pdf(stylesheets=[CSS(string=print_css(lang, family, scale))]))
 
 
 def write_pdf(html: str, target: Path, lang: str, *, base_url: str | None = None) -> None:
