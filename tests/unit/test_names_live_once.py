@@ -23,7 +23,7 @@ NAMES_MODULE = SRC / "core" / "metric_names.py"
 METRIC_NAMES = {f.name for f in metric_names.ALL}
 # a metric name not (yet) in metric_names would still look like one of these
 METRIC_LIKE = re.compile(r"\bdlict_(?:(?:link|probe|tcp|dns|http|dltv|monitor|logs|netdev|"
-                         r"agent|incident)_[a-z0-9_]+|build_info|site_info)\b")
+                         r"agent|incident|access)_[a-z0-9_]+|build_info|site_info)\b")
 
 
 def _docstrings(tree: ast.Module) -> set[int]:

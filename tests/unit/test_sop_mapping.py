@@ -3,6 +3,7 @@ ansible-runner's; the real runs are in tests/integration/sop)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from dlict.controls import load_catalog
@@ -161,3 +162,23 @@ def test_a_pc_that_cannot_be_reached_is_unreachable_for_its_own_controls_only() 
         ("FW-21", Status.UNREACHABLE)}
     assert {r.status for r in results if r.host == "a"} == {Status.PASS}
 
+
+
+def test_the_windows_play_runs_only_for_an_inventory_with_pcs(tmp_path: Path) -> None:
+    """A district without Windows PCs never needs the Windows collections (a core install
+    audits its Linux hosts); without the collections the PCs the limit names are errors that
+    say what to install."""
+    from dlict.playbooks.sop import AREAS, _playbook_for, _windows_not_run
+
+    assert _playbook_for(list(AREAS), tmp_path, windows=False).name == "site.yml"
+    wrapper = _playbook_for(list(AREAS), tmp_path, windows=True).read_text()
+    assert "windows.yml" in wrapper and "endpoint.yml" in wrapper
+    assert "windows.yml" not in _playbook_for(["firewall"], tmp_path, windows=False).read_text()
+    inventory = _inventory()
+    pc = Host(name="pc", address="127.0.0.1", site="4401000001",
+              roles=frozenset({Role.WINDOWS_ENDPOINT}))
+    inventory = inventory.model_copy(update={"hosts": {**inventory.hosts, "pc": pc}})
+    errors = _windows_not_run(inventory, None, AREA)
+    assert {(r.host, r.control, r.status) for r in errors} == {("pc", "FW-21", Status.ERROR)}
+    assert "pip install 'dlict[windows]'" in errors[0].evidence
+    assert _windows_not_run(inventory, "a", AREA) == []

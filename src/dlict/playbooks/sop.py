@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from loguru import logger
 
 from dlict.controls import CONTROL_ID, Catalog, Control
 from dlict.core.errors import InputError
@@ -67,17 +68,42 @@ def controls_for(host: Host, controls: Sequence[Control]) -> list[Control]:
     return [c for c in controls if (WINDOWS_PLATFORM in c.platforms) == windows]
 
 
-def _playbook_for(areas: list[str], workdir: Path) -> Path:
+def windows_collections_installed() -> bool:
+    """Whether the Windows role's collections (the ``windows`` extra) can be loaded."""
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec("ansible_collections.ansible.windows") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _playbook_for(areas: list[str], workdir: Path, windows: bool) -> Path:
     playbooks = data_path("playbooks")
-    if areas == list(AREAS):
+    if areas == list(AREAS) and not windows:
         return playbooks / "site.yml"
     # One Windows play observes every area of a PC at once; its results are kept for the
-    # areas asked for.
+    # areas asked for. It is added only for an inventory with Windows PCs, so a district
+    # without them never needs the Windows collections.
     wrapper = workdir / "dlict-areas.yml"
     wrapper.write_text(yaml.safe_dump(
         [{"import_playbook": str(playbooks / f"{area}.yml")} for area in areas]
-        + [{"import_playbook": str(playbooks / WINDOWS_PLAYBOOK)}]))
+        + ([{"import_playbook": str(playbooks / WINDOWS_PLAYBOOK)}] if windows else [])))
     return wrapper
+
+
+def _windows_not_run(inventory: Inventory, limit: str | None,
+                     controls: Sequence[Control]) -> list[Result]:
+    """Without the Windows collections: the PCs the limit names get an error for each of their
+    controls, saying what to install; the Linux hosts are audited all the same."""
+    from dlict.inventory.select import select_hosts
+
+    why = ("not checked: the Windows role needs the ansible.windows collection (pip install "
+           "'dlict[windows]')")
+    return [Result(site=host.site, host=host.name, control=control.id, status=Status.ERROR,
+                   evidence=why)
+            for host in select_hosts(inventory, limit) if Role.WINDOWS_ENDPOINT in host.roles
+            for control in controls_for(host, controls)]
 
 
 @dataclass
@@ -255,8 +281,14 @@ def run_sop(
     selected = resolve_areas(areas)
     controls = catalog.in_areas(selected)
     audit = mode is Mode.AUDIT
+    has_pcs = bool(inventory.hosts_in_role(Role.WINDOWS_ENDPOINT))
+    windows = has_pcs and windows_collections_installed()
+    not_run = _windows_not_run(inventory, limit, controls) if has_pcs and not windows else []
+    if not_run:
+        logger.warning("Windows PCs not checked: the ansible.windows collection is not "
+                       "installed (pip install 'dlict[windows]')")
     with tempfile.TemporaryDirectory(prefix="dlict-sop-") as workdir:
-        playbook = _playbook_for(selected, Path(workdir))
+        playbook = _playbook_for(selected, Path(workdir), windows)
         outcome = run_playbook(
             playbook, Path(inventory.source), limit=limit, check=audit or check,
             diff=audit or diff, extravars={"dlict_mode": mode.value}, forks=forks,
@@ -265,4 +297,4 @@ def run_sop(
     hosts = outcome.hosts_with("processed")
     results = results_from_events(outcome.events, hosts, controls, inventory,
                                   Mode.AUDIT if audit or check else Mode.APPLY)
-    return SopRun(mode=mode, areas=selected, results=results, outcome=outcome)
+    return SopRun(mode=mode, areas=selected, results=[*results, *not_run], outcome=outcome)
