@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import signal
-import threading
 from collections.abc import Callable
 from pathlib import Path
-from types import FrameType
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -14,6 +11,7 @@ from loguru import logger
 
 from dlict.cli.context import app_context
 from dlict.cli.options import number_option
+from dlict.cli.signals import stop_on_signals
 from dlict.core.extras import require_extra
 from dlict.core.numbers import NumberRange
 from dlict.exporter.connections import ServerLimits
@@ -69,14 +67,7 @@ def intake(
     inventory = actx.inventory() if actx.settings.inventory is not None else None
     with actx.open_store():
         pass  # the data directory, the log file and the store's schema, before listening
-    stop = threading.Event()
-
-    def on_signal(_number: int, _frame: FrameType | None) -> None:
-        stop.set()
-
-    # before anything listens: a SIGTERM as soon as the port answers still stops it cleanly
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    stop = stop_on_signals()  # before anything listens
     server = make_server(StoreWorker(actx.settings.store_path), inventory,
                          _metrics_renderer(actx.settings.store_path, inventory),
                          listen=listen, web=web,

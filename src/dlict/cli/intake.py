@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import signal
-import threading
-from types import FrameType
 from typing import Annotated
 
 import typer
@@ -12,6 +9,7 @@ from loguru import logger
 
 from dlict.cli.context import app_context
 from dlict.cli.options import number_option
+from dlict.cli.signals import stop_on_signals
 from dlict.core.numbers import NumberRange
 from dlict.exporter.connections import ServerLimits
 from dlict.intake.ca import ca_files
@@ -41,14 +39,7 @@ def serve(
     data_dir = actx.settings.data_dir
     with actx.open_store():
         pass  # the data directory, the log file and the store's schema, before listening
-    stop = threading.Event()
-
-    def on_signal(_number: int, _frame: FrameType | None) -> None:
-        stop.set()
-
-    # before anything listens: a SIGTERM as soon as the ports answer still stops it cleanly
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    stop = stop_on_signals()  # before anything listens
     servers = make_servers(actx.settings.store_path, ca_files(data_dir), listen=listen,
                            metrics_listen=metrics_listen,
                            limits=ServerLimits(max_connections=max_connections),

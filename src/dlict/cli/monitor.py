@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import signal
 import threading
 from pathlib import Path
-from types import FrameType
 from typing import Annotated, Any
 
 import typer
@@ -14,6 +12,7 @@ from loguru import logger
 
 from dlict.cli.context import AppContext, app_context
 from dlict.cli.options import number_option
+from dlict.cli.signals import stop_on_signals
 from dlict.cli.text import printable
 from dlict.core.errors import InputError, OperationalError
 from dlict.core.extras import require_extra
@@ -87,13 +86,7 @@ def _serve(plan: MonitorPlan, listen: str, web: WebConfig, data_dir: Path,
     cycle_s = settings.count * settings.period_ms / 1000 + settings.timeout_ms / 1000
     health = Health(state, cycle_s, bool(plan.icmp_targets), lambda: worker.error)
     server = make_server(listen, Exposition(plan, state, data_dir), web, health, limits)
-    stop = threading.Event()
-
-    def on_signal(_number: int, _frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    stop = stop_on_signals()  # before anything listens
     worker.start()
     rounds.start()
     serving = threading.Thread(target=server.serve_forever, name="dlict-http", daemon=True)
