@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import http.client
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -18,6 +17,7 @@ from pathlib import Path
 from dlict.core.store import EvidenceStore
 from dlict.incidents.cases import CaseBook
 from dlict.incidents.model import Case, TimelineEntry, TrailEntry
+from tests.intake_support import stop_by_sigterm
 
 BIN = Path(sys.executable).parent
 
@@ -81,13 +81,7 @@ def incident_intake(data_dir: Path, *extra: str) -> Iterator[Served]:
             time.sleep(0.05)
         yield Served(data_dir, port, process, log)
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=15)
+        stop_by_sigterm(process)
 
 
 @dataclass

@@ -154,13 +154,18 @@ def intake_serve(data_dir: Path, *extra: str) -> Iterator[Served]:
         _wait_listening(metrics_port, process, log)
         yield Served(data_dir, port, metrics_port, process, log)
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=15)
+        stop_by_sigterm(process)
+
+
+def stop_by_sigterm(process: subprocess.Popen[bytes]) -> None:
+    """Stop a dlict server as systemd would: SIGTERM, then SIGKILL after 15 s."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=15)
 
 
 def count(store_path: Path, table: str) -> int:
