@@ -9,15 +9,16 @@ a fail is a finding (exit 1); an error or an unreachable host is an operational 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from loguru import logger
 
 from dlict.core.errors import DlictError, ExitCode, StoreError
 from dlict.core.results import Result, Status
+from dlict.core.runner_dir import Terminated
 from dlict.core.store import EvidenceStore, Run, RunStatus
 
 if TYPE_CHECKING:
@@ -77,21 +78,49 @@ class RunRecorder:
     """A run that has started and is waiting for its results (see ``recording``)."""
 
     def __init__(self, store: EvidenceStore, run_id: int, kind: str = "",
-                 findings: DistrictGetter | None = None) -> None:
+                 findings: DistrictGetter | None = None,
+                 kept: Sequence[Result] = ()) -> None:
         self._store = store
         self.id = run_id
         self.kind = kind
         self._findings = findings
         self.finished: RunRecord | None = None
+        self._kept: list[Result] = list(kept)
+        self._kept_keys = {_key(r) for r in self._kept}
+
+    def set_plan(self, plan: Mapping[str, Any]) -> None:
+        """Keep what this run sets out to do, so that it can be resumed if interrupted."""
+        self._store.set_run_plan(self.id, plan)
+
+    @property
+    def kept(self) -> tuple[Result, ...]:
+        """The results stored so far (before ``finish``)."""
+        return tuple(self._kept)
+
+    def keep(self, results: Sequence[Result]) -> None:
+        """Store results that are final already (a host's area that has ended), so that a run
+        interrupted later keeps them; a result for a (site, host, control, target) kept before
+        is not stored twice."""
+        fresh = [r for r in results if _key(r) not in self._kept_keys]
+        if fresh:
+            self._store.add_results(self.id, fresh)
+            self._kept.extend(fresh)
+            self._kept_keys.update(_key(r) for r in fresh)
 
     def finish(self, results: Sequence[Result], *, failed: bool = False) -> RunRecord:
-        """Store ``results`` and the run's judged status; returns the finished record."""
-        self._store.add_results(self.id, results)
-        self._store.finish_run(self.id, judge(results, failed=failed))
-        self.finished = RunRecord(self._store.run(self.id), tuple(results))
+        """Store ``results`` (those not kept already) and the run's status judged over
+        everything it stored; returns the finished record."""
+        self.keep(results)
+        everything = tuple(self._kept)
+        self._store.finish_run(self.id, judge(everything, failed=failed))
+        self.finished = RunRecord(self._store.run(self.id), everything)
         if self._findings is not None:
-            raise_incidents(self._store, self.kind, self.id, results, self._findings)
+            raise_incidents(self._store, self.kind, self.id, everything, self._findings)
         return self.finished
+
+
+def _key(result: Result) -> tuple[str, str, str | None, str | None]:
+    return (result.site, result.host, result.control, result.target)
 
 
 def raise_incidents(store: EvidenceStore, kind: str, run_id: int, results: Sequence[Result],
@@ -118,12 +147,39 @@ def recording(store: EvidenceStore, kind: str, *, command: str = "",
     with ``RunRecorder.finish``. A run left unfinished by an exception is marked ``error``,
     never left ``running``. With ``findings``, failed results may raise incident cases."""
     recorder = RunRecorder(store, store.start_run(kind, command, inventory), kind, findings)
-    try:
+    with _finished_anyway(store, recorder):
         yield recorder
+
+
+@contextmanager
+def resuming(store: EvidenceStore, run_id: int, kind: str, *,
+             findings: DistrictGetter | None = None) -> Iterator[RunRecorder]:
+    """Go on with interrupted run ``run_id``: its stored results are kept, the caller adds
+    the rest and finishes it as with ``recording``."""
+    kept = store.results(run_id)
+    store.reopen_run(run_id)
+    recorder = RunRecorder(store, run_id, kind, findings, kept=kept)
+    with _finished_anyway(store, recorder):
+        yield recorder
+
+
+@contextmanager
+def _finished_anyway(store: EvidenceStore, recorder: RunRecorder) -> Iterator[None]:
+    """A run left unfinished is marked ``error``, never left ``running``; one stopped by
+    SIGINT or SIGTERM is also noted as interrupted (what it stored is kept, and an audit may
+    be resumed)."""
+    interrupted = False
+    try:
+        yield
+    except (KeyboardInterrupt, Terminated):
+        interrupted = True
+        raise
     finally:
         if recorder.finished is None:
             with suppress(StoreError):  # the store's own failure is already on its way up
                 store.finish_run(recorder.id, RunStatus.ERROR)
+                if interrupted:
+                    store.mark_interrupted(recorder.id)
 
 
 def record_run(store: EvidenceStore, kind: str, results: Sequence[Result], *,

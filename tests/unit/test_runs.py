@@ -11,7 +11,8 @@ import pytest
 from dlict.core.errors import ExitCode
 from dlict.core.results import Result, Status
 from dlict.core.store import EvidenceStore, RunStatus
-from dlict.runs import judge, record_run, recording
+from dlict.core.runner_dir import Terminated
+from dlict.runs import judge, record_run, recording, resuming
 
 
 def _result(host: str, status: Status, control: str = "FW-01") -> Result:
@@ -67,3 +68,43 @@ def test_a_run_is_visible_while_it_works_and_an_exception_leaves_it_error(
     run = store.run(rec.id)
     assert run.status is RunStatus.ERROR and run.finished_at is not None
     assert store.results(rec.id) == []
+
+
+def test_kept_results_are_stored_at_once_and_not_twice(store: EvidenceStore) -> None:
+    with recording(store, "audit") as recorder:
+        first = [_result("a", Status.PASS, "FW-01"), _result("b", Status.FAIL, "FW-01")]
+        recorder.keep(first)
+        assert len(store.results(recorder.id)) == 2  # stored before the run ends
+        record = recorder.finish([*first, _result("a", Status.PASS, "AV-01")])
+    stored = store.results(record.id)
+    assert sorted((r.host, r.control) for r in stored) == [
+        ("a", "AV-01"), ("a", "FW-01"), ("b", "FW-01")]
+    assert record.status is RunStatus.FINDINGS  # judged over everything, kept included
+    assert len(record.results) == 3
+
+
+@pytest.mark.parametrize("stop", [KeyboardInterrupt, Terminated])
+def test_a_stopped_run_keeps_its_results_and_is_marked_interrupted(
+        store: EvidenceStore, stop: type[BaseException]) -> None:
+    with pytest.raises(stop), recording(store, "audit") as recorder:
+        recorder.set_plan({"areas": ["firewall"], "limit": None})
+        recorder.keep([_result("a", Status.PASS)])
+        raise stop()
+    assert store.run(recorder.id).status is RunStatus.ERROR
+    assert store.interrupted(recorder.id)
+    assert [r.host for r in store.results(recorder.id)] == ["a"]
+
+    with resuming(store, recorder.id, "audit") as again:
+        assert store.run(recorder.id).status is RunStatus.RUNNING
+        assert not store.interrupted(recorder.id)
+        record = again.finish([_result("a", Status.PASS), _result("b", Status.PASS)])
+    assert record.id == recorder.id and record.status is RunStatus.OK
+    assert sorted(r.host for r in store.results(record.id)) == ["a", "b"]
+
+
+def test_an_exception_that_is_no_stop_is_not_an_interruption(store: EvidenceStore) -> None:
+    with pytest.raises(ValueError), recording(store, "audit") as recorder:
+        recorder.set_plan({"areas": ["firewall"], "limit": None})
+        raise ValueError("boom")
+    assert store.run(recorder.id).status is RunStatus.ERROR
+    assert not store.interrupted(recorder.id)

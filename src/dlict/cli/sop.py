@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from collections.abc import Sequence
@@ -10,22 +11,24 @@ from typing import Annotated
 
 import typer
 from loguru import logger
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from dlict.cli.context import AppContext, app_context
 from dlict.cli.options import JsonOption, PdfOption
 from dlict.cli.results_view import log_results, print_summary, run_as_dict
 from dlict.cli.text import shown
 from dlict.controls import CONTROL_ID, Catalog, load_catalog
+from dlict.core.errors import InputError
 from dlict.core.files import write_private
 from dlict.core.results import Result
 from dlict.inventory import Inventory
+from dlict.inventory.models import Role
 from dlict.playbooks.runner import AnsibleEvent
 from dlict.playbooks.sop import AREAS, Mode, SopRun, resolve_areas, run_sop
 from dlict.reports.document import check_targets, write_report
 from dlict.reports.html import render_audit_html
 from dlict.reports.summary import scores
-from dlict.runs import RunRecord
+from dlict.runs import RunRecord, RunRecorder, resuming
 
 LimitOption = Annotated[
     str | None,
@@ -33,27 +36,62 @@ LimitOption = Annotated[
 ]
 
 
-class _HostProgress:
-    """One bar per host, advanced as each control's verification reports."""
+class _DistrictProgress:
+    """One bar for the whole run, however many hosts: host-areas finished out of those
+    planned, the area now running and its slowest host (the fewest controls judged so far).
+    A bar per host would not fit 500 hosts on a screen."""
 
-    def __init__(self, progress: Progress, per_host: int) -> None:
+    def __init__(self, progress: Progress, areas: list[str], hosts: int,
+                 controls: dict[str, int]) -> None:
         self.progress = progress
-        self.per_host = per_host
-        self.tasks: dict[str, TaskID] = {}
+        self.areas = areas
+        self.controls = controls
+        self.task = progress.add_task("", total=max(1, hosts * len(areas)))
+        self.done_hosts: dict[str, set[str]] = {}
+        self.judged: dict[str, int] = {}
+        self.unreachable: set[str] = set()
+        self.area_index = 0
+        self._show()
 
-    def __call__(self, event: AnsibleEvent) -> None:
-        if event.host not in self.tasks:
-            self.tasks[event.host] = self.progress.add_task(shown(event.host),
-                                                            total=self.per_host)
-        task = self.tasks[event.host]
+    def event(self, event: AnsibleEvent) -> None:
         if event.unreachable:
-            self.progress.update(
-                task,
-                completed=self.per_host,
-                description=f"{shown(event.host)} [yellow]unreachable[/yellow]",
-            )
+            self.unreachable.add(event.host)
         elif event.action == "assert" and any(CONTROL_ID.match(t) for t in event.tags):
-            self.progress.update(task, advance=1)
+            self.judged[event.host] = self.judged.get(event.host, 0) + 1
+        else:
+            self.judged.setdefault(event.host, 0)
+        self._show()
+
+    def area_done(self, results: Sequence[Result]) -> None:
+        """The running area has ended on every host; the next one starts."""
+        area = self.areas[self.area_index] if self.area_index < len(self.areas) else ""
+        for host in {r.host for r in results}:
+            self.done_hosts.setdefault(host, set()).add(area)
+        self.progress.update(self.task, completed=sum(map(len, self.done_hosts.values())))
+        self.area_index += 1
+        self.judged = {}
+        self._show()
+
+    def _show(self) -> None:
+        area = self.areas[self.area_index] if self.area_index < len(self.areas) else "windows"
+        hosts_done = sum(1 for done in self.done_hosts.values() if len(done) >= len(self.areas))
+        text = f"hosts done {hosts_done} · {area}"
+        waiting = {h: n for h, n in self.judged.items() if h not in self.unreachable}
+        if waiting:
+            slowest = min(waiting, key=lambda h: (waiting[h], h))
+            text += (f" · slowest {shown(slowest)} {waiting[slowest]}/"
+                     f"{self.controls.get(area, 0)}")
+        if self.unreachable:
+            text += f" · [yellow]{len(self.unreachable)} unreachable[/yellow]"
+        self.progress.update(self.task, description=text)
+
+
+def _sop_hosts(inv: Inventory, limit: str | None) -> list[str]:
+    """The hosts the SOP plays work on among those ``limit`` names."""
+    from dlict.inventory.select import select_hosts
+
+    roles = {Role.LINUX_SERVER, Role.WINDOWS_ENDPOINT}
+    return [h.name for h in select_hosts(inv, limit) if roles & set(h.roles)]
 
 
 def _run(
@@ -66,36 +104,39 @@ def _run(
     check: bool = False,
     diff: bool = False,
     extra: Sequence[Result] = (),
+    resume: RunRecorder | None = None,
 ) -> tuple[RunRecord, SopRun]:
+    with contextlib.ExitStack() as stack:
+        recorder = resume or stack.enter_context(actx.recording(mode.value))
+        if resume is None:
+            recorder.keep(extra)
+            recorder.set_plan({"areas": areas, "limit": limit})
+        return _run_recorded(actx, recorder, inv, catalog, areas, mode, limit, check, diff)
+
+
+def _run_recorded(actx: AppContext, recorder: RunRecorder, inv: Inventory, catalog: Catalog,
+                  areas: list[str], mode: Mode, limit: str | None, check: bool, diff: bool,
+                  ) -> tuple[RunRecord, SopRun]:
     settings = actx.settings
-    per_host = len(catalog.in_areas(areas))
-    with actx.recording(mode.value) as recorder:
-        logger.info("{} run {} of {} (limit {})", mode.value, recorder.id, ", ".join(areas),
-                    limit)
-        progress = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            console=actx.console,
-            disable=actx.json_output,
-            transient=True,
+    logger.info("{} run {} of {} (limit {})", mode.value, recorder.id, ", ".join(areas), limit)
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                        TimeElapsedColumn(), console=actx.console,
+                        disable=actx.json_output, transient=True)
+    shown_progress = _DistrictProgress(
+        progress, areas, len(_sop_hosts(inv, limit)),
+        {area: len(catalog.in_areas([area])) for area in areas})
+
+    def area_done(results: list[Result]) -> None:
+        recorder.keep(results)
+        shown_progress.area_done(results)
+
+    with progress:
+        sop_run = run_sop(
+            inv, catalog, areas, mode, limit=limit, check=check, diff=diff,
+            forks=settings.forks, timeout=settings.ssh_timeout, mitogen=settings.mitogen,
+            on_event=shown_progress.event, on_area_done=area_done,
         )
-        with progress:
-            sop_run = run_sop(
-                inv,
-                catalog,
-                areas,
-                mode,
-                limit=limit,
-                check=check,
-                diff=diff,
-                forks=settings.forks,
-                timeout=settings.ssh_timeout,
-                on_event=_HostProgress(progress, per_host),
-            )
-        sop_run.results = [*sop_run.results, *extra]
-        record = recorder.finish(sop_run.results,
-                                 failed=sop_run.outcome.status != "successful")
+    record = recorder.finish(sop_run.results, failed=sop_run.outcome.status != "successful")
     log_results(mode.value, record.id, record.results)
     return record, sop_run
 
@@ -147,17 +188,28 @@ def audit(
         "--devices/--no-devices",
         help="Also judge the network devices the limit names (dlict netdev audit's rules).",
     )] = True,
+    resume: Annotated[bool, typer.Option(
+        "--resume",
+        help="Finish the last audit, interrupted by Ctrl-C: only the hosts and areas it had "
+             "not judged yet.",
+    )] = False,
 ) -> None:
     """Check the SOP controls (every area, or those named) without changing anything; exit 1
     if one does not hold."""
     actx = app_context(ctx)
+    if resume and (areas or limit):
+        raise InputError("--resume takes the areas and --limit of the interrupted audit: "
+                         "give neither")
     selected = resolve_areas(areas or [])
     check_targets(report, pdf, html_option="--report")
     inv = actx.inventory()
     catalog = load_catalog()
-    device_results = _device_audit(actx, inv, limit) if devices else []
-    record, _sop_run = _run(actx, inv, catalog, selected, Mode.AUDIT, limit,
-                            extra=device_results)
+    if resume:
+        record = _resume_audit(actx, inv, catalog)
+    else:
+        device_results = _device_audit(actx, inv, limit) if devices else []
+        record, _sop_run = _run(actx, inv, catalog, selected, Mode.AUDIT, limit,
+                                extra=device_results)
     run = record.run
     data = run_as_dict(run, record.results) | {
         "scores": [
@@ -182,6 +234,52 @@ def audit(
         actx.console.print(f"stored as run {record.id}")
     if record.exit_code:
         raise typer.Exit(record.exit_code)
+
+
+def _resume_audit(actx: AppContext, inv: Inventory, catalog: Catalog) -> RunRecord:
+    """Finish the last audit if it was interrupted: the areas and hosts it had not judged,
+    with its own areas and limit; what it stored before stays as it was."""
+    with actx.open_store() as store:
+        last = store.runs(Mode.AUDIT.value, limit=1)
+        if not last or not store.interrupted(last[0].id):
+            said = (f"the last audit, run {last[0].id}, ended {last[0].status.value}"
+                    if last else "no audit was run yet")
+            raise InputError(f"no interrupted audit to resume ({said})")
+        run_id = last[0].id
+        plan = store.run_plan(run_id)
+    if plan is None:
+        raise InputError(f"audit run {run_id} was interrupted before it started checking "
+                         "hosts: run dlict audit again")
+    areas = resolve_areas([str(a) for a in plan.get("areas") or []])
+    limit = plan.get("limit")
+    limit = str(limit) if limit is not None else None
+    with actx.open_store() as store, resuming(store, run_id, Mode.AUDIT.value,
+                                              findings=actx.district_for_findings) as recorder:
+        left_areas, left_hosts = _left_to_audit(inv, catalog, areas, limit, recorder.kept)
+        if not left_hosts:
+            return recorder.finish([])
+        sys.stderr.write(f"dlict: resuming audit run {run_id}: {', '.join(left_areas)} on "
+                         f"{len(left_hosts)} host(s)\n")
+        record, _sop_run = _run(actx, inv, catalog, left_areas, Mode.AUDIT,
+                                ",".join(left_hosts), resume=recorder)
+        return record
+
+
+def _left_to_audit(inv: Inventory, catalog: Catalog, areas: list[str], limit: str | None,
+                   kept: Sequence[Result]) -> tuple[list[str], list[str]]:
+    """(areas, hosts) an interrupted audit had not judged yet: every area with a host that
+    has none of its results, and every host missing an area."""
+    from dlict.playbooks.sop import controls_for
+
+    judged = {(r.host, r.control) for r in kept}
+    left: dict[str, set[str]] = {}
+    for name in _sop_hosts(inv, limit):
+        for area in areas:
+            wanted = controls_for(inv.hosts[name], catalog.in_areas([area]))
+            if wanted and not all((name, c.id) in judged for c in wanted):
+                left.setdefault(name, set()).add(area)
+    left_areas = [a for a in areas if any(a in found for found in left.values())]
+    return left_areas, sorted(left)
 
 
 def _device_audit(actx: AppContext, inv: Inventory, limit: str | None) -> list[Result]:

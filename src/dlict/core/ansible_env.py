@@ -38,3 +38,28 @@ def require_program(name: str) -> str:
     if found is None:
         raise MissingProgramError(name, "install dlict with its dependencies: pip install dlict")
     return found
+
+
+def mitogen_strategy_dir() -> Path | None:
+    """The Mitogen strategy plugins' directory, or None when Mitogen is not installed."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("ansible_mitogen")
+    if spec is None or spec.origin is None:
+        return None
+    return Path(spec.origin).parent / "plugins" / "strategy"
+
+
+def strategy_env(mitogen: bool) -> dict[str, str]:
+    """The environment that makes ansible-playbook run with the Mitogen strategy (none when
+    it is off or not installed: Ansible's own linear strategy)."""
+    if not mitogen:
+        return {}
+    plugins = mitogen_strategy_dir()
+    if plugins is None:
+        from loguru import logger
+
+        logger.warning("the Mitogen strategy is not installed: Ansible runs with its own "
+                       "(slower) linear strategy")
+        return {}
+    return {"ANSIBLE_STRATEGY_PLUGINS": str(plugins), "ANSIBLE_STRATEGY": "mitogen_linear"}

@@ -42,6 +42,9 @@ class Settings(BaseModel):
     log_json: bool = False
     forks: int = Field(default=20, ge=1, le=500)
     ssh_timeout: int = Field(default=20, ge=1, le=600)
+    # Ansible's Mitogen strategy: one Python per host kept for the whole run instead of an
+    # SSH exec and a module upload per task (docs/decisions.md, issue 18). Off: plain linear.
+    mitogen: bool = True
 
     @field_validator("inventory", "data_dir")
     @classmethod

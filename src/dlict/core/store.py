@@ -13,17 +13,19 @@ one ``StoreError`` line naming the file and the cause.
 from __future__ import annotations
 
 import getpass
+import json
 import os
 import sqlite3
 import stat
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from dlict import __version__
 from dlict.core.clock import utc_now
@@ -290,6 +292,15 @@ MIGRATIONS: tuple[str, ...] = (
         detail     TEXT NOT NULL DEFAULT ''
     );
     CREATE INDEX access_trail_request ON access_trail (request_id);
+    """,
+    # What a long run set out to do (an audit's areas and host pattern), so that an
+    # interrupted one can be finished by `dlict audit --resume`.
+    """
+    CREATE TABLE run_plans (
+        run_id       INTEGER PRIMARY KEY REFERENCES runs (id),
+        plan         TEXT NOT NULL,
+        interrupted  INTEGER NOT NULL DEFAULT 0 CHECK (interrupted IN (0, 1))
+    );
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -653,6 +664,42 @@ class EvidenceStore:
                 "UPDATE runs SET status = ?, finished_at = ? WHERE id = ?",
                 (status.value, utc_now().isoformat(), run_id),
             )
+
+    def reopen_run(self, run_id: int) -> None:
+        """Mark an interrupted run running again (``dlict audit --resume`` finishes it)."""
+        with self._write() as conn:
+            conn.execute("UPDATE runs SET status = ?, finished_at = NULL WHERE id = ?",
+                         (RunStatus.RUNNING.value, run_id))
+            conn.execute("UPDATE run_plans SET interrupted = 0 WHERE run_id = ?", (run_id,))
+
+    def mark_interrupted(self, run_id: int) -> None:
+        """Note that run ``run_id`` (one that kept a plan) was stopped by SIGINT or SIGTERM:
+        it is an error run whose stored results may be completed by resuming it."""
+        with self._write() as conn:
+            conn.execute("UPDATE run_plans SET interrupted = 1 WHERE run_id = ?", (run_id,))
+
+    def interrupted(self, run_id: int) -> bool:
+        """Whether run ``run_id`` was interrupted (and not resumed since)."""
+        with self._reading() as conn:
+            row = conn.execute("SELECT interrupted FROM run_plans WHERE run_id = ?",
+                               (run_id,)).fetchone()
+        return bool(row and row[0])
+
+    def set_run_plan(self, run_id: int, plan: Mapping[str, Any]) -> None:
+        """Keep what run ``run_id`` set out to do (JSON-able), for resuming it."""
+        with self._write() as conn:
+            conn.execute("INSERT OR REPLACE INTO run_plans (run_id, plan) VALUES (?, ?)",
+                         (run_id, json.dumps(plan, sort_keys=True)))
+
+    def run_plan(self, run_id: int) -> dict[str, Any] | None:
+        """What run ``run_id`` set out to do, if it kept a plan."""
+        with self._reading() as conn:
+            row = conn.execute("SELECT plan FROM run_plans WHERE run_id = ?",
+                               (run_id,)).fetchone()
+        if row is None:
+            return None
+        plan = json.loads(row[0])
+        return plan if isinstance(plan, dict) else None
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:

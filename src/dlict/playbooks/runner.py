@@ -14,7 +14,7 @@ from typing import Any
 
 import ansible_runner
 
-from dlict.core.ansible_env import ansible_path, require_program
+from dlict.core.ansible_env import ansible_path, require_program, strategy_env
 from dlict.core.logging import redact
 from dlict.core.paths import data_path
 from dlict.core.runner_dir import runner_dir
@@ -117,7 +117,9 @@ def run_playbook(
     extravars: Mapping[str, Any] | None = None,
     forks: int = 20,
     timeout: int = 20,
+    mitogen: bool = True,
     on_event: Callable[[AnsibleEvent], None] | None = None,
+    on_play: Callable[[str], None] | None = None,
 ) -> PlaybookOutcome:
     """Run ``playbook`` against ``inventory`` with host key checking on.
 
@@ -125,7 +127,10 @@ def run_playbook(
         limit: an Ansible host pattern (site group, host name, …).
         check, diff: Ansible's check and diff modes.
         tags: run only tasks carrying these tags (control IDs).
+        mitogen: run with the Mitogen strategy when it is installed.
         on_event: called for every per-host task outcome as it happens.
+        on_play: called with a play's name as it starts (the plays before it have ended on
+            every host).
 
     Returns:
         The run's status, return code, events and per-host stats.
@@ -146,6 +151,8 @@ def run_playbook(
         def handle(raw: Mapping[str, Any]) -> bool:
             if raw.get("event") == "playbook_on_stats":
                 stats.update(raw.get("event_data", {}))
+            elif raw.get("event") == "playbook_on_play_start" and on_play is not None:
+                on_play(str(raw.get("event_data", {}).get("play", "")))
             event = _to_event(raw, tags_of)
             if event is not None:
                 events.append(event)
@@ -173,6 +180,7 @@ def run_playbook(
                 "ANSIBLE_CALLBACK_PLUGINS": str(CALLBACK_DIR),
                 "ANSIBLE_CALLBACKS_ENABLED": "dlict_tags",
                 "DLICT_TAGS_FILE": str(tags_file),
+                **strategy_env(mitogen),
             },
             event_handler=handle,
             cancel_callback=private.stop_requested,

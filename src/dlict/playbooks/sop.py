@@ -264,6 +264,48 @@ class SopRun:
         return {h: int(changed.get(h, 0)) for h in sorted(self.outcome.hosts_with("processed"))}
 
 
+def _play_areas(selected: list[str], windows: bool) -> list[list[str]]:
+    """The areas each play of the run judges, in play order (the Windows play judges the
+    PCs' controls of every area at once)."""
+    return [[area] for area in selected] + ([list(selected)] if windows else [])
+
+
+class _AreaTracker:
+    """Hands over each area's results once its play has ended on every host: Ansible runs the
+    plays one after another, so the start of the next play (or the end of the run) means the
+    area before it is final."""
+
+    def __init__(self, play_areas: list[list[str]], catalog: Catalog, inventory: Inventory,
+                 mode: Mode, on_area_done: Callable[[list[Result]], None] | None,
+                 on_event: Callable[[AnsibleEvent], None] | None) -> None:
+        self.play_areas = play_areas
+        self.catalog = catalog
+        self.inventory = inventory
+        self.mode = mode
+        self.on_area_done = on_area_done
+        self.forward = on_event
+        self.events: list[AnsibleEvent] = []
+        self.plays_started = 0
+
+    def event(self, event: AnsibleEvent) -> None:
+        self.events.append(event)
+        if self.forward is not None:
+            self.forward(event)
+
+    def play(self, _name: str) -> None:
+        if self.plays_started:
+            self._ended(self.plays_started - 1)
+        self.plays_started += 1
+
+    def _ended(self, index: int) -> None:
+        if self.on_area_done is None or index >= len(self.play_areas):
+            return
+        controls = self.catalog.in_areas(self.play_areas[index])
+        hosts = {e.host for e in self.events}
+        self.on_area_done(results_from_events(self.events, hosts, controls, self.inventory,
+                                              self.mode))
+
+
 def run_sop(
     inventory: Inventory,
     catalog: Catalog,
@@ -275,26 +317,35 @@ def run_sop(
     diff: bool = False,
     forks: int = 20,
     timeout: int = 20,
+    mitogen: bool = True,
     on_event: Callable[[AnsibleEvent], None] | None = None,
+    on_area_done: Callable[[list[Result]], None] | None = None,
 ) -> SopRun:
-    """Run the areas' playbooks (apply, or audit in check mode) and judge every control."""
+    """Run the areas' playbooks (apply, or audit in check mode) and judge every control.
+
+    ``on_area_done`` gets each area's results as soon as its play has ended on every host
+    (the caller stores them, so an interrupted run keeps them); ``SopRun.results`` has them
+    all again at the end.
+    """
     selected = resolve_areas(areas)
     controls = catalog.in_areas(selected)
     audit = mode is Mode.AUDIT
+    judged_as = Mode.AUDIT if audit or check else Mode.APPLY
     has_pcs = bool(inventory.hosts_in_role(Role.WINDOWS_ENDPOINT))
     windows = has_pcs and windows_collections_installed()
     not_run = _windows_not_run(inventory, limit, controls) if has_pcs and not windows else []
     if not_run:
         logger.warning("Windows PCs not checked: the ansible.windows collection is not "
                        "installed (pip install 'dlict[windows]')")
+    tracker = _AreaTracker(_play_areas(selected, windows), catalog, inventory, judged_as,
+                           on_area_done, on_event)
     with tempfile.TemporaryDirectory(prefix="dlict-sop-") as workdir:
         playbook = _playbook_for(selected, Path(workdir), windows)
         outcome = run_playbook(
             playbook, Path(inventory.source), limit=limit, check=audit or check,
             diff=audit or diff, extravars={"dlict_mode": mode.value}, forks=forks,
-            timeout=timeout, on_event=on_event,
+            timeout=timeout, mitogen=mitogen, on_event=tracker.event, on_play=tracker.play,
         )
     hosts = outcome.hosts_with("processed")
-    results = results_from_events(outcome.events, hosts, controls, inventory,
-                                  Mode.AUDIT if audit or check else Mode.APPLY)
+    results = results_from_events(outcome.events, hosts, controls, inventory, judged_as)
     return SopRun(mode=mode, areas=selected, results=[*results, *not_run], outcome=outcome)
