@@ -40,6 +40,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from dlict.core.ansible_env import mitogen_strategy_dir
 from lab.fleet.fleet import Fleet
 
 REPO = Path(__file__).resolve().parent.parent
@@ -176,15 +177,6 @@ def extract_anchor(work: Path) -> Path:
                          f"{archive.stderr.decode(errors='replace')[-2000:]}")
     subprocess.run(["tar", "-x", "-C", str(work)], input=archive.stdout, check=True)
     return work / "playbooks"
-
-
-def mitogen_strategy_dir() -> Path | None:
-    """The folder of ansible_mitogen's strategy plugins, or None when mitogen is missing."""
-    try:
-        module = importlib.import_module("ansible_mitogen")
-    except ImportError:
-        return None
-    return Path(str(module.__file__)).parent / "plugins" / "strategy"
 
 
 def _version(distribution: str) -> str:

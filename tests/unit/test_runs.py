@@ -10,8 +10,8 @@ import pytest
 
 from dlict.core.errors import ExitCode
 from dlict.core.results import Result, Status
-from dlict.core.store import EvidenceStore, RunStatus
 from dlict.core.runner_dir import Terminated
+from dlict.core.store import EvidenceStore, RunStatus
 from dlict.runs import judge, record_run, recording, resuming
 
 
