@@ -99,8 +99,9 @@ class RunRecorder:
 
     def keep(self, results: Sequence[Result]) -> None:
         """Store results that are final already (a host's area that has ended), so that a run
-        interrupted later keeps them; a result for a (site, host, control, target) kept before
-        is not stored twice."""
+        interrupted later keeps them. A result whose (site, host, control, target) was kept by
+        an earlier call is not stored again; within one call every result is stored, as
+        given (some producers report several results under one key)."""
         fresh = [r for r in results if _key(r) not in self._kept_keys]
         if fresh:
             self._store.add_results(self.id, fresh)

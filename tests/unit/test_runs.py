@@ -108,3 +108,10 @@ def test_an_exception_that_is_no_stop_is_not_an_interruption(store: EvidenceStor
         raise ValueError("boom")
     assert store.run(recorder.id).status is RunStatus.ERROR
     assert not store.interrupted(recorder.id)
+
+
+def test_results_sharing_a_key_in_one_batch_are_all_stored(store: EvidenceStore) -> None:
+    # a producer may report several results under one (site, host, control, target)
+    same = [_result("a", Status.PASS, "LINK"), _result("a", Status.FAIL, "LINK")]
+    record = record_run(store, "monitor-once", same)
+    assert len(store.results(record.id)) == 2 and len(record.results) == 2
