@@ -22,9 +22,8 @@ from dlict.core.errors import InputError
 from dlict.core.files import write_private
 from dlict.core.results import Result
 from dlict.inventory import Inventory
-from dlict.inventory.models import Role
 from dlict.playbooks.runner import AnsibleEvent
-from dlict.playbooks.sop import AREAS, Mode, SopRun, resolve_areas, run_sop
+from dlict.playbooks.sop import AREAS, Mode, SopRun, resolve_areas, run_sop, sop_hosts
 from dlict.reports.document import check_targets, write_report
 from dlict.reports.html import render_audit_html
 from dlict.reports.summary import scores
@@ -86,14 +85,6 @@ class _DistrictProgress:
         self.progress.update(self.task, description=text)
 
 
-def _sop_hosts(inv: Inventory, limit: str | None) -> list[str]:
-    """The hosts the SOP plays work on among those ``limit`` names."""
-    from dlict.inventory.select import select_hosts
-
-    roles = {Role.LINUX_SERVER, Role.WINDOWS_ENDPOINT}
-    return [h.name for h in select_hosts(inv, limit) if roles & set(h.roles)]
-
-
 def _run(
     actx: AppContext,
     inv: Inventory,
@@ -123,7 +114,7 @@ def _run_recorded(actx: AppContext, recorder: RunRecorder, inv: Inventory, catal
                         TimeElapsedColumn(), console=actx.console,
                         disable=actx.json_output, transient=True)
     shown_progress = _DistrictProgress(
-        progress, areas, len(_sop_hosts(inv, limit)),
+        progress, areas, len(sop_hosts(inv, limit)),
         {area: len(catalog.in_areas([area])) for area in areas})
 
     def area_done(results: list[Result]) -> None:
@@ -134,6 +125,7 @@ def _run_recorded(actx: AppContext, recorder: RunRecorder, inv: Inventory, catal
         sop_run = run_sop(
             inv, catalog, areas, mode, limit=limit, check=check, diff=diff,
             forks=settings.forks, timeout=settings.ssh_timeout, mitogen=settings.mitogen,
+            runs=settings.ansible_runs,
             on_event=shown_progress.event, on_area_done=area_done,
         )
     record = recorder.finish(sop_run.results, failed=sop_run.outcome.status != "successful")
@@ -273,7 +265,7 @@ def _left_to_audit(inv: Inventory, catalog: Catalog, areas: list[str], limit: st
 
     judged = {(r.host, r.control) for r in kept}
     left: dict[str, set[str]] = {}
-    for name in _sop_hosts(inv, limit):
+    for name in sop_hosts(inv, limit):
         for area in areas:
             wanted = controls_for(inv.hosts[name], catalog.in_areas([area]))
             if wanted and not all((name, c.id) in judged for c in wanted):

@@ -45,6 +45,9 @@ class Settings(BaseModel):
     # Ansible's Mitogen strategy: one Python per host kept for the whole run instead of an
     # SSH exec and a module upload per task (docs/decisions.md, issue 18). Off: plain linear.
     mitogen: bool = True
+    # Ansible programs run at once, each on its share of the hosts: Ansible's main process
+    # works on one core. 0: one per core, with at least HOSTS_PER_RUN hosts each.
+    ansible_runs: int = Field(default=0, ge=0, le=64)
 
     @field_validator("inventory", "data_dir")
     @classmethod

@@ -7,6 +7,8 @@ dlict does not parse ansible-playbook's text output: ansible-runner gives struct
 from __future__ import annotations
 
 import json
+import queue
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +19,7 @@ import ansible_runner
 from dlict.core.ansible_env import ansible_path, require_program, strategy_env
 from dlict.core.logging import redact
 from dlict.core.paths import data_path
-from dlict.core.runner_dir import runner_dir
+from dlict.core.runner_dir import kill_descendants, runner_dir
 
 CALLBACK_DIR = Path(__file__).resolve().parent / "ansible_plugins" / "callback"
 
@@ -106,11 +108,84 @@ def _to_event(
     )
 
 
+@dataclass(frozen=True)
+class _Call:
+    """What every part of one playbook run shares."""
+
+    playbook: Path
+    inventory: Path
+    check: bool
+    diff: bool
+    tags: Sequence[str]
+    extravars: Mapping[str, Any]
+    forks: int
+    timeout: int
+    mitogen: bool
+
+
+class _Merged:
+    """Events, stats and play starts of the parts of one run, merged as they come (each part
+    is an ansible-runner run of its own; the callers' callbacks see one run). Called from the
+    caller's thread only."""
+
+    def __init__(self, parts: int, on_event: Callable[[AnsibleEvent], None] | None,
+                 on_play: Callable[[str], None] | None) -> None:
+        self.events: list[AnsibleEvent] = []
+        self.stats: dict[str, Any] = {}
+        self.on_event = on_event
+        self.on_play = on_play
+        self.plays_started = [0] * parts
+        self.plays_reported = 0
+        self.play_names: list[str] = []
+
+    def sink(self, part: int) -> _Sink:
+        """A part's events handed straight to ``event`` (one part, in this thread)."""
+        def send(raw: Mapping[str, Any] | None,
+                 tags_of: Callable[[str], tuple[str, ...]]) -> None:
+            if raw is not None:
+                self.event(part, raw, tags_of)
+        return send
+
+    def event(self, part: int, raw: Mapping[str, Any],
+              tags_of: Callable[[str], tuple[str, ...]]) -> None:
+        kind = raw.get("event")
+        data = raw.get("event_data", {})
+        if kind == "playbook_on_stats":
+            for key, value in data.items():
+                if isinstance(value, Mapping):
+                    self.stats.setdefault(key, {}).update(value)
+        elif kind == "playbook_on_play_start":
+            self.plays_started[part] += 1
+            if len(self.play_names) < self.plays_started[part]:
+                self.play_names.append(str(data.get("play", "")))
+            self._report_plays()
+        event = _to_event(raw, tags_of)
+        if event is not None:
+            self.events.append(event)
+            if self.on_event is not None:
+                self.on_event(event)
+
+    def part_ended(self, part: int) -> None:
+        """A part has run every play it will (its hosts all failed, or the playbook ended)."""
+        self.plays_started[part] = len(self.play_names) + 1_000_000
+        self._report_plays()
+
+    def _report_plays(self) -> None:
+        # A play has started everywhere once every part has started it (or ended): the plays
+        # before it have then ended on every host of every part.
+        everywhere = min(min(self.plays_started), len(self.play_names))
+        while self.plays_reported < everywhere:
+            if self.on_play is not None:
+                self.on_play(self.play_names[self.plays_reported])
+            self.plays_reported += 1
+
+
 def run_playbook(
     playbook: Path,
     inventory: Path,
     *,
     limit: str | None = None,
+    parts: Sequence[str] = (),
     check: bool = False,
     diff: bool = False,
     tags: Sequence[str] = (),
@@ -125,68 +200,138 @@ def run_playbook(
 
     Arguments:
         limit: an Ansible host pattern (site group, host name, …).
+        parts: host lists (comma-separated names) to run as that many ansible-playbook
+            programs at once, instead of ``limit``: Ansible's main process works on one core,
+            so a district's hosts are split over the controller's cores.
         check, diff: Ansible's check and diff modes.
         tags: run only tasks carrying these tags (control IDs).
         mitogen: run with the Mitogen strategy when it is installed.
         on_event: called for every per-host task outcome as it happens.
-        on_play: called with a play's name as it starts (the plays before it have ended on
-            every host).
+        on_play: called with a play's name once it has started in every part (the plays
+            before it have ended on every host).
 
     Returns:
         The run's status, return code, events and per-host stats.
     """
     require_program("ansible-playbook")
-    events: list[AnsibleEvent] = []
-    stats: dict[str, Any] = {}
-
-    cmdline = " ".join(flag for flag, on in (("--check", check), ("--diff", diff)) if on)
+    call = _Call(playbook, inventory, check, diff, tuple(tags), dict(extravars or {}), forks,
+                 timeout, mitogen)
+    limits: list[str | None] = list(parts) if len(parts) > 1 else [limit]
+    merged = _Merged(len(limits), on_event, on_play)
+    outcomes: list[tuple[str, int] | BaseException | None] = [None] * len(limits)
     with runner_dir(cancellable=True) as private:
-        # A control socket of its own per run: a multiplexed SSH connection left by an earlier
-        # run would otherwise be reused without the host key being checked again.
-        control_dir = private.path / "cp"
-        control_dir.mkdir(mode=0o700)
-        tags_file = private.path / "task-tags.jsonl"
-        tags_of = _TaskTags(tags_file)
+        if len(limits) == 1:
+            outcomes[0] = _run_part(call, private.path, limits[0], merged.sink(0),
+                                    private.stop_requested)
+        else:
+            # The parts run in threads; their events come back to this thread, which alone
+            # calls the callers' callbacks (they write the evidence store, whose SQLite
+            # connection belongs to this thread) and receives the stop signals.
+            inbox: queue.Queue[tuple[int, Mapping[str, Any] | None,
+                                     Callable[[str], tuple[str, ...]]]] = queue.Queue()
 
-        def handle(raw: Mapping[str, Any]) -> bool:
-            if raw.get("event") == "playbook_on_stats":
-                stats.update(raw.get("event_data", {}))
-            elif raw.get("event") == "playbook_on_play_start" and on_play is not None:
-                on_play(str(raw.get("event_data", {}).get("play", "")))
-            event = _to_event(raw, tags_of)
-            if event is not None:
-                events.append(event)
-                if on_event is not None:
-                    on_event(event)
-            return False  # nothing to keep on disk: events live in the evidence store
+            aborted = threading.Event()
 
-        run = ansible_runner.run(
-            private_data_dir=str(private.path),
-            playbook=str(playbook.resolve()),
-            inventory=str(inventory.resolve()),
+            def cancel() -> bool:
+                return aborted.is_set() or private.stop_requested()
+
+            def part(index: int) -> None:
+                def send(raw: Mapping[str, Any] | None,
+                         tags_of: Callable[[str], tuple[str, ...]]) -> None:
+                    inbox.put((index, raw, tags_of))
+                try:
+                    with runner_dir() as own:
+                        outcomes[index] = _run_part(call, own.path, limits[index], send,
+                                                    cancel)
+                except BaseException as exc:  # handed to this thread, raised there
+                    outcomes[index] = exc
+                finally:
+                    send(None, _no_tags)
+
+            threads = [threading.Thread(target=part, args=(i,), name=f"dlict-ansible-{i}",
+                                        daemon=True) for i in range(len(limits))]
+            for thread in threads:
+                thread.start()
+            running = len(threads)
+            try:
+                while running:
+                    try:
+                        index, raw, tags_of = inbox.get(timeout=0.5)
+                    except queue.Empty:
+                        continue
+                    if raw is None:
+                        merged.part_ended(index)
+                        running -= 1
+                    else:
+                        merged.event(index, raw, tags_of)
+            except BaseException:
+                # this thread failed (the store, say): no part goes on without it
+                aborted.set()
+                kill_descendants()
+                raise
+            finally:
+                for thread in threads:
+                    thread.join(timeout=30)
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome
+    finished = [o for o in outcomes if isinstance(o, tuple)]
+    failed = [status for status, _rc in finished if status != "successful"]
+    return PlaybookOutcome(status=failed[0] if failed else "successful",
+                           rc=max((rc for _status, rc in finished), default=0),
+                           events=merged.events, stats=merged.stats)
+
+
+def _no_tags(_uuid: str) -> tuple[str, ...]:
+    return ()
+
+
+#: Where a part hands each raw event, with the way to read its task's tags (None: it ended).
+_Sink = Callable[[Mapping[str, Any] | None, Callable[[str], tuple[str, ...]]], None]
+
+
+def _run_part(call: _Call, private: Path, limit: str | None, send: _Sink,
+              cancel: Callable[[], bool]) -> tuple[str, int]:
+    """One ansible-runner run of ``call`` on ``limit``; returns its status and return code."""
+    cmdline = " ".join(flag for flag, on in (("--check", call.check), ("--diff", call.diff))
+                       if on)
+    # A control socket of its own per run: a multiplexed SSH connection left by an earlier
+    # run would otherwise be reused without the host key being checked again.
+    control_dir = private / "cp"
+    control_dir.mkdir(mode=0o700)
+    tags_file = private / "task-tags.jsonl"
+    tags_of = _TaskTags(tags_file)
+
+    def handle(raw: Mapping[str, Any]) -> bool:
+        send(raw, tags_of)
+        return False  # nothing to keep on disk: events live in the evidence store
+
+    run = ansible_runner.run(
+            private_data_dir=str(private),
+            playbook=str(call.playbook.resolve()),
+            inventory=str(call.inventory.resolve()),
             limit=limit,
-            tags=",".join(tags) or None,
-            extravars=dict(extravars or {}),
-            forks=forks,
+            tags=",".join(call.tags) or None,
+            extravars=dict(call.extravars),
+            forks=call.forks,
             cmdline=cmdline or None,
             envvars={
                 "PATH": ansible_path(),
                 "ANSIBLE_CONFIG": str(data_path("playbooks") / "ansible.cfg"),
                 "ANSIBLE_HOST_KEY_CHECKING": "True",
-                "ANSIBLE_TIMEOUT": str(timeout),
+                "ANSIBLE_TIMEOUT": str(call.timeout),
                 "ANSIBLE_RETRY_FILES_ENABLED": "False",
                 "ANSIBLE_NOCOLOR": "True",
                 "ANSIBLE_SSH_CONTROL_PATH_DIR": str(control_dir),
                 "ANSIBLE_CALLBACK_PLUGINS": str(CALLBACK_DIR),
                 "ANSIBLE_CALLBACKS_ENABLED": "dlict_tags",
                 "DLICT_TAGS_FILE": str(tags_file),
-                **strategy_env(mitogen),
+                **strategy_env(call.mitogen),
             },
             event_handler=handle,
-            cancel_callback=private.stop_requested,
+            cancel_callback=cancel,
             quiet=True,
             # how often the cancel callback is asked: a stop signal waits at most this long
             settings={"suppress_ansible_output": True, "pexpect_timeout": 1},
         )
-        return PlaybookOutcome(status=str(run.status), rc=int(run.rc or 0), events=events,
-                               stats=stats)
+    return str(run.status), int(run.rc or 0)

@@ -8,6 +8,7 @@ something means the control does not hold.
 from __future__ import annotations
 
 import difflib
+import os
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -59,6 +60,15 @@ def resolve_areas(names: Sequence[str]) -> list[str]:
         raise InputError(f"unknown area {', '.join(unknown)} (expected all or "
                          f"{', '.join(AREAS)})")
     return [a for a in AREAS if a in names]
+
+
+def sop_hosts(inventory: Inventory, limit: str | None) -> list[str]:
+    """The hosts the SOP plays work on (Linux servers, Windows PCs) among those ``limit``
+    names, by name."""
+    from dlict.inventory.select import select_hosts
+
+    roles = {Role.LINUX_SERVER, Role.WINDOWS_ENDPOINT}
+    return [h.name for h in select_hosts(inventory, limit) if roles & set(h.roles)]
 
 
 def controls_for(host: Host, controls: Sequence[Control]) -> list[Control]:
@@ -264,6 +274,21 @@ class SopRun:
         return {h: int(changed.get(h, 0)) for h in sorted(self.outcome.hosts_with("processed"))}
 
 
+#: The fewest hosts worth an Ansible program of their own (one costs about 2 s to start).
+HOSTS_PER_RUN = 3
+
+
+def split_hosts(hosts: Sequence[str], runs: int = 0) -> list[str]:
+    """``hosts`` dealt over Ansible programs that run at once, as comma-separated host lists
+    (``runs``: how many; 0 = one per core, with at least ``HOSTS_PER_RUN`` hosts each). One
+    list or none means one program with the caller's own limit."""
+    wanted = runs or min(os.cpu_count() or 1, len(hosts) // HOSTS_PER_RUN)
+    count = max(1, min(wanted, len(hosts)))
+    if count == 1:
+        return []
+    return [",".join(hosts[i::count]) for i in range(count)]
+
+
 def _play_areas(selected: list[str], windows: bool) -> list[list[str]]:
     """The areas each play of the run judges, in play order (the Windows play judges the
     PCs' controls of every area at once)."""
@@ -318,6 +343,7 @@ def run_sop(
     forks: int = 20,
     timeout: int = 20,
     mitogen: bool = True,
+    runs: int = 0,
     on_event: Callable[[AnsibleEvent], None] | None = None,
     on_area_done: Callable[[list[Result]], None] | None = None,
 ) -> SopRun:
@@ -325,7 +351,9 @@ def run_sop(
 
     ``on_area_done`` gets each area's results as soon as its play has ended on every host
     (the caller stores them, so an interrupted run keeps them); ``SopRun.results`` has them
-    all again at the end.
+    all again at the end. An audit (or check) deals the hosts over ``runs`` Ansible
+    programs at once (``split_hosts``); an apply stays one program, whose plays keep every
+    host in step (a school's log forwarding is verified after the log server was set up).
     """
     selected = resolve_areas(areas)
     controls = catalog.in_areas(selected)
@@ -339,10 +367,13 @@ def run_sop(
                        "installed (pip install 'dlict[windows]')")
     tracker = _AreaTracker(_play_areas(selected, windows), catalog, inventory, judged_as,
                            on_area_done, on_event)
+    parts = split_hosts(sop_hosts(inventory, limit), runs) if audit or check else []
+    if parts:
+        logger.info("hosts dealt over {} Ansible programs at once", len(parts))
     with tempfile.TemporaryDirectory(prefix="dlict-sop-") as workdir:
         playbook = _playbook_for(selected, Path(workdir), windows)
         outcome = run_playbook(
-            playbook, Path(inventory.source), limit=limit, check=audit or check,
+            playbook, Path(inventory.source), limit=limit, parts=parts, check=audit or check,
             diff=audit or diff, extravars={"dlict_mode": mode.value}, forks=forks,
             timeout=timeout, mitogen=mitogen, on_event=tracker.event, on_play=tracker.play,
         )

@@ -7,6 +7,7 @@ Also: with the Mitogen strategy a host whose key is not the one known is still r
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sqlite3
 import subprocess
@@ -124,3 +125,27 @@ def test_a_host_with_an_unexpected_key_is_refused_with_mitogen(sop_fleet: SopFle
     results = json.loads(result.stdout)["results"]
     assert results and {r["status"] for r in results} == {"unreachable"}
     assert any("host key" in r["evidence"].lower() for r in results), results[0]
+
+
+def test_an_audit_split_over_two_ansible_programs_judges_as_one(sop_fleet: SopFleet,
+                                                                tmp_path: Path) -> None:
+    one = subprocess.run(
+        [DLICT, "--json", "-i", str(sop_fleet.inventory_path), "--data-dir",
+         str(tmp_path / "one"), "audit", "--no-devices"],
+        capture_output=True, text=True, check=False, timeout=900,
+        env={**os.environ, "DLICT_ANSIBLE_RUNS": "1"})
+    two = subprocess.run(
+        [DLICT, "--json", "-i", str(sop_fleet.inventory_path), "--data-dir",
+         str(tmp_path / "two"), "--log-level", "INFO", "audit", "--no-devices"],
+        capture_output=True, text=True, check=False, timeout=900,
+        env={**os.environ, "DLICT_ANSIBLE_RUNS": "2"})
+    assert one.returncode == 0, one.stderr[-3000:]
+    assert two.returncode == 0, two.stderr[-3000:]
+    assert "hosts dealt over 2 Ansible programs at once" in two.stderr
+    assert "Ansible programs" not in one.stderr
+    assert _statuses(two.stdout) == _statuses(one.stdout)
+    assert len(_statuses(one.stdout)) == len(sop_fleet.hosts) * 29
+    # the evidence is the same too, host by host and control by control
+    evidence = {(r["host"], r["control"]): r["evidence"] for r in json.loads(one.stdout)["results"]}
+    assert {(r["host"], r["control"]): r["evidence"]
+            for r in json.loads(two.stdout)["results"]} == evidence

@@ -1,0 +1,86 @@
+"""An audit's hosts dealt over several Ansible programs at once, and their events merged so the
+callers see one run: a play counts as started (the plays before it ended on every host) only
+once every part has started it or ended."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from dlict.playbooks.runner import _Merged
+from dlict.playbooks.sop import HOSTS_PER_RUN, split_hosts
+
+
+def _play(name: str) -> dict[str, Any]:
+    return {"event": "playbook_on_play_start", "event_data": {"play": name}}
+
+
+def _ok(host: str) -> dict[str, Any]:
+    return {"event": "runner_on_ok", "event_data": {"host": host, "task": "t",
+                                                    "task_action": "assert", "res": {}}}
+
+
+def _stats(host: str) -> dict[str, Any]:
+    return {"event": "playbook_on_stats",
+            "event_data": {"processed": {host: 1}, "changed": {host: 0}, "playbook": "x"}}
+
+
+def _tags(_uuid: str) -> tuple[str, ...]:
+    return ()
+
+
+def test_hosts_are_dealt_round_robin_over_the_runs_asked_for() -> None:
+    hosts = [f"h{i}" for i in range(7)]
+    assert split_hosts(hosts, 3) == ["h0,h3,h6", "h1,h4", "h2,h5"]
+    assert split_hosts(hosts, 1) == []  # one program: the caller's own limit
+    assert split_hosts(["a", "b"], 5) == ["a", "b"]  # never more programs than hosts
+
+
+@pytest.mark.parametrize("hosts", [0, 1, HOSTS_PER_RUN, 2 * HOSTS_PER_RUN - 1])
+def test_by_default_a_small_district_is_one_program(hosts: int) -> None:
+    assert split_hosts([f"h{i}" for i in range(hosts)]) == []
+
+
+def test_by_default_each_core_gets_a_program(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    assert len(split_hosts([f"h{i}" for i in range(24)])) == 2
+
+
+def test_a_play_is_reported_once_every_part_started_it_or_ended() -> None:
+    reported: list[str] = []
+    merged = _Merged(2, None, reported.append)
+    merged.event(0, _play("firewall"), _tags)
+    assert reported == []  # part 1 has not started it yet
+    merged.event(1, _play("firewall"), _tags)
+    assert reported == ["firewall"]
+    merged.event(0, _play("antivirus"), _tags)
+    merged.event(0, _play("identity"), _tags)
+    assert reported == ["firewall"]
+    merged.event(1, _play("antivirus"), _tags)
+    assert reported == ["firewall", "antivirus"]
+    merged.part_ended(1)  # all of part 1's hosts failed: it runs no more plays
+    assert reported == ["firewall", "antivirus", "identity"]
+    merged.event(0, _play("logging"), _tags)
+    merged.part_ended(0)
+    assert reported == ["firewall", "antivirus", "identity", "logging"]
+
+
+def test_events_and_stats_of_the_parts_are_merged() -> None:
+    seen: list[str] = []
+    merged = _Merged(2, lambda event: seen.append(event.host), None)
+    merged.event(0, _ok("a"), _tags)
+    merged.event(1, _ok("b"), _tags)
+    merged.event(0, _stats("a"), _tags)
+    merged.event(1, _stats("b"), _tags)
+    assert seen == ["a", "b"] and [e.host for e in merged.events] == ["a", "b"]
+    assert merged.stats == {"processed": {"a": 1, "b": 1}, "changed": {"a": 0, "b": 0}}
+
+
+def test_one_part_reports_each_play_as_it_starts() -> None:
+    reported: list[str] = []
+    merged = _Merged(1, None, reported.append)
+    merged.event(0, _play("firewall"), _tags)
+    assert reported == ["firewall"]
+    merged.event(0, _play("antivirus"), _tags)
+    assert reported == ["firewall", "antivirus"]
