@@ -6,10 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from dlict.playbooks.runner import _Merged
-from dlict.playbooks.sop import HOSTS_PER_RUN, split_hosts
+from dlict.playbooks.sop import split_hosts
 
 
 def _play(name: str) -> dict[str, Any]:
@@ -35,16 +33,7 @@ def test_hosts_are_dealt_round_robin_over_the_runs_asked_for() -> None:
     assert split_hosts(hosts, 3) == ["h0,h3,h6", "h1,h4", "h2,h5"]
     assert split_hosts(hosts, 1) == []  # one program: the caller's own limit
     assert split_hosts(["a", "b"], 5) == ["a", "b"]  # never more programs than hosts
-
-
-@pytest.mark.parametrize("hosts", [0, 1, HOSTS_PER_RUN, 2 * HOSTS_PER_RUN - 1])
-def test_by_default_a_small_district_is_one_program(hosts: int) -> None:
-    assert split_hosts([f"h{i}" for i in range(hosts)]) == []
-
-
-def test_by_default_each_core_gets_a_program(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("os.cpu_count", lambda: 2)
-    assert len(split_hosts([f"h{i}" for i in range(24)])) == 2
+    assert split_hosts([], 2) == []
 
 
 def test_a_play_is_reported_once_every_part_started_it_or_ended() -> None:

@@ -45,9 +45,9 @@ class Settings(BaseModel):
     # Ansible's Mitogen strategy: one Python per host kept for the whole run instead of an
     # SSH exec and a module upload per task (docs/decisions.md, issue 18). Off: plain linear.
     mitogen: bool = True
-    # Ansible programs run at once, each on its share of the hosts: Ansible's main process
-    # works on one core. 0: one per core, with at least HOSTS_PER_RUN hosts each.
-    ansible_runs: int = Field(default=0, ge=0, le=64)
+    # Ansible programs an audit runs at once, each on its share of the hosts. One by default:
+    # on a 2-core controller whose hosts share its cores, two were slower (docs/decisions.md).
+    ansible_runs: int = Field(default=1, ge=1, le=64)
 
     @field_validator("inventory", "data_dir")
     @classmethod

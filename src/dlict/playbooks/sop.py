@@ -8,7 +8,6 @@ something means the control does not hold.
 from __future__ import annotations
 
 import difflib
-import os
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -274,16 +273,10 @@ class SopRun:
         return {h: int(changed.get(h, 0)) for h in sorted(self.outcome.hosts_with("processed"))}
 
 
-#: The fewest hosts worth an Ansible program of their own (one costs about 2 s to start).
-HOSTS_PER_RUN = 3
-
-
-def split_hosts(hosts: Sequence[str], runs: int = 0) -> list[str]:
-    """``hosts`` dealt over Ansible programs that run at once, as comma-separated host lists
-    (``runs``: how many; 0 = one per core, with at least ``HOSTS_PER_RUN`` hosts each). One
-    list or none means one program with the caller's own limit."""
-    wanted = runs or min(os.cpu_count() or 1, len(hosts) // HOSTS_PER_RUN)
-    count = max(1, min(wanted, len(hosts)))
+def split_hosts(hosts: Sequence[str], runs: int) -> list[str]:
+    """``hosts`` dealt round-robin over ``runs`` Ansible programs that run at once, as
+    comma-separated host lists; none means one program with the caller's own limit."""
+    count = max(1, min(runs, len(hosts)))
     if count == 1:
         return []
     return [",".join(hosts[i::count]) for i in range(count)]
@@ -343,7 +336,7 @@ def run_sop(
     forks: int = 20,
     timeout: int = 20,
     mitogen: bool = True,
-    runs: int = 0,
+    runs: int = 1,
     on_event: Callable[[AnsibleEvent], None] | None = None,
     on_area_done: Callable[[list[Result]], None] | None = None,
 ) -> SopRun:
