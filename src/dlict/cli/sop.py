@@ -113,9 +113,12 @@ def _run_recorded(actx: AppContext, recorder: RunRecorder, inv: Inventory, catal
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                         TimeElapsedColumn(), console=actx.console,
                         disable=actx.json_output, transient=True)
+    try:
+        planned = len(sop_hosts(inv, limit))
+    except InputError:  # a pattern only Ansible reads: the bar counts without a total
+        planned = 0
     shown_progress = _DistrictProgress(
-        progress, areas, len(sop_hosts(inv, limit)),
-        {area: len(catalog.in_areas([area])) for area in areas})
+        progress, areas, planned, {area: len(catalog.in_areas([area])) for area in areas})
 
     def area_done(results: list[Result]) -> None:
         recorder.keep(results)

@@ -360,7 +360,8 @@ def run_sop(
                        "installed (pip install 'dlict[windows]')")
     tracker = _AreaTracker(_play_areas(selected, windows), catalog, inventory, judged_as,
                            on_area_done, on_event)
-    parts = split_hosts(sop_hosts(inventory, limit), runs) if audit or check else []
+    split = runs > 1 and (audit or check)
+    parts = split_hosts(sop_hosts(inventory, limit), runs) if split else []
     if parts:
         logger.info("hosts dealt over {} Ansible programs at once", len(parts))
     with tempfile.TemporaryDirectory(prefix="dlict-sop-") as workdir:
