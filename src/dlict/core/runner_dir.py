@@ -69,11 +69,18 @@ def sigterm_unwinds() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
 
 
+#: A Unix socket's path holds at most 107 bytes; Mitogen makes one in the program's TMPDIR.
+_SOCKET_ROOM = 107 - len("/dlict-tmp-xxxxxxxx/mitogen_unix_xxxxxxxx.sock")
+
+
 @dataclass
 class RunnerDir:
-    """The private directory of one ansible-runner call and the stop signal it got, if any."""
+    """The private directory of one ansible-runner call and the stop signal it got, if any;
+    ``tmp`` is the TMPDIR of the Ansible program it runs (Mitogen's socket, Python's temporary
+    files), removed with it even when the program was killed."""
 
     path: Path
+    tmp: Path
     stop_signal: int | None = None
 
     def stop_requested(self) -> bool:
@@ -157,7 +164,16 @@ def runner_dir(*, cancellable: bool = False) -> Iterator[RunnerDir]:
         Terminated: SIGTERM arrived.
         KeyboardInterrupt: SIGINT arrived.
     """
-    private = RunnerDir(Path(tempfile.mkdtemp(prefix="dlict-ansible-")))
+    path = Path(tempfile.mkdtemp(prefix="dlict-ansible-"))
+    base = tempfile.gettempdir()
+    try:
+        # mkdtemp: 0700 and a name no one can guess, in /tmp too
+        tmp = Path(tempfile.mkdtemp(prefix="dlict-tmp-",
+                                    dir=base if len(base) <= _SOCKET_ROOM else "/tmp"))  # noqa: S108
+    except BaseException:
+        _remove(path)
+        raise
+    private = RunnerDir(path, tmp)
 
     def note_or_raise(signum: int, _frame: FrameType | None) -> None:
         if not cancellable or private.stop_signal is not None:
@@ -173,6 +189,7 @@ def runner_dir(*, cancellable: bool = False) -> Iterator[RunnerDir]:
                 raise_for(private.stop_signal)
     finally:
         _remove(private.path)
+        _remove(private.tmp)
 
 
 def _remove(path: Path) -> None:

@@ -19,7 +19,7 @@ import ansible_runner
 from dlict.core.ansible_env import ansible_path, require_program, strategy_env
 from dlict.core.logging import redact
 from dlict.core.paths import data_path
-from dlict.core.runner_dir import kill_descendants, runner_dir
+from dlict.core.runner_dir import RunnerDir, kill_descendants, runner_dir
 
 CALLBACK_DIR = Path(__file__).resolve().parent / "ansible_plugins" / "callback"
 
@@ -221,7 +221,7 @@ def run_playbook(
     outcomes: list[tuple[str, int] | BaseException | None] = [None] * len(limits)
     with runner_dir(cancellable=True) as private:
         if len(limits) == 1:
-            outcomes[0] = _run_part(call, private.path, limits[0], merged.sink(0),
+            outcomes[0] = _run_part(call, private, limits[0], merged.sink(0),
                                     private.stop_requested)
         else:
             # The parts run in threads; their events come back to this thread, which alone
@@ -241,8 +241,7 @@ def run_playbook(
                     inbox.put((index, raw, tags_of))
                 try:
                     with runner_dir() as own:
-                        outcomes[index] = _run_part(call, own.path, limits[index], send,
-                                                    cancel)
+                        outcomes[index] = _run_part(call, own, limits[index], send, cancel)
                 except BaseException as exc:  # handed to this thread, raised there
                     outcomes[index] = exc
                 finally:
@@ -290,9 +289,10 @@ def _no_tags(_uuid: str) -> tuple[str, ...]:
 _Sink = Callable[[Mapping[str, Any] | None, Callable[[str], tuple[str, ...]]], None]
 
 
-def _run_part(call: _Call, private: Path, limit: str | None, send: _Sink,
+def _run_part(call: _Call, where: RunnerDir, limit: str | None, send: _Sink,
               cancel: Callable[[], bool]) -> tuple[str, int]:
     """One ansible-runner run of ``call`` on ``limit``; returns its status and return code."""
+    private = where.path
     cmdline = " ".join(flag for flag, on in (("--check", call.check), ("--diff", call.diff))
                        if on)
     # A control socket of its own per run: a multiplexed SSH connection left by an earlier
@@ -326,6 +326,7 @@ def _run_part(call: _Call, private: Path, limit: str | None, send: _Sink,
                 "ANSIBLE_CALLBACK_PLUGINS": str(CALLBACK_DIR),
                 "ANSIBLE_CALLBACKS_ENABLED": "dlict_tags",
                 "DLICT_TAGS_FILE": str(tags_file),
+                "TMPDIR": str(where.tmp),
                 **strategy_env(call.mitogen),
             },
             event_handler=handle,
