@@ -157,7 +157,7 @@ def intake_serve(data_dir: Path, *extra: str) -> Iterator[Served]:
         stop_by_sigterm(process)
 
 
-def stop_by_sigterm(process: subprocess.Popen[bytes]) -> None:
+def stop_by_sigterm(process: subprocess.Popen[bytes] | subprocess.Popen[str]) -> None:
     """Stop a dlict server as systemd would: SIGTERM, then SIGKILL after 15 s."""
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)

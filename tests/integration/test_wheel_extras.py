@@ -10,7 +10,6 @@ that wheelhouse alone (``--no-index``), so nothing of the test's own environment
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ import pytest
 
 from lab.monitoring import fetch, free_port
 from tests.conftest import EXAMPLE_INVENTORY, REPO
+from tests.intake_support import stop_by_sigterm
 
 pytestmark = pytest.mark.integration
 
@@ -194,7 +194,7 @@ def _monitor_serves_metrics(installed: Installed, tmp_path: Path) -> None:
     try:
         body = _first_metrics(process, f"http://127.0.0.1:{port}/metrics", log)
     finally:
-        _stop(process)
+        stop_by_sigterm(process)
     assert "# TYPE dlict_monitor_targets gauge" in body  # written by prometheus_client
     assert "Traceback" not in log.read_text()
 
@@ -213,16 +213,6 @@ def _first_metrics(process: subprocess.Popen[str], url: str, log: Path) -> str:
             return body.decode()
         time.sleep(0.2)
     raise AssertionError(f"no /metrics after 30 s: {log.read_text()}")
-
-
-def _stop(process: subprocess.Popen[str]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
 
 
 
