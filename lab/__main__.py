@@ -34,9 +34,14 @@ def _build(arguments: argparse.Namespace) -> int:
 
 
 def _up(arguments: argparse.Namespace) -> int:
-    fleet = Fleet.start(schools=arguments.schools, state_dir=arguments.state, detached=True)
-    for host in fleet.hosts:
+    fleet = Fleet.start(schools=arguments.schools, workers=arguments.workers,
+                        state_dir=arguments.state, detached=True)
+    for host in fleet.hosts + fleet.workers:
         print(f"# {host.name:<20} {host.address}", file=sys.stderr)
+    if fleet.workers:
+        print(f"# worker nodes: DLICT_WORKER_SSH_CONFIG={fleet.workers_ssh_config} "
+              f"dlict audit --workers {','.join(w.name for w in fleet.workers)}",
+              file=sys.stderr)
     print(f"# stop it with: python -m lab down --state {fleet.state_dir}", file=sys.stderr)
     print(fleet.inventory_path)
     return 0
@@ -140,6 +145,8 @@ def _parser() -> argparse.ArgumentParser:
     build.set_defaults(run=_build)
     up = commands.add_parser("up", help="start a fleet that keeps running; prints the inventory")
     up.add_argument("--schools", type=int, default=2, help="number of schools (default 2)")
+    up.add_argument("--workers", type=int, default=0,
+                    help="worker nodes for dlict audit --workers (default 0)")
     up.add_argument("--state", type=Path, default=None, help="state directory (absent or empty)")
     up.set_defaults(run=_up)
     down = commands.add_parser("down", help="stop the fleet whose state is in --state")

@@ -24,6 +24,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -57,6 +58,13 @@ MAX_FLEETS = 64
 FIRST_HOST_OCTET = 10
 SSH_PORT = 22
 OFFICE_HOST = "office-log"
+#: Worker nodes take addresses from here up (schools stop at FIRST_HOST_OCTET + 200).
+FIRST_WORKER_OCTET = 240
+MAX_WORKERS = 8
+#: Programs of the shared Python environment a worker node has on its PATH, as if
+#: ``pip install dlict`` had been run there.
+WORKER_PROGRAMS = ("ansible-runner", "ansible-playbook", "ansible", "ansible-config",
+                   "ansible-galaxy", "ansible-inventory")
 
 #: Capabilities PID 1 of a host never gets: the hosts share this machine's kernel and clock.
 DROPPED_CAPABILITIES = (
@@ -69,7 +77,7 @@ REQUIRED_PROGRAMS = ("ip", "unshare", "setpriv", "mount", "ssh", "ssh-keygen", "
 # until the final exec. Mounts made here vanish with the namespace when PID 1 dies.
 HOST_BOOT_SCRIPT = r"""
 set -eu
-lower=$1 upper=$2 work=$3 root=$4 name=$5 console=$6 drop=$7
+lower=$1 upper=$2 work=$3 root=$4 name=$5 console=$6 drop=$7 share=${8:-}
 mount --make-rprivate /
 mount -t overlay overlay -o "lowerdir=$lower,upperdir=$upper,workdir=$work" "$root"
 mount -t proc -o nosuid,nodev,noexec proc "$root/proc"
@@ -93,6 +101,12 @@ ln -s /proc/self/fd/0 "$root/dev/stdin"
 ln -s /proc/self/fd/1 "$root/dev/stdout"
 ln -s /proc/self/fd/2 "$root/dev/stderr"
 mount -t tmpfs -o mode=755,nosuid,nodev,size=64m tmpfs "$root/run"
+# a worker node: this machine's Python environment and dlict, read-only, where they are here
+for dir in $share; do
+  mkdir -p "$root$dir"
+  mount --bind "$dir" "$root$dir"
+  mount -o remount,bind,ro "$root$dir"
+done
 hostname "$name"
 exec setpriv --bounding-set "$drop" -- chroot "$root" /sbin/init 2
 """
@@ -168,6 +182,7 @@ class _HostPlan:
     namespace: str
     bridge_port: str
     school_code: str | None
+    worker: bool = False
 
 
 class Fleet:
@@ -181,6 +196,8 @@ class Fleet:
     def __init__(self, record: FleetRecord, hosts: list[Host]) -> None:
         self.record = record
         self.hosts = hosts
+        #: Worker nodes (ansible-runner execution nodes on the LAN); not in the inventory.
+        self.workers: list[Host] = []
         self._children: dict[str, subprocess.Popen[bytes]] = {}
         #: Seconds ``start`` took, image lookup included.
         self.boot_seconds = 0.0
@@ -220,6 +237,16 @@ class Fleet:
         """known_hosts holding every host's real host key."""
         return self.state_dir / "known_hosts"
 
+    @property
+    def workers_ssh_config(self) -> Path:
+        """An ssh_config naming each worker node (dlict's worker_ssh_config setting)."""
+        return self.state_dir / "workers.ssh_config"
+
+    @property
+    def workers_known_hosts_path(self) -> Path:
+        """known_hosts holding every worker node's real host key."""
+        return self.state_dir / "known_hosts_workers"
+
     def host(self, name: str) -> Host:
         """Return the host called ``name``.
 
@@ -236,6 +263,7 @@ class Fleet:
         cls,
         schools: int = 2,
         *,
+        workers: int = 0,
         state_dir: Path | None = None,
         detached: bool = False,
         boot_timeout: float = 90.0,
@@ -244,6 +272,9 @@ class Fleet:
 
         Arguments:
             schools: number of simulated schools (one server each).
+            workers: worker nodes: hosts of the same image that also see this machine's
+                Python environment (read-only, at its own path) and have ansible-runner on
+                their PATH, to run an audit's plays (``dlict audit --workers``).
             state_dir: where to keep keys, inventory and overlay layers; must be absent or
                 empty; removed again by ``stop``. Default: a new directory under /var/tmp.
             detached: keep running after this process exits (for the CLI's ``up``).
@@ -262,22 +293,26 @@ class Fleet:
             raise FleetError("the test fleet cannot run here: " + "; ".join(missing))
         if not 0 <= schools <= 200:
             raise FleetError(f"schools must be between 0 and 200, not {schools}")
+        if not 0 <= workers <= MAX_WORKERS:
+            raise FleetError(f"workers must be between 0 and {MAX_WORKERS}, not {workers}")
         lower = ensure_rootfs()
         record = _allocate(state_dir, detached)
         fleet = cls(record, [])
         if not detached:
             _register_for_exit(fleet)
         try:
-            fleet._boot(lower, schools, boot_timeout)
+            fleet._boot(lower, schools, workers, boot_timeout)
         except BaseException:
             fleet.stop()
             raise
         fleet.boot_seconds = time.monotonic() - started
-        say(f"fleet {fleet.fleet_id}: {len(fleet.hosts)} hosts up in {fleet.boot_seconds:.1f} s")
+        nodes = f" and {len(fleet.workers)} worker nodes" if fleet.workers else ""
+        say(f"fleet {fleet.fleet_id}: {len(fleet.hosts)} hosts{nodes} up in "
+            f"{fleet.boot_seconds:.1f} s")
         return fleet
 
-    def _boot(self, lower: Path, schools: int, boot_timeout: float) -> None:
-        plans = self._plan_hosts(schools)
+    def _boot(self, lower: Path, schools: int, workers: int, boot_timeout: float) -> None:
+        plans = self._plan_hosts(schools) + self._plan_workers(workers)
         self._create_lan()
         _write_fleet_key(self.private_key_path)
         public_key = self.private_key_path.with_suffix(".pub").read_text()
@@ -287,10 +322,13 @@ class Fleet:
             host_keys[plan.name] = _prepare_upper(
                 lower, self._host_dir(plan.name), plan, plans, public_key
             )
+            if plan.worker:
+                _add_worker_programs(lower, self._host_dir(plan.name) / "upper")
             self._launch(lower, plan)
-        self.hosts = [
-            Host(p.name, p.address, p.namespace, p.school_code, host_keys[p.name]) for p in plans
-        ]
+        made = [Host(p.name, p.address, p.namespace, p.school_code, host_keys[p.name])
+                for p in plans]
+        self.hosts = [h for h, p in zip(made, plans, strict=True) if not p.worker]
+        self.workers = [h for h, p in zip(made, plans, strict=True) if p.worker]
         self._wait_for_sshd(boot_timeout)
         self._record_init_processes()
         self._write_client_files()
@@ -307,6 +345,19 @@ class Fleet:
                 school_code=code,
             )
             for number, (name, code) in enumerate(names)
+        ]
+
+    def _plan_workers(self, workers: int) -> list[_HostPlan]:
+        return [
+            _HostPlan(
+                name=f"worker-{number}",
+                address=str(self.subnet[FIRST_WORKER_OCTET + number]),
+                namespace=f"dlf-{self.fleet_id}-worker-{number}",
+                bridge_port=f"w{number}",
+                school_code=None,
+                worker=True,
+            )
+            for number in range(1, workers + 1)
         ]
 
     def _host_dir(self, name: str) -> Path:
@@ -362,6 +413,7 @@ class Fleet:
             "--", "sh", "-c", HOST_BOOT_SCRIPT, "boot",
             str(lower), str(host_dir / "upper"), str(host_dir / "work"),
             str(host_dir / "root"), plan.name, str(console), drop,
+            " ".join(str(d) for d in _worker_shares()) if plan.worker else "",
         ]
         with (host_dir / "boot.log").open("wb") as log:
             child = subprocess.Popen(
@@ -377,7 +429,7 @@ class Fleet:
 
     def _wait_for_sshd(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
-        waiting = {host.name: host for host in self.hosts}
+        waiting = {host.name: host for host in self.hosts + self.workers}
         while waiting:
             for name, host in list(waiting.items()):
                 self._raise_if_exited(name)
@@ -390,7 +442,7 @@ class Fleet:
                 )
             if waiting:
                 time.sleep(0.2)
-        for host in self.hosts:
+        for host in self.hosts + self.workers:
             _check_host_key(host)
 
     def _raise_if_exited(self, name: str) -> None:
@@ -428,6 +480,15 @@ class Fleet:
         self.inventory_path.write_text(
             yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=200)
         )
+        if self.workers:
+            self.workers_known_hosts_path.write_text(
+                "".join(f"{h.name},{h.address} {h.host_key}\n" for h in self.workers))
+            self.workers_ssh_config.write_text("".join(
+                f"Host {h.name}\n  HostName {h.address}\n  User {ADMIN_USER}\n"
+                f"  IdentityFile {self.private_key_path}\n  IdentitiesOnly yes\n"
+                f"  UserKnownHostsFile {self.workers_known_hosts_path}\n"
+                "  StrictHostKeyChecking yes\n"
+                for h in self.workers))
 
     def stop(self) -> None:
         """Stop every host and remove everything the fleet created. Safe to call twice."""
@@ -602,6 +663,31 @@ def _prepare_upper(
     run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"root@{plan.name}",
          "-f", str(key)])
     return " ".join(key.with_suffix(".pub").read_text().split()[:2])
+
+
+def _worker_shares() -> list[Path]:
+    """What a worker node sees of this machine, as if dlict were installed there: the Python
+    environment, and the folder dlict is imported from when it is not inside it (an editable
+    install)."""
+    import dlict
+
+    prefix = Path(sys.prefix).resolve()
+    package_parent = Path(dlict.__file__).resolve().parent.parent
+    shares = [prefix]
+    if not package_parent.is_relative_to(prefix):
+        shares.append(package_parent)
+    if any(" " in str(share) for share in shares):
+        raise FleetError(f"worker nodes cannot share a path with a space: {shares}")
+    return shares
+
+
+def _add_worker_programs(lower: Path, upper: Path) -> None:
+    """Put this machine's Ansible programs on a worker node's PATH (/usr/local/bin)."""
+    bin_dir = Path(sys.prefix).resolve() / "bin"
+    _make_upper_parents(lower, upper, "usr/local/bin/x")
+    for program in WORKER_PROGRAMS:
+        if (bin_dir / program).exists():
+            (upper / "usr/local/bin" / program).symlink_to(bin_dir / program)
 
 
 def _hosts_file(plan: _HostPlan, plans: Sequence[_HostPlan]) -> str:

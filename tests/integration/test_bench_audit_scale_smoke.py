@@ -2,7 +2,7 @@
 
 The figures that count come from the lead's run over 3, 6, 12 and 24 hosts on a quiet machine.
 This keeps the script, its fleet, the anchor extracted from history, the Mitogen column, the
-fitted projection and both goal lines working."""
+column over two worker nodes, the fitted projection and both goal lines working."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.fleet]
 NUMBER = r"(\d+\.\d+)"
 
 
-def test_bench_audit_scale_times_three_columns_and_prints_the_goals() -> None:
+def test_bench_audit_scale_times_four_columns_and_prints_the_goals() -> None:
     missing = missing_prerequisites()
     if missing:
         pytest.fail("the test fleet cannot run here: " + "; ".join(missing), pytrace=False)
@@ -29,13 +29,20 @@ def test_bench_audit_scale_times_three_columns_and_prints_the_goals() -> None:
         cwd=REPO, capture_output=True, text=True, check=False, timeout=900)
     assert run.returncode == 0, run.stdout + run.stderr[-3000:]
     assert re.search(r"^machine: \d+ cores, ", run.stdout, re.MULTILINE), run.stdout
-    # mitogen is one of dlict's dependencies: all three columns are measured
-    columns = ["dlict audit", "ansible-playbook --check", r"ansible-playbook --check \(mitogen\)"]
+    # mitogen is one of dlict's dependencies: all columns are measured, the one over two
+    # worker nodes (the default --workers 2) included
+    columns = ["dlict audit", "ansible-playbook --check", r"ansible-playbook --check \(mitogen\)",
+               "dlict audit --workers"]
     for column in columns:
-        row = re.search(rf"^{column} +{NUMBER} +{NUMBER} +{NUMBER} +{NUMBER}$",
+        row = re.search(rf"^{column} +{NUMBER} +{NUMBER} +{NUMBER} +{NUMBER} +{NUMBER}$",
                         run.stdout, re.MULTILINE)
         assert row is not None, f"no figures for {column}:\n{run.stdout}"
-        assert all(float(value) > 0 for value in row.groups()), row.group(0)
+        assert all(float(value) > 0 for value in row.groups()[:4]), row.group(0)
+        # only the run on worker nodes has work done on them
+        assert (float(row.group(5)) > 0) == (column == "dlict audit --workers"), row.group(0)
+    assert re.search(rf"^worker nodes: wall {NUMBER} s \({NUMBER}x dlict audit's\); controller "
+                     rf"cpu {NUMBER} s \({NUMBER}x less\), nodes cpu {NUMBER} s$",
+                     run.stdout, re.MULTILINE), run.stdout
     ratios = (rf"^ratio anchor/dlict: wall {NUMBER}x, cpu {NUMBER}x; "
               rf"anchor/mitogen: wall {NUMBER}x, cpu {NUMBER}x$")
     assert re.search(ratios, run.stdout, re.MULTILINE), run.stdout

@@ -51,11 +51,12 @@ def _output_shown(config: pytest.Config) -> Iterator[None]:
         yield
 
 
-def _start(config: pytest.Config, schools: int, state_dir: Path | None = None) -> Fleet:
+def _start(config: pytest.Config, schools: int, state_dir: Path | None = None,
+           workers: int = 0) -> Fleet:
     _prepare(config)
     try:
         with _output_shown(config):
-            return Fleet.start(schools=schools, state_dir=state_dir)
+            return Fleet.start(schools=schools, workers=workers, state_dir=state_dir)
     except FleetError as error:
         pytest.fail(str(error), pytrace=False)
 

@@ -24,6 +24,7 @@ from dlict.core.results import Result
 from dlict.inventory import Inventory
 from dlict.playbooks.runner import AnsibleEvent
 from dlict.playbooks.sop import AREAS, Mode, SopRun, resolve_areas, run_sop, sop_hosts
+from dlict.playbooks.workers import WorkerSetup, worker_setup
 from dlict.reports.document import check_targets, write_report
 from dlict.reports.html import render_audit_html
 from dlict.reports.summary import scores
@@ -96,18 +97,20 @@ def _run(
     diff: bool = False,
     extra: Sequence[Result] = (),
     resume: RunRecorder | None = None,
+    workers: WorkerSetup | None = None,
 ) -> tuple[RunRecord, SopRun]:
     with contextlib.ExitStack() as stack:
         recorder = resume or stack.enter_context(actx.recording(mode.value))
         if resume is None:
             recorder.keep(extra)
             recorder.set_plan({"areas": areas, "limit": limit})
-        return _run_recorded(actx, recorder, inv, catalog, areas, mode, limit, check, diff)
+        return _run_recorded(actx, recorder, inv, catalog, areas, mode, limit, check, diff,
+                             workers)
 
 
 def _run_recorded(actx: AppContext, recorder: RunRecorder, inv: Inventory, catalog: Catalog,
                   areas: list[str], mode: Mode, limit: str | None, check: bool, diff: bool,
-                  ) -> tuple[RunRecord, SopRun]:
+                  workers: WorkerSetup | None) -> tuple[RunRecord, SopRun]:
     settings = actx.settings
     logger.info("{} run {} of {} (limit {})", mode.value, recorder.id, ", ".join(areas), limit)
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -128,7 +131,7 @@ def _run_recorded(actx: AppContext, recorder: RunRecorder, inv: Inventory, catal
         sop_run = run_sop(
             inv, catalog, areas, mode, limit=limit, check=check, diff=diff,
             forks=settings.forks, timeout=settings.ssh_timeout, mitogen=settings.mitogen,
-            runs=settings.ansible_runs,
+            runs=settings.ansible_runs, workers=workers,
             on_event=shown_progress.event, on_area_done=area_done,
         )
     record = recorder.finish(sop_run.results, failed=sop_run.outcome.status != "successful")
@@ -188,6 +191,12 @@ def audit(
         help="Finish the last audit, interrupted by Ctrl-C: only the hosts and areas it had "
              "not judged yet.",
     )] = False,
+    workers: Annotated[str | None, typer.Option(
+        "--workers", metavar="NODE,NODE",
+        help="Run the plays on these worker nodes (ssh destinations), the hosts dealt over "
+             "them; results come back here. Default: the workers setting (none: this "
+             "machine).",
+    )] = None,
 ) -> None:
     """Check the SOP controls (every area, or those named) without changing anything; exit 1
     if one does not hold."""
@@ -199,12 +208,15 @@ def audit(
     check_targets(report, pdf, html_option="--report")
     inv = actx.inventory()
     catalog = load_catalog()
+    nodes = ([n for n in workers.split(",") if n.strip()] if workers is not None
+             else list(actx.settings.workers))
+    setup = _worker_setup(actx, inv, limit, nodes) if nodes else None
     if resume:
-        record = _resume_audit(actx, inv, catalog)
+        record = _resume_audit(actx, inv, catalog, setup)
     else:
         device_results = _device_audit(actx, inv, limit) if devices else []
         record, _sop_run = _run(actx, inv, catalog, selected, Mode.AUDIT, limit,
-                                extra=device_results)
+                                extra=device_results, workers=setup)
     run = record.run
     data = run_as_dict(run, record.results) | {
         "scores": [
@@ -231,7 +243,20 @@ def audit(
         raise typer.Exit(record.exit_code)
 
 
-def _resume_audit(actx: AppContext, inv: Inventory, catalog: Catalog) -> RunRecord:
+def _worker_setup(actx: AppContext, inv: Inventory, limit: str | None,
+                  nodes: Sequence[str]) -> WorkerSetup:
+    """How the audit reaches the hosts from ``nodes``, checked before anything runs."""
+    try:
+        names = sop_hosts(inv, limit)
+    except InputError:  # a pattern only Ansible reads: every host must then suit the nodes
+        names = sorted(inv.hosts)
+    return worker_setup(nodes, Path(inv.source), [inv.hosts[n] for n in names],
+                        ssh_config=actx.settings.worker_ssh_config,
+                        runner=actx.settings.worker_runner)
+
+
+def _resume_audit(actx: AppContext, inv: Inventory, catalog: Catalog,
+                  workers: WorkerSetup | None) -> RunRecord:
     """Finish the last audit if it was interrupted: the areas and hosts it had not judged,
     with its own areas and limit; what it stored before stays as it was."""
     with actx.open_store() as store:
@@ -256,7 +281,7 @@ def _resume_audit(actx: AppContext, inv: Inventory, catalog: Catalog) -> RunReco
         sys.stderr.write(f"dlict: resuming audit run {run_id}: {', '.join(left_areas)} on "
                          f"{len(left_hosts)} host(s)\n")
         record, _sop_run = _run(actx, inv, catalog, left_areas, Mode.AUDIT,
-                                ",".join(left_hosts), resume=recorder)
+                                ",".join(left_hosts), resume=recorder, workers=workers)
         return record
 
 

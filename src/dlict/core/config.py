@@ -48,6 +48,20 @@ class Settings(BaseModel):
     # Ansible programs an audit runs at once, each on its share of the hosts. One by default:
     # on a 2-core controller whose hosts share its cores, two were slower (docs/decisions.md).
     ansible_runs: int = Field(default=1, ge=1, le=64)
+    # Worker nodes an audit deals its hosts over (ssh destinations; "a,b" in DLICT_WORKERS):
+    # each runs its share of the plays through ansible-runner's streaming (docs/guide).
+    workers: tuple[str, ...] = ()
+    # An ssh_config file for reaching the worker nodes (ssh -F); none: ssh's own.
+    worker_ssh_config: Path | None = None
+    # The ansible-runner program on the worker nodes.
+    worker_runner: str = "ansible-runner"
+
+    @field_validator("workers", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
 
     @field_validator("inventory", "data_dir")
     @classmethod

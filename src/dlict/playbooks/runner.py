@@ -6,7 +6,7 @@ dlict does not parse ansible-playbook's text output: ansible-runner gives struct
 
 from __future__ import annotations
 
-import json
+import contextlib
 import queue
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -17,11 +17,11 @@ from typing import Any
 import ansible_runner
 
 from dlict.core.ansible_env import ansible_path, require_program, strategy_env
+from dlict.core.errors import InputError
 from dlict.core.logging import redact
 from dlict.core.paths import data_path
 from dlict.core.runner_dir import RunnerDir, kill_descendants, runner_dir
-
-CALLBACK_DIR = Path(__file__).resolve().parent / "ansible_plugins" / "callback"
+from dlict.playbooks.workers import CALLBACK_DIR, RemoteRuns, WorkerSetup
 
 HOST_EVENTS = frozenset({
     "runner_on_ok", "runner_on_changed", "runner_on_failed", "runner_on_unreachable",
@@ -68,29 +68,7 @@ class PlaybookOutcome:
         return set((self.stats.get(stat) or {}).keys())
 
 
-class _TaskTags:
-    """Task uuid → tags, read from the dlict_tags callback's file as it grows."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.tags: dict[str, tuple[str, ...]] = {}
-        self._offset = 0
-
-    def __call__(self, uuid: str) -> tuple[str, ...]:
-        if uuid not in self.tags and self.path.exists():
-            with self.path.open(encoding="utf-8") as tags_file:
-                tags_file.seek(self._offset)
-                for line in tags_file:
-                    if line.endswith("\n"):
-                        entry = json.loads(line)
-                        self.tags[entry["uuid"]] = tuple(entry["tags"])
-                        self._offset += len(line.encode("utf-8"))
-        return self.tags.get(uuid, ())
-
-
-def _to_event(
-    raw: Mapping[str, Any], tags_of: Callable[[str], tuple[str, ...]]
-) -> AnsibleEvent | None:
+def _to_event(raw: Mapping[str, Any]) -> AnsibleEvent | None:
     kind = raw.get("event", "")
     if kind not in HOST_EVENTS:
         return None
@@ -101,7 +79,8 @@ def _to_event(
         host=str(data.get("host", "")),
         task=str(data.get("task", "")),
         action=str(data.get("task_action", "")).removeprefix("ansible.builtin."),
-        tags=tags_of(str(data.get("task_uuid", ""))),
+        # put there by the dlict_tags callback (ansible_plugins/callback)
+        tags=tuple(str(tag) for tag in data.get("dlict_tags") or ()),
         changed=bool(res.get("changed", False)),
         ignore_errors=bool(data.get("ignore_errors")),
         result=res,
@@ -140,14 +119,12 @@ class _Merged:
 
     def sink(self, part: int) -> _Sink:
         """A part's events handed straight to ``event`` (one part, in this thread)."""
-        def send(raw: Mapping[str, Any] | None,
-                 tags_of: Callable[[str], tuple[str, ...]]) -> None:
+        def send(raw: Mapping[str, Any] | None) -> None:
             if raw is not None:
-                self.event(part, raw, tags_of)
+                self.event(part, raw)
         return send
 
-    def event(self, part: int, raw: Mapping[str, Any],
-              tags_of: Callable[[str], tuple[str, ...]]) -> None:
+    def event(self, part: int, raw: Mapping[str, Any]) -> None:
         kind = raw.get("event")
         data = raw.get("event_data", {})
         if kind == "playbook_on_stats":
@@ -159,7 +136,7 @@ class _Merged:
             if len(self.play_names) < self.plays_started[part]:
                 self.play_names.append(str(data.get("play", "")))
             self._report_plays()
-        event = _to_event(raw, tags_of)
+        event = _to_event(raw)
         if event is not None:
             self.events.append(event)
             if self.on_event is not None:
@@ -186,6 +163,7 @@ def run_playbook(
     *,
     limit: str | None = None,
     parts: Sequence[str] = (),
+    workers: WorkerSetup | None = None,
     check: bool = False,
     diff: bool = False,
     tags: Sequence[str] = (),
@@ -203,6 +181,9 @@ def run_playbook(
         parts: host lists (comma-separated names) to run as that many ansible-playbook
             programs at once, instead of ``limit``: Ansible's main process works on one core,
             so a district's hosts are split over the controller's cores.
+        workers: execution nodes; part *i* (or the one run on ``limit``) runs on node *i*
+            through ansible-runner's streaming (transmit → worker → process)
+            instead of on this machine. There must be at least as many as parts.
         check, diff: Ansible's check and diff modes.
         tags: run only tasks carrying these tags (control IDs).
         mitogen: run with the Mitogen strategy when it is installed.
@@ -212,40 +193,52 @@ def run_playbook(
 
     Returns:
         The run's status, return code, events and per-host stats.
+
+    Raises:
+        InputError: fewer workers than parts, or an inventory a worker cannot be given.
     """
     require_program("ansible-playbook")
     call = _Call(playbook, inventory, check, diff, tuple(tags), dict(extravars or {}), forks,
                  timeout, mitogen)
     limits: list[str | None] = list(parts) if len(parts) > 1 else [limit]
+    if workers is not None and len(workers.nodes) < len(limits):
+        raise InputError(f"{len(limits)} parts but only {len(workers.nodes)} worker nodes")
     merged = _Merged(len(limits), on_event, on_play)
     outcomes: list[tuple[str, int] | BaseException | None] = [None] * len(limits)
-    with runner_dir(cancellable=True) as private:
+    with contextlib.ExitStack() as stack:
+        private = stack.enter_context(runner_dir(cancellable=True))
+        remote = (stack.enter_context(RemoteRuns.prepare(workers, private.tmp))
+                  if workers is not None else None)
+
+        def run_part(index: int, where: RunnerDir, send: _Sink,
+                     cancel: Callable[[], bool]) -> tuple[str, int]:
+            if remote is None:
+                return _run_part(call, where, limits[index], send, cancel)
+            return remote.run(_runner_kwargs(call, limits[index]), where,
+                              remote.setup.nodes[index], send, cancel)
+
         if len(limits) == 1:
-            outcomes[0] = _run_part(call, private, limits[0], merged.sink(0),
-                                    private.stop_requested)
+            outcomes[0] = run_part(0, private, merged.sink(0), private.stop_requested)
         else:
             # The parts run in threads; their events come back to this thread, which alone
             # calls the callers' callbacks (they write the evidence store, whose SQLite
             # connection belongs to this thread) and receives the stop signals.
-            inbox: queue.Queue[tuple[int, Mapping[str, Any] | None,
-                                     Callable[[str], tuple[str, ...]]]] = queue.Queue()
-
+            inbox: queue.Queue[tuple[int, Mapping[str, Any] | None]] = queue.Queue()
             aborted = threading.Event()
 
             def cancel() -> bool:
                 return aborted.is_set() or private.stop_requested()
 
             def part(index: int) -> None:
-                def send(raw: Mapping[str, Any] | None,
-                         tags_of: Callable[[str], tuple[str, ...]]) -> None:
-                    inbox.put((index, raw, tags_of))
+                def send(raw: Mapping[str, Any] | None) -> None:
+                    inbox.put((index, raw))
                 try:
                     with runner_dir() as own:
-                        outcomes[index] = _run_part(call, own, limits[index], send, cancel)
+                        outcomes[index] = run_part(index, own, send, cancel)
                 except BaseException as exc:  # handed to this thread, raised there
                     outcomes[index] = exc
                 finally:
-                    send(None, _no_tags)
+                    send(None)
 
             threads = [threading.Thread(target=part, args=(i,), name=f"dlict-ansible-{i}",
                                         daemon=True) for i in range(len(limits))]
@@ -255,14 +248,14 @@ def run_playbook(
             try:
                 while running:
                     try:
-                        index, raw, tags_of = inbox.get(timeout=0.5)
+                        index, raw = inbox.get(timeout=0.5)
                     except queue.Empty:
                         continue
                     if raw is None:
                         merged.part_ended(index)
                         running -= 1
                     else:
-                        merged.event(index, raw, tags_of)
+                        merged.event(index, raw)
             except BaseException:
                 # this thread failed (the store, say): no part goes on without it
                 aborted.set()
@@ -281,51 +274,62 @@ def run_playbook(
                            events=merged.events, stats=merged.stats)
 
 
-def _no_tags(_uuid: str) -> tuple[str, ...]:
-    return ()
+#: Where a part hands each raw event (None: the part ended).
+_Sink = Callable[[Mapping[str, Any] | None], None]
 
 
-#: Where a part hands each raw event, with the way to read its task's tags (None: it ended).
-_Sink = Callable[[Mapping[str, Any] | None, Callable[[str], tuple[str, ...]]], None]
+def _runner_kwargs(call: _Call, limit: str | None) -> dict[str, Any]:
+    """The ansible-runner arguments of one part that do not depend on where it runs."""
+    cmdline = " ".join(flag for flag, on in (("--check", call.check), ("--diff", call.diff))
+                       if on)
+    return {
+        "limit": limit,
+        "tags": ",".join(call.tags) or None,
+        "extravars": dict(call.extravars),
+        "forks": call.forks,
+        "cmdline": cmdline or None,
+        "playbook": call.playbook,
+        "envvars": {
+            "ANSIBLE_HOST_KEY_CHECKING": "True",
+            "ANSIBLE_TIMEOUT": str(call.timeout),
+            "ANSIBLE_RETRY_FILES_ENABLED": "False",
+            "ANSIBLE_NOCOLOR": "True",
+            "ANSIBLE_CALLBACKS_ENABLED": "dlict_tags",
+        },
+        "mitogen": call.mitogen,
+    }
 
 
 def _run_part(call: _Call, where: RunnerDir, limit: str | None, send: _Sink,
               cancel: Callable[[], bool]) -> tuple[str, int]:
-    """One ansible-runner run of ``call`` on ``limit``; returns its status and return code."""
+    """One ansible-runner run of ``call`` on ``limit`` on this machine; returns its status
+    and return code."""
     private = where.path
-    cmdline = " ".join(flag for flag, on in (("--check", call.check), ("--diff", call.diff))
-                       if on)
     # A control socket of its own per run: a multiplexed SSH connection left by an earlier
     # run would otherwise be reused without the host key being checked again.
     control_dir = private / "cp"
     control_dir.mkdir(mode=0o700)
-    tags_file = private / "task-tags.jsonl"
-    tags_of = _TaskTags(tags_file)
+    kwargs = _runner_kwargs(call, limit)
 
     def handle(raw: Mapping[str, Any]) -> bool:
-        send(raw, tags_of)
+        send(raw)
         return False  # nothing to keep on disk: events live in the evidence store
 
     run = ansible_runner.run(
             private_data_dir=str(private),
             playbook=str(call.playbook.resolve()),
             inventory=str(call.inventory.resolve()),
-            limit=limit,
-            tags=",".join(call.tags) or None,
-            extravars=dict(call.extravars),
-            forks=call.forks,
-            cmdline=cmdline or None,
+            limit=kwargs["limit"],
+            tags=kwargs["tags"],
+            extravars=kwargs["extravars"],
+            forks=kwargs["forks"],
+            cmdline=kwargs["cmdline"],
             envvars={
+                **kwargs["envvars"],
                 "PATH": ansible_path(),
                 "ANSIBLE_CONFIG": str(data_path("playbooks") / "ansible.cfg"),
-                "ANSIBLE_HOST_KEY_CHECKING": "True",
-                "ANSIBLE_TIMEOUT": str(call.timeout),
-                "ANSIBLE_RETRY_FILES_ENABLED": "False",
-                "ANSIBLE_NOCOLOR": "True",
                 "ANSIBLE_SSH_CONTROL_PATH_DIR": str(control_dir),
                 "ANSIBLE_CALLBACK_PLUGINS": str(CALLBACK_DIR),
-                "ANSIBLE_CALLBACKS_ENABLED": "dlict_tags",
-                "DLICT_TAGS_FILE": str(tags_file),
                 "TMPDIR": str(where.tmp),
                 **strategy_env(call.mitogen),
             },

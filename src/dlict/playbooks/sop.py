@@ -25,6 +25,7 @@ from dlict.core.paths import data_path
 from dlict.core.results import Result, Status
 from dlict.inventory.models import Host, Inventory, Role
 from dlict.playbooks.runner import AnsibleEvent, PlaybookOutcome, run_playbook
+from dlict.playbooks.workers import WorkerSetup
 
 # site.yml order: endpoint last, because its file-integrity baseline must see what the
 # other areas wrote (logging writes under /etc too).
@@ -337,6 +338,7 @@ def run_sop(
     timeout: int = 20,
     mitogen: bool = True,
     runs: int = 1,
+    workers: WorkerSetup | None = None,
     on_event: Callable[[AnsibleEvent], None] | None = None,
     on_area_done: Callable[[list[Result]], None] | None = None,
 ) -> SopRun:
@@ -347,6 +349,11 @@ def run_sop(
     all again at the end. An audit (or check) deals the hosts over ``runs`` Ansible
     programs at once (``split_hosts``); an apply stays one program, whose plays keep every
     host in step (a school's log forwarding is verified after the log server was set up).
+    With ``workers``, an audit deals the hosts over the worker nodes instead, one part each,
+    and they run the plays (playbooks/workers.py).
+
+    Raises:
+        InputError: an unknown area, or worker nodes for an apply.
     """
     selected = resolve_areas(areas)
     controls = catalog.in_areas(selected)
@@ -360,16 +367,21 @@ def run_sop(
                        "installed (pip install 'dlict[windows]')")
     tracker = _AreaTracker(_play_areas(selected, windows), catalog, inventory, judged_as,
                            on_area_done, on_event)
-    split = runs > 1 and (audit or check)
-    parts = split_hosts(sop_hosts(inventory, limit), runs) if split else []
+    if workers is not None and not (audit or check):
+        raise InputError("worker nodes run audits only: an apply runs from this machine")
+    programs = len(workers.nodes) if workers is not None else runs
+    split = programs > 1 and (audit or check)
+    parts = split_hosts(sop_hosts(inventory, limit), programs) if split else []
     if parts:
-        logger.info("hosts dealt over {} Ansible programs at once", len(parts))
+        logger.info("hosts dealt over {} Ansible programs at once{}", len(parts),
+                    " on worker nodes" if workers is not None else "")
     with tempfile.TemporaryDirectory(prefix="dlict-sop-") as workdir:
         playbook = _playbook_for(selected, Path(workdir), windows)
         outcome = run_playbook(
             playbook, Path(inventory.source), limit=limit, parts=parts, check=audit or check,
             diff=audit or diff, extravars={"dlict_mode": mode.value}, forks=forks,
-            timeout=timeout, mitogen=mitogen, on_event=tracker.event, on_play=tracker.play,
+            timeout=timeout, mitogen=mitogen, workers=workers, on_event=tracker.event,
+            on_play=tracker.play,
         )
     hosts = outcome.hosts_with("processed")
     results = results_from_events(outcome.events, hosts, controls, inventory, judged_as)

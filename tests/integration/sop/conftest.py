@@ -15,6 +15,8 @@ from lab.fleet.fleet import Fleet
 from tests.lab.plugin import _start
 
 SOP_SCHOOLS = 2
+#: Worker nodes for the audits spread over them (test_audit_workers.py); idle otherwise.
+SOP_WORKERS = 2
 
 
 class SopFleet:
@@ -44,8 +46,9 @@ def run_dlict(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str,
 @pytest.fixture(scope="session")
 def sop_fleet(request: pytest.FixtureRequest,
               tmp_path_factory: pytest.TempPathFactory) -> Iterator[SopFleet]:
-    """Office log server and two schools, with `dlict apply all` done once."""
-    fleet = _start(request.config, SOP_SCHOOLS)
+    """Office log server and two schools, with `dlict apply all` done once, and two worker
+    nodes."""
+    fleet = _start(request.config, SOP_SCHOOLS, workers=SOP_WORKERS)
     try:
         data = tmp_path_factory.mktemp("sop-data")
         result = subprocess.run(
