@@ -6,18 +6,25 @@ started, every area applied once, then three runs alternate in each round:
 - ``dlict audit --no-devices`` of this checkout;
 - the anchor: plain ``ansible-playbook --check --diff`` of the playbooks as of commit
   ``ANCHOR_COMMIT`` (extracted with ``git archive``), with their own ansible.cfg;
-- the same anchor with the Mitogen strategy (``mitogen_linear``), when mitogen is installed.
+- the same anchor with the Mitogen strategy (``mitogen_linear``), when mitogen is installed;
+- ``dlict audit --workers`` over ``--workers`` worker nodes (default 2; 0 leaves the column
+  out): the plays run on the nodes, which here are namespace hosts of this same machine, so
+  the column shows where the work goes (the controller's CPU against the nodes'), not a
+  wall-time gain — every node shares the same 2 cores.
 
 Each run is timed in wall seconds and in controller CPU seconds: user+sys of the whole child
 process tree (``RUSAGE_CHILDREN`` deltas). The hosts' own work runs under sshd inside their
 namespaces and is not counted. The benchmark makes itself a child subreaper, so the SSH control
 masters a run leaves behind (ControlPersist) are adopted, ended and counted with that run.
+The worker nodes' CPU is counted apart (every process of their PID namespaces, reaped children
+included) and printed as ``nodes cpu s``.
 
 After all sizes a least-squares line per column gives the seconds per added host and a
 projection to 500 hosts, with the controller's CPU floor (CPU seconds / cores).
 
 Run as root from the repository:
-    .venv/bin/python -m bench.bench_audit_scale [--sizes 3,6,12,24] [--rounds 1] [--json F]
+    .venv/bin/python -m bench.bench_audit_scale [--sizes 3,6,12,24] [--rounds 1] [--workers 2]
+        [--json F]
 """
 
 from __future__ import annotations
@@ -56,18 +63,22 @@ PR_SET_CHILD_SUBREAPER = 36
 DLICT = "dlict audit"
 ANCHOR = "ansible-playbook --check"
 MITOGEN = "ansible-playbook --check (mitogen)"
+WORKERS = "dlict audit --workers"
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 @dataclass(frozen=True)
 class Timing:
-    """One run: wall seconds and the controller's CPU seconds (user+sys of its process tree)."""
+    """One run: wall seconds and the controller's CPU seconds (user+sys of its process tree);
+    ``nodes_cpu``: the worker nodes' CPU seconds, for a run on them."""
 
     wall: float
     cpu: float
+    nodes_cpu: float = 0.0
 
 
-#: A timed run: (scratch folder, inventory, data dir) -> its timing.
-Column = Callable[[Path, str, Path], Timing]
+#: A timed run: (scratch folder, the running fleet, data dir) -> its timing.
+Column = Callable[[Path, Fleet, Path], Timing]
 
 
 @dataclass
@@ -84,6 +95,10 @@ class SizeFigures:
     def cpu(self, column: str) -> float:
         """Median controller CPU seconds of ``column``."""
         return statistics.median(t.cpu for t in self.runs[column])
+
+    def nodes_cpu(self, column: str) -> float:
+        """Median worker-node CPU seconds of ``column`` (0 for a run on the controller)."""
+        return statistics.median(t.nodes_cpu for t in self.runs[column])
 
 
 @dataclass(frozen=True)
@@ -152,19 +167,59 @@ def _cpu_of_children() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def timed(command: list[str], env: dict[str, str]) -> Timing:
-    """Run ``command``; exit 0 or 1 is fine (1 = findings), anything else ends the benchmark."""
+def namespace_cpu(init_pid: int) -> float:
+    """CPU seconds of every process in the PID namespace of ``init_pid``, with the children
+    each has reaped (a process that ended during a run is counted in its parent's)."""
+    try:
+        namespace = Path(f"/proc/{init_pid}/ns/pid").readlink()
+    except OSError:
+        return 0.0
+    ticks = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if (entry / "ns" / "pid").readlink() != namespace:
+                continue
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # utime, stime, cutime, cstime: fields 14-17 of stat, 12-15 after the command name
+        ticks += sum(int(value) for value in fields[11:15])
+    return ticks / CLOCK_TICKS
+
+
+def _nodes_cpu(fleet: Fleet | None) -> float:
+    if fleet is None:
+        return 0.0
+    return sum(namespace_cpu(pid) for pid in _worker_inits(fleet))
+
+
+def _worker_inits(fleet: Fleet) -> list[int]:
+    names = {worker.name for worker in fleet.workers}
+    inits: dict[str, int] = {}
+    for process in fleet.record.processes:
+        if process.host in names:
+            inits[process.host] = process.pid  # the last one recorded is the node's init
+    return list(inits.values())
+
+
+def timed(command: list[str], env: dict[str, str], nodes: Fleet | None = None) -> Timing:
+    """Run ``command``; exit 0 or 1 is fine (1 = findings), anything else ends the benchmark.
+    With ``nodes``, the fleet's worker nodes' CPU is measured too."""
     before = _direct_children()
     cpu_before = _cpu_of_children()
+    nodes_before = _nodes_cpu(nodes)
     started = time.perf_counter()
     result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - started
     _end_adopted(before)
     cpu = _cpu_of_children() - cpu_before
+    nodes_cpu = _nodes_cpu(nodes) - nodes_before
     if result.returncode not in (0, 1):
         raise SystemExit(f"{' '.join(command[:4])} … exited {result.returncode}:\n"
                          f"{result.stderr[-2000:]}\n{result.stdout[-2000:]}")
-    return Timing(elapsed, cpu)
+    return Timing(elapsed, cpu, nodes_cpu)
 
 
 def extract_anchor(work: Path) -> Path:
@@ -207,10 +262,12 @@ def machine() -> dict[str, str | int | None]:
 
 
 def measure_size(hosts: int, rounds: int, columns: dict[str, Column],
-                 env: dict[str, str]) -> SizeFigures:
-    """Start a fleet of ``hosts`` hosts, apply once, time every column ``rounds`` times."""
+                 env: dict[str, str], workers: int) -> SizeFigures:
+    """Start a fleet of ``hosts`` hosts (and ``workers`` worker nodes), apply once, time
+    every column ``rounds`` times."""
     figures = SizeFigures(hosts, {name: [] for name in columns})
-    with Fleet.start(schools=hosts - 1) as fleet, tempfile.TemporaryDirectory() as scratch:
+    with (Fleet.start(schools=hosts - 1, workers=workers) as fleet,
+          tempfile.TemporaryDirectory() as scratch):
         work = Path(scratch)
         inventory = str(fleet.inventory_path)
         data = str(work / "data")
@@ -225,9 +282,10 @@ def measure_size(hosts: int, rounds: int, columns: dict[str, Column],
         for round_number in range(1, rounds + 1):
             said = []
             for name, run in columns.items():
-                timing = run(work, inventory, Path(data))
+                timing = run(work, fleet, Path(data))
                 figures.runs[name].append(timing)
-                said.append(f"{name} {timing.wall:.2f} s / cpu {timing.cpu:.2f} s")
+                said.append(f"{name} {timing.wall:.2f} s / cpu {timing.cpu:.2f} s"
+                            + (f" + nodes {timing.nodes_cpu:.2f} s" if timing.nodes_cpu else ""))
             print(f"round {round_number}: " + "; ".join(said), flush=True)
     return figures
 
@@ -238,12 +296,12 @@ def dlict_command() -> list[str]:
 
 
 def make_columns(anchor_playbooks: Path, strategy_dir: Path | None,
-                 env: dict[str, str]) -> dict[str, Column]:
+                 env: dict[str, str], workers: int) -> dict[str, Column]:
     """The runs to time, by column name."""
 
-    def run_dlict(work: Path, inventory: str, data: Path) -> Timing:
-        return timed([*dlict_command(), "-i", inventory, "--data-dir", str(data), "audit",
-                      "--no-devices"], env)
+    def run_dlict(work: Path, fleet: Fleet, data: Path) -> Timing:
+        return timed([*dlict_command(), "-i", str(fleet.inventory_path), "--data-dir",
+                      str(data), "audit", "--no-devices"], env)
 
     def anchor_env(work: Path) -> dict[str, str]:
         return {**env, "ANSIBLE_CONFIG": str(anchor_playbooks / "ansible.cfg"),
@@ -253,17 +311,26 @@ def make_columns(anchor_playbooks: Path, strategy_dir: Path | None,
         return [str(BIN / "ansible-playbook"), "-i", inventory, "--check", "--diff",
                 "-e", "dlict_mode=audit", "--forks", FORKS, str(anchor_playbooks / "site.yml")]
 
-    def run_anchor(work: Path, inventory: str, data: Path) -> Timing:
-        return timed(anchor_command(inventory), anchor_env(work))
+    def run_anchor(work: Path, fleet: Fleet, data: Path) -> Timing:
+        return timed(anchor_command(str(fleet.inventory_path)), anchor_env(work))
 
     columns: dict[str, Column] = {DLICT: run_dlict, ANCHOR: run_anchor}
     if strategy_dir is not None:
-        def run_mitogen(work: Path, inventory: str, data: Path) -> Timing:
-            return timed(anchor_command(inventory),
+        def run_mitogen(work: Path, fleet: Fleet, data: Path) -> Timing:
+            return timed(anchor_command(str(fleet.inventory_path)),
                          {**anchor_env(work), "ANSIBLE_STRATEGY_PLUGINS": str(strategy_dir),
                           "ANSIBLE_STRATEGY": "mitogen_linear"})
 
         columns[MITOGEN] = run_mitogen
+    if workers:
+        def run_workers(work: Path, fleet: Fleet, data: Path) -> Timing:
+            return timed([*dlict_command(), "-i", str(fleet.inventory_path), "--data-dir",
+                          str(data), "audit", "--no-devices",
+                          "--workers", ",".join(w.name for w in fleet.workers)],
+                         {**env, "DLICT_WORKER_SSH_CONFIG": str(fleet.workers_ssh_config)},
+                         nodes=fleet)
+
+        columns[WORKERS] = run_workers
     return columns
 
 
@@ -275,10 +342,12 @@ def print_size(figures: SizeFigures) -> dict[str, float]:
     """Print one size's table and ratios; return the ratios."""
     n = figures.hosts
     print(f"-- {n} hosts (median of {len(figures.runs[DLICT])} rounds)")
-    print(f"{'column':<36} {'wall s':>9} {'cpu s':>9} {'cpu s/host':>11} {'wall s/host':>12}")
+    print(f"{'column':<36} {'wall s':>9} {'cpu s':>9} {'cpu s/host':>11} {'wall s/host':>12}"
+          f" {'nodes cpu s':>12}")
     for name in figures.runs:
-        wall, cpu = figures.wall(name), figures.cpu(name)
-        print(f"{name:<36} {wall:>9.2f} {cpu:>9.2f} {cpu / n:>11.3f} {wall / n:>12.3f}")
+        wall, cpu, nodes = figures.wall(name), figures.cpu(name), figures.nodes_cpu(name)
+        print(f"{name:<36} {wall:>9.2f} {cpu:>9.2f} {cpu / n:>11.3f} {wall / n:>12.3f}"
+              f" {nodes:>12.2f}")
     ratios = {"anchor_dlict_wall": _ratio(figures.wall(ANCHOR), figures.wall(DLICT)),
               "anchor_dlict_cpu": _ratio(figures.cpu(ANCHOR), figures.cpu(DLICT))}
     line = (f"ratio anchor/dlict: wall {ratios['anchor_dlict_wall']:.2f}x, "
@@ -289,6 +358,13 @@ def print_size(figures: SizeFigures) -> dict[str, float]:
         line += (f"; anchor/mitogen: wall {ratios['anchor_mitogen_wall']:.2f}x, "
                  f"cpu {ratios['anchor_mitogen_cpu']:.2f}x")
     print(line, flush=True)
+    if WORKERS in figures.runs:
+        ratios["workers_dlict_wall"] = _ratio(figures.wall(WORKERS), figures.wall(DLICT))
+        ratios["dlict_workers_controller_cpu"] = _ratio(figures.cpu(DLICT), figures.cpu(WORKERS))
+        print(f"worker nodes: wall {figures.wall(WORKERS):.2f} s "
+              f"({ratios['workers_dlict_wall']:.2f}x dlict audit's); controller cpu "
+              f"{figures.cpu(WORKERS):.2f} s ({ratios['dlict_workers_controller_cpu']:.1f}x less), "
+              f"nodes cpu {figures.nodes_cpu(WORKERS):.2f} s", flush=True)
     return ratios
 
 
@@ -348,6 +424,8 @@ def main() -> int:
     parser.add_argument("--sizes", type=_sizes, default=[3, 6, 12, 24],
                         help="fleet sizes in hosts (office + schools), comma separated")
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=2, choices=range(0, 9),
+                        metavar="N", help="worker nodes for the --workers column (0: none)")
     parser.add_argument("--json", type=Path, help="also write every figure as JSON here")
     args = parser.parse_args()
 
@@ -365,11 +443,11 @@ def main() -> int:
     become_subreaper()
     with tempfile.TemporaryDirectory() as anchor_work:
         playbooks = extract_anchor(Path(anchor_work))
-        columns = make_columns(playbooks, strategy_dir, env)
+        columns = make_columns(playbooks, strategy_dir, env, args.workers)
         all_figures: list[SizeFigures] = []
         ratios: dict[int, dict[str, float]] = {}
         for hosts in args.sizes:
-            figures = measure_size(hosts, args.rounds, columns, env)
+            figures = measure_size(hosts, args.rounds, columns, env, args.workers)
             all_figures.append(figures)
             ratios[hosts] = print_size(figures)
     projections = project(all_figures, cores)
@@ -379,7 +457,8 @@ def main() -> int:
             "machine": about, "anchor_commit": ANCHOR_COMMIT, "rounds": args.rounds,
             "sizes": [{"hosts": f.hosts,
                        "runs": {name: [asdict(t) for t in runs] for name, runs in f.runs.items()},
-                       "median": {name: {"wall": f.wall(name), "cpu": f.cpu(name)}
+                       "median": {name: {"wall": f.wall(name), "cpu": f.cpu(name),
+                                         "nodes_cpu": f.nodes_cpu(name)}
                                   for name in f.runs},
                        "ratios": ratios[f.hosts]} for f in all_figures],
             "projections": projections, "goals": met}, indent=2) + "\n")
