@@ -34,6 +34,7 @@ import ctypes
 import importlib
 import importlib.metadata
 import json
+import math
 import os
 import platform
 import resource
@@ -389,6 +390,23 @@ def project(all_figures: list[SizeFigures], cores: int) -> dict[str, dict[str, f
     return projections
 
 
+def nodes_needed(all_figures: list[SizeFigures], cores: int) -> dict[str, float] | None:
+    """With worker nodes: the office controller's CPU at 500 hosts, and how many nodes of
+    ``cores`` cores (this machine's) would hold the nodes' CPU within the 15-minute goal —
+    a projection from the fitted nodes' CPU, with the hosts' own work elsewhere."""
+    if WORKERS not in all_figures[0].runs:
+        return None
+    controller = fit([(f.hosts, f.cpu(WORKERS)) for f in all_figures]).at(PROJECTED_HOSTS)
+    nodes = fit([(f.hosts, f.nodes_cpu(WORKERS)) for f in all_figures]).at(PROJECTED_HOSTS)
+    needed = nodes / (GOAL_SECONDS * cores)
+    print(f"with worker nodes, {PROJECTED_HOSTS} hosts: office controller cpu {controller:.0f} s "
+          f"({controller / PROJECTED_HOSTS:.2f} s per host); nodes cpu {nodes:.0f} s, i.e. "
+          f"{math.ceil(needed)} nodes of {cores} cores for {GOAL_SECONDS:.0f} s "
+          "(a projection: on this machine the nodes share its cores)", flush=True)
+    return {"controller_cpu_500": controller, "nodes_cpu_500": nodes,
+            "nodes_needed_for_goal": needed}
+
+
 def goals(all_figures: list[SizeFigures],
           projections: dict[str, dict[str, float]]) -> dict[str, bool | None]:
     """Print the two goal lines; return whether each is met (None: not measured)."""
@@ -451,6 +469,7 @@ def main() -> int:
             all_figures.append(figures)
             ratios[hosts] = print_size(figures)
     projections = project(all_figures, cores)
+    capacity = nodes_needed(all_figures, cores)
     met = goals(all_figures, projections)
     if args.json:
         args.json.write_text(json.dumps({
@@ -461,7 +480,8 @@ def main() -> int:
                                          "nodes_cpu": f.nodes_cpu(name)}
                                   for name in f.runs},
                        "ratios": ratios[f.hosts]} for f in all_figures],
-            "projections": projections, "goals": met}, indent=2) + "\n")
+            "projections": projections, "worker_nodes": capacity, "goals": met},
+            indent=2) + "\n")
     return 0
 
 

@@ -49,6 +49,9 @@ def test_bench_audit_scale_times_four_columns_and_prints_the_goals() -> None:
     assert re.search(rf"^dlict audit: seconds per added host: wall {NUMBER} s, cpu {NUMBER} s; "
                      r"500 hosts: wall \d+ s, controller cpu \d+ s / \d+ cores = \d+ s",
                      run.stdout, re.MULTILINE), run.stdout
+    assert re.search(r"^with worker nodes, 500 hosts: office controller cpu \d+ s \(\d+\.\d+ s "
+                     r"per host\); nodes cpu \d+ s, i\.e\. \d+ nodes of \d+ cores for 900 s",
+                     run.stdout, re.MULTILINE), run.stdout
     assert re.search(r"^goal: 500 hosts under 15 min \(900 s\): (met|NOT met)",
                      run.stdout, re.MULTILINE), run.stdout
     assert ("goal: dlict >= 3x faster than ansible-playbook --check at 12+ hosts: not measured"

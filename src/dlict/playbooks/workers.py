@@ -233,8 +233,9 @@ class RemoteRuns:
         streamed = self._pack(kwargs, private, remote_dir)
         stream_file = where.tmp / "transmit.stream"
         with stream_file.open("w+b") as out:
+            # a cancel callback of dlict's own, or ansible-runner installs its signal handlers
             ansible_runner.run(private_data_dir=str(private), streamer="transmit", _output=out,
-                               **streamed)
+                               cancel_callback=cancel, **streamed)
         stderr_file = where.tmp / "ssh.stderr"
         command = self._ssh_command(node, remote_dir)
         with stream_file.open("rb") as stream_in, stderr_file.open("wb") as stderr:
@@ -255,7 +256,8 @@ class RemoteRuns:
         try:
             result = ansible_runner.run(private_data_dir=str(where.tmp / "process"),
                                         streamer="process", _input=ssh.stdout,
-                                        event_handler=handle, quiet=True)
+                                        event_handler=handle, cancel_callback=cancel,
+                                        quiet=True)
         finally:
             stopper.stop()
             ssh.stdout.close()

@@ -4,6 +4,7 @@ helpers to audit, re-apply and break things on one host."""
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -128,3 +129,15 @@ def failing(statuses: dict[tuple[str, str], str], host: str | None = None) -> di
         if status != "pass" and (host is None or name == host):
             out.setdefault(name, set()).add(control)
     return out
+
+
+def stored_results(data: Path) -> int:
+    """Results in the evidence store of ``data`` so far (read-only; 0 before it exists)."""
+    store = data / "evidence.sqlite"
+    if not store.exists():
+        return 0
+    with sqlite3.connect(f"file:{store}?mode=ro", uri=True) as conn:
+        try:
+            return int(conn.execute("SELECT count(*) FROM results").fetchone()[0])
+        except sqlite3.OperationalError:  # the schema is still being made
+            return 0

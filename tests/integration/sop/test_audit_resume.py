@@ -10,7 +10,6 @@ import json
 import os
 import re
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -19,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.integration.sop.conftest import SopFleet
+from tests.integration.sop.conftest import SopFleet, stored_results
 
 pytestmark = [pytest.mark.integration, pytest.mark.fleet]
 
@@ -37,17 +36,6 @@ def _statuses(out: str) -> dict[tuple[str, str], str]:
     return {(r["host"], r["control"]): r["status"] for r in json.loads(out)["results"]}
 
 
-def _stored_results(data: Path) -> int:
-    store = data / "evidence.sqlite"
-    if not store.exists():
-        return 0
-    with sqlite3.connect(f"file:{store}?mode=ro", uri=True) as conn:
-        try:
-            return int(conn.execute("SELECT count(*) FROM results").fetchone()[0])
-        except sqlite3.OperationalError:  # the schema is still being made
-            return 0
-
-
 def test_interrupted_audit_keeps_finished_areas_and_resume_completes_it(
         sop_fleet: SopFleet, tmp_path: Path) -> None:
     whole = _dlict(sop_fleet, tmp_path / "whole", "audit")
@@ -60,7 +48,7 @@ def test_interrupted_audit_keeps_finished_areas_and_resume_completes_it(
          "audit"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 300
-        while _stored_results(data) == 0:  # the firewall area has ended on every host
+        while stored_results(data) == 0:  # the firewall area has ended on every host
             assert audit.poll() is None, "the audit ended before any area was stored"
             assert time.monotonic() < deadline, "no area stored within 300 s"
             time.sleep(0.2)

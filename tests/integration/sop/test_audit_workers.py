@@ -10,13 +10,15 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from tests.integration.sop.conftest import SopFleet, on_host
+from tests.integration.sop.conftest import SopFleet, on_host, stored_results
 
 pytestmark = [pytest.mark.integration, pytest.mark.fleet]
 
@@ -110,3 +112,52 @@ def test_a_worker_node_whose_host_key_is_unknown_is_refused(
     assert f"worker node {worker}: nothing ran" in refused.stderr
     assert "Host key verification failed" in refused.stderr
     assert "internal error" not in refused.stderr
+
+
+def test_an_audit_on_worker_nodes_stopped_with_ctrl_c_keeps_its_areas_and_resumes(
+        sop_fleet: SopFleet, tmp_path: Path) -> None:
+    workers = sop_fleet.fleet.workers
+    env = {**os.environ, "DLICT_WORKER_SSH_CONFIG": str(sop_fleet.fleet.workers_ssh_config),
+           "DLICT_WORKERS": ",".join(w.name for w in workers)}
+    data = tmp_path / "data"
+    audit = subprocess.Popen(
+        [DLICT, "--json", "-i", str(sop_fleet.inventory_path), "--data-dir", str(data),
+         "audit", "--no-devices"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=env)
+    try:
+        deadline = time.monotonic() + 300
+        while stored_results(data) == 0:  # the firewall area has ended on every host
+            assert audit.poll() is None, "the audit ended before any area was stored"
+            assert time.monotonic() < deadline, "no area stored within 300 s"
+            time.sleep(0.2)
+        audit.send_signal(signal.SIGINT)
+        _out, err = audit.communicate(timeout=120)
+    finally:
+        if audit.poll() is None:
+            audit.kill()
+            audit.wait()
+    assert audit.returncode == 130, err[-3000:]
+    assert "internal error" not in err
+
+    # the SSH connections closed, the nodes' runs ended and cleaned up after themselves
+    deadline = time.monotonic() + 60
+    for worker in workers:
+        while True:
+            running = on_host(sop_fleet, worker.name,
+                              "ps -eo args | grep -c '[a]nsible' || true").strip()
+            left = on_host(sop_fleet, worker.name, "ls /tmp")
+            if running == "0" and "dlict-worker-" not in left:
+                break
+            assert time.monotonic() < deadline, f"{worker.name}: {running} ansible processes"
+            time.sleep(1)
+
+    resumed = subprocess.run(
+        [DLICT, "--json", "-i", str(sop_fleet.inventory_path), "--data-dir", str(data),
+         "audit", "--resume"], capture_output=True, text=True, check=False, timeout=900,
+        env=env)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    done = json.loads(resumed.stdout)
+    assert done["status"] == "ok"
+    assert "firewall" not in resumed.stderr.split("resuming audit run", 1)[1].splitlines()[0]
+    statuses = {r["status"] for r in done["results"]}
+    assert statuses <= {"pass", "skipped"}, statuses
