@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from dlict.core.processes import stop_process
 from lab.monitoring import free_port
 
 PROMETHEUS = "/usr/bin/prometheus"
@@ -59,12 +60,7 @@ def serving(data: Path) -> Iterator[str]:
             _wait_ready(url, process, log_path)
             yield url
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=5)
+            stop_process(process, timeout=15)
 
 
 def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:

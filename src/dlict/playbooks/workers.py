@@ -38,6 +38,7 @@ from dlict.core.ansible_env import mitogen_strategy_dir
 from dlict.core.errors import InputError, OperationalError
 from dlict.core.logging import redact
 from dlict.core.paths import data_path
+from dlict.core.processes import stop_process
 from dlict.core.runner_dir import RunnerDir
 from dlict.inventory.models import Host
 
@@ -212,12 +213,7 @@ class RemoteRuns:
                 raise InputError(f"{setup.key_file}: cannot read the key's public half")
             yield cls(setup, env, public.stdout)
         finally:
-            agent.terminate()
-            try:
-                agent.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                agent.kill()
-                agent.wait()
+            stop_process(agent, timeout=5)
 
     def run(self, kwargs: Mapping[str, Any], where: RunnerDir, node: WorkerNode,
             send: Callable[[Mapping[str, Any] | None], None],
@@ -262,10 +258,8 @@ class RemoteRuns:
             stopper.stop()
             ssh.stdout.close()
             with contextlib.suppress(subprocess.TimeoutExpired):
-                ssh.wait(timeout=10)
-            if ssh.poll() is None:
-                ssh.kill()
-                ssh.wait()
+                ssh.wait(timeout=10)  # the node's last words (its artifacts) end the stream
+            stop_process(ssh, timeout=5)
         if stopper.fired:
             return "canceled", 254
         if events == 0:

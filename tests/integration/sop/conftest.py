@@ -4,9 +4,12 @@ helpers to audit, re-apply and break things on one host."""
 from __future__ import annotations
 
 import json
+import signal
 import sqlite3
 import subprocess
-from collections.abc import Iterator
+import sys
+import time
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -141,3 +144,29 @@ def stored_results(data: Path) -> int:
             return int(conn.execute("SELECT count(*) FROM results").fetchone()[0])
         except sqlite3.OperationalError:  # the schema is still being made
             return 0
+
+
+def audit_stopped_by_ctrl_c(fleet: SopFleet, data: Path, *args: str,
+                            env: Mapping[str, str] | None = None) -> str:
+    """Start ``dlict audit *args`` recording into ``data``, send SIGINT once the first area
+    (firewall) is stored, and check it ended as a stopped run should (exit 130, no internal
+    error); returns its stderr."""
+    audit = subprocess.Popen(
+        [str(Path(sys.executable).parent / "dlict"), "--json", "-i", str(fleet.inventory_path),
+         "--data-dir", str(data), "audit", *args],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        deadline = time.monotonic() + 300
+        while stored_results(data) == 0:  # the firewall area has ended on every host
+            assert audit.poll() is None, "the audit ended before any area was stored"
+            assert time.monotonic() < deadline, "no area stored within 300 s"
+            time.sleep(0.2)
+        audit.send_signal(signal.SIGINT)
+        _out, err = audit.communicate(timeout=120)
+    finally:
+        if audit.poll() is None:
+            audit.kill()
+            audit.wait()
+    assert audit.returncode == 130, err[-3000:]
+    assert "internal error" not in err
+    return err

@@ -9,16 +9,14 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.integration.sop.conftest import SopFleet, stored_results
+from tests.integration.sop.conftest import SopFleet, audit_stopped_by_ctrl_c
 
 pytestmark = [pytest.mark.integration, pytest.mark.fleet]
 
@@ -43,23 +41,7 @@ def test_interrupted_audit_keeps_finished_areas_and_resume_completes_it(
     expected = _statuses(whole.stdout)
 
     data = tmp_path / "interrupted"
-    audit = subprocess.Popen(
-        [DLICT, "--json", "-i", str(sop_fleet.inventory_path), "--data-dir", str(data),
-         "audit"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 300
-        while stored_results(data) == 0:  # the firewall area has ended on every host
-            assert audit.poll() is None, "the audit ended before any area was stored"
-            assert time.monotonic() < deadline, "no area stored within 300 s"
-            time.sleep(0.2)
-        audit.send_signal(signal.SIGINT)
-        _out, err = audit.communicate(timeout=120)
-    finally:
-        if audit.poll() is None:
-            audit.kill()
-            audit.wait()
-    assert audit.returncode == 130, err[-3000:]
-    assert "internal error" not in err
+    audit_stopped_by_ctrl_c(sop_fleet, data)
 
     runs = _dlict(sop_fleet, data, "runs", "list")
     (run,) = json.loads(runs.stdout)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -18,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.sop.conftest import SopFleet, on_host, stored_results
+from tests.integration.sop.conftest import SopFleet, audit_stopped_by_ctrl_c, on_host
 
 pytestmark = [pytest.mark.integration, pytest.mark.fleet]
 
@@ -120,24 +119,7 @@ def test_an_audit_on_worker_nodes_stopped_with_ctrl_c_keeps_its_areas_and_resume
     env = {**os.environ, "DLICT_WORKER_SSH_CONFIG": str(sop_fleet.fleet.workers_ssh_config),
            "DLICT_WORKERS": ",".join(w.name for w in workers)}
     data = tmp_path / "data"
-    audit = subprocess.Popen(
-        [DLICT, "--json", "-i", str(sop_fleet.inventory_path), "--data-dir", str(data),
-         "audit", "--no-devices"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env=env)
-    try:
-        deadline = time.monotonic() + 300
-        while stored_results(data) == 0:  # the firewall area has ended on every host
-            assert audit.poll() is None, "the audit ended before any area was stored"
-            assert time.monotonic() < deadline, "no area stored within 300 s"
-            time.sleep(0.2)
-        audit.send_signal(signal.SIGINT)
-        _out, err = audit.communicate(timeout=120)
-    finally:
-        if audit.poll() is None:
-            audit.kill()
-            audit.wait()
-    assert audit.returncode == 130, err[-3000:]
-    assert "internal error" not in err
+    audit_stopped_by_ctrl_c(sop_fleet, data, "--no-devices", env=env)
 
     # the SSH connections closed, the nodes' runs ended and cleaned up after themselves
     deadline = time.monotonic() + 60
