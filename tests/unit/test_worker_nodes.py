@@ -15,7 +15,13 @@ import yaml
 
 from dlict.core.errors import InputError
 from dlict.inventory.models import Host, Role
-from dlict.playbooks.workers import RemoteRuns, WorkerNode, _split_known_hosts, worker_setup
+from dlict.playbooks.workers import (
+    RemoteRuns,
+    WorkerNode,
+    _split_known_hosts,
+    copy_inventory,
+    worker_setup,
+)
 
 
 def _host(name: str, **settings: str) -> Host:
@@ -123,3 +129,32 @@ def test_a_playbook_that_is_not_dlicts_is_not_sent(files: dict[str, Path],
         remote._pack({"playbook": other, "envvars": {}, "extravars": {}, "mitogen": False,
                       "limit": None, "tags": None, "forks": 1, "cmdline": None},
                      private, "/tmp/dlict-worker-x")
+
+
+def test_the_inventory_goes_with_the_files_ansible_reads_beside_it(tmp_path: Path) -> None:
+    # a directory: its whole tree (hidden files are not Ansible's)
+    district = tmp_path / "district"
+    (district / "group_vars").mkdir(parents=True)
+    (district / "hosts.yml").write_text("all:\n  hosts:\n    h1: {}\n")
+    (district / "group_vars" / "all.yml").write_text("dlict_mgmt_networks: [10.0.0.0/24]\n")
+    (district / ".git").mkdir()
+    (district / ".git" / "config").write_text("x")
+    copied = copy_inventory(district, tmp_path / "sent-dir")
+    assert sorted(str(p.relative_to(copied)) for p in copied.rglob("*") if p.is_file()) == [
+        "group_vars/all.yml", "hosts.yml"]
+    # a file: with the group_vars beside it, which Ansible also reads
+    sent = copy_inventory(district / "hosts.yml", tmp_path / "sent-file")
+    assert sent == tmp_path / "sent-file" / "hosts.yml" and sent.is_file()
+    assert (tmp_path / "sent-file" / "group_vars" / "all.yml").read_text().startswith("dlict_")
+
+
+def test_an_inventory_with_a_fifo_is_refused(files: dict[str, Path], tmp_path: Path) -> None:
+    import os
+
+    district = tmp_path / "district"
+    district.mkdir()
+    (district / "hosts.yml").write_text("all: {}\n")
+    os.mkfifo(district / "more.yml")
+    hosts = [_host("h1", ansible_ssh_common_args=f"-o UserKnownHostsFile={files['known']}")]
+    with pytest.raises(InputError, match="not a regular file"):
+        worker_setup(["w1"], district, hosts)

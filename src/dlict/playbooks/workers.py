@@ -40,6 +40,7 @@ from dlict.core.logging import redact
 from dlict.core.paths import data_path
 from dlict.core.processes import stop_process
 from dlict.core.runner_dir import RunnerDir
+from dlict.inventory.locate import ansible_reads, unfit_inventory_files
 from dlict.inventory.models import Host
 
 CALLBACK_DIR = Path(__file__).resolve().parent / "ansible_plugins" / "callback"
@@ -96,15 +97,17 @@ def worker_setup(nodes: Sequence[str], inventory: Path, hosts: Sequence[Host], *
 
     Raises:
         InputError: no node, a bad node name, hosts that differ in key or SSH arguments, a
-            known_hosts or key file that is not a regular file, or an inventory directory.
+            known_hosts or key file that is not a regular file, or an inventory file that is not a
+            regular file or is too large.
     """
     parsed = tuple(WorkerNode.parse(n) for n in nodes)
     if not parsed:
         raise InputError("no worker node given")
     if len(set(parsed)) != len(parsed):
         raise InputError("a worker node is named twice")
-    if not inventory.is_file():
-        raise InputError(f"{inventory}: worker nodes need the inventory as one file")
+    unfit = unfit_inventory_files(inventory)
+    if unfit:
+        raise InputError(unfit[0])
     ssh_args = _one_value(hosts, (SSH_ARGS_VAR,), "SSH arguments") or ""
     key = _one_value(hosts, KEY_FILE_VARS, "SSH key")
     rest, known = _split_known_hosts(ssh_args)
@@ -276,9 +279,7 @@ class RemoteRuns:
         shutil.copytree(data_path("playbooks"), project,
                         ignore=shutil.ignore_patterns("__pycache__", "*.retry"))
         playbook = _project_playbook(Path(kwargs["playbook"]), data_path("playbooks"), project)
-        inventory = private / "inventory" / "hosts.yml"
-        inventory.parent.mkdir()
-        shutil.copyfile(self.setup.inventory, inventory)
+        inventory = copy_inventory(self.setup.inventory, private / "inventory")
         files = private / "files"
         shutil.copytree(CALLBACK_DIR, files / "callback",
                         ignore=shutil.ignore_patterns("__pycache__"))
@@ -328,6 +329,19 @@ class RemoteRuns:
                     shlex.join([self.setup.runner, "worker", "--private-data-dir", remote_dir,
                                 "--delete"])]
         return command
+
+
+def copy_inventory(source: Path, into: Path) -> Path:
+    """Copy every file Ansible reads for the inventory ``source`` (a directory's tree; a
+    file with the group_vars and host_vars beside it) into ``into``, laid out as it is;
+    returns the copy's inventory path."""
+    base = source if source.is_dir() else source.parent
+    for path in ansible_reads(source):
+        target = into / source.name / path.relative_to(base) if source.is_dir() else (
+            into / path.relative_to(base))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
+    return into / source.name
 
 
 def _project_playbook(playbook: Path, playbooks: Path, project: Path) -> Path:
