@@ -471,9 +471,7 @@ class Fleet:
         self.record.save()
 
     def _write_client_files(self) -> None:
-        self.known_hosts_path.write_text(
-            "".join(f"{h.name},{h.address} {h.host_key}\n" for h in self.hosts)
-        )
+        self.known_hosts_path.write_text(_known_hosts_text(self.hosts))
         document = inventory_document(
             self.hosts, self.private_key_path, self.known_hosts_path
         )
@@ -481,8 +479,7 @@ class Fleet:
             yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=200)
         )
         if self.workers:
-            self.workers_known_hosts_path.write_text(
-                "".join(f"{h.name},{h.address} {h.host_key}\n" for h in self.workers))
+            self.workers_known_hosts_path.write_text(_known_hosts_text(self.workers))
             self.workers_ssh_config.write_text("".join(
                 f"Host {h.name}\n  HostName {h.address}\n  User {ADMIN_USER}\n"
                 f"  IdentityFile {self.private_key_path}\n  IdentitiesOnly yes\n"
@@ -663,6 +660,10 @@ def _prepare_upper(
     run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"root@{plan.name}",
          "-f", str(key)])
     return " ".join(key.with_suffix(".pub").read_text().split()[:2])
+
+
+def _known_hosts_text(hosts: Sequence[Host]) -> str:
+    return "".join(f"{h.name},{h.address} {h.host_key}\n" for h in hosts)
 
 
 def _worker_shares() -> list[Path]:

@@ -340,12 +340,14 @@ class SiteMeta(_Strict):
         return self.link if isinstance(self.link, list) else [self.link]
 
 
+#: The variables that name a host's SSH private key, in Ansible's order of preference.
+KEY_FILE_VARS = ("ansible_ssh_private_key_file", "ansible_private_key_file")
 # Host variables dlict reads besides the connection ones: netdev credentials and settings,
 # how worker nodes reach the hosts (playbooks/workers.py),
 # and what the firewall policy of a host is made of (for dlict netscan verify).
 HOST_SETTINGS = frozenset({
     "ansible_password", "ansible_ssh_pass", "ansible_ssh_password",
-    "ansible_ssh_private_key_file", "ansible_private_key_file", "ansible_become_password",
+    *KEY_FILE_VARS, "ansible_become_password",
     "ansible_ssh_common_args",
     "dlict_wan_interfaces", "dlict_mgmt_networks", "dlict_district_networks",
     "dlict_firewall_services", "dlict_firewall_ssh_port", "dlict_firewall_role_services",

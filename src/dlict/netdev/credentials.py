@@ -12,10 +12,9 @@ from pathlib import Path
 
 from dlict.core.errors import InputError
 from dlict.core.logging import register_secret
-from dlict.inventory.models import Host
+from dlict.inventory.models import KEY_FILE_VARS, Host
 
 PASSWORD_VARS = ("ansible_password", "ansible_ssh_pass", "ansible_ssh_password")
-KEY_FILE_VARS = ("ansible_ssh_private_key_file", "ansible_private_key_file")
 SECRET_VAR = "ansible_become_password"  # noqa: S105 - a variable name
 VAULT_PASSWORD_FILE_ENV = "ANSIBLE_VAULT_PASSWORD_FILE"  # noqa: S105 - a variable name
 _ENV_LOOKUP = re.compile(r"^\{\{\s*lookup\(\s*['\"]env['\"]\s*,\s*['\"](\w+)['\"]\s*\)\s*\}\}$")

@@ -41,10 +41,9 @@ from dlict.core.paths import data_path
 from dlict.core.processes import stop_process
 from dlict.core.runner_dir import RunnerDir
 from dlict.inventory.locate import ansible_reads, unfit_inventory_files
-from dlict.inventory.models import Host
+from dlict.inventory.models import KEY_FILE_VARS, Host
 
 CALLBACK_DIR = Path(__file__).resolve().parent / "ansible_plugins" / "callback"
-KEY_FILE_VARS = ("ansible_ssh_private_key_file", "ansible_private_key_file")
 SSH_ARGS_VAR = "ansible_ssh_common_args"
 IMPORT_KEYS = ("import_playbook", "ansible.builtin.import_playbook")
 DEFAULT_RUNNER = "ansible-runner"
