@@ -182,3 +182,40 @@ def test_the_windows_play_runs_only_for_an_inventory_with_pcs(tmp_path: Path) ->
     assert {(r.host, r.control, r.status) for r in errors} == {("pc", "FW-21", Status.ERROR)}
     assert "pip install 'dlict[windows]'" in errors[0].evidence
     assert _windows_not_run(inventory, "a", AREA) == []
+
+
+def _area_check(host: str, verdicts: dict[str, dict[str, str]],
+                kind: str = "runner_on_ok") -> AnsibleEvent:
+    return event(kind, host, "dlict_check", tuple(c.id for c in FIREWALL),
+                 dlict_verdicts=verdicts, failed=kind == "runner_on_failed")
+
+
+def test_one_area_check_gives_each_control_its_own_verdict() -> None:
+    verdicts = {c.id: {"status": "pass", "evidence": f"{c.id} holds"} for c in FIREWALL}
+    verdicts["FW-02"] = {"status": "fail", "evidence": "loaded rules not in the inventory"}
+    events = [_area_check("a", verdicts, "runner_on_failed"),
+              _area_check("b", {c.id: {"status": "pass", "evidence": "ok"} for c in FIREWALL})]
+    results = results_from_events(events, ["a", "b"], FIREWALL, _inventory(), Mode.AUDIT)
+    by_key = {(r.host, r.control): r for r in results}
+    assert by_key[("a", "FW-02")].status is Status.FAIL
+    assert by_key[("a", "FW-02")].evidence == "loaded rules not in the inventory"
+    assert {k for k, r in by_key.items() if r.status is not Status.PASS} == {("a", "FW-02")}
+    assert by_key[("a", "FW-01")].evidence == "FW-01 holds"
+
+
+def test_an_area_check_that_forgets_a_control_leaves_it_not_checked() -> None:
+    verdicts = {c.id: {"status": "pass", "evidence": "ok"} for c in FIREWALL if c.id != "FW-04"}
+    # garbage beside the verdicts: a status dlict does not know, a key that is no control id
+    verdicts["FW-05"] = {"status": "great", "evidence": "?"}
+    verdicts["rm -rf"] = {"status": "pass", "evidence": "?"}
+    got = statuses([_area_check("a", verdicts), *passing("b")])
+    assert got[("a", "FW-04")] is Status.ERROR
+    assert got[("a", "FW-05")] is Status.ERROR
+    assert got[("a", "FW-01")] is Status.PASS
+
+
+def test_an_area_check_whose_probes_did_not_run_is_an_error_of_every_control() -> None:
+    failed = event("runner_on_failed", "a", "dlict_check", tuple(c.id for c in FIREWALL),
+                   failed=True, msg="the firewall probes did not run: timed out")
+    got = statuses([failed, *passing("b")])
+    assert {got[("a", c.id)] for c in FIREWALL} == {Status.ERROR}

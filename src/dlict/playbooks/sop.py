@@ -171,6 +171,26 @@ def _line_diff(before: str, after: str) -> str:
     return "".join(lines)[:EVIDENCE_LIMIT]
 
 
+def _area_verdicts(event: AnsibleEvent) -> dict[str, tuple[Status, str]] | None:
+    """The verdicts of a ``dlict_check`` task (one area judged on the controller from one
+    observation), or None for any other event."""
+    raw = event.result.get("dlict_verdicts") if event.kind == "runner_on_ok" or \
+        event.kind == "runner_on_failed" else None
+    if not isinstance(raw, Mapping):
+        return None
+    judged: dict[str, tuple[Status, str]] = {}
+    for control_id, found in raw.items():
+        if not (isinstance(control_id, str) and CONTROL_ID.match(control_id)
+                and isinstance(found, Mapping)):
+            continue
+        try:
+            status = Status(str(found.get("status")))
+        except ValueError:
+            continue
+        judged[control_id] = (status, str(found.get("evidence", "")))
+    return judged
+
+
 def _judge(event: AnsibleEvent, mode: Mode) -> tuple[Status, str] | None:
     """What one event says about the controls it is tagged with (None: nothing)."""
     message = event.message
@@ -219,6 +239,13 @@ def results_from_events(
         if area_stop is not None:
             for area in area_stop[0]:
                 stopped.setdefault((event.host, area), area_stop[1])
+            continue
+        judged_area = _area_verdicts(event)
+        if judged_area is not None:
+            for control_id, (status, evidence) in judged_area.items():
+                if control_id in wanted:
+                    verdicts.setdefault((event.host, control_id), _Verdict()).offer(
+                        status, evidence)
             continue
         ids = [i for i in _control_ids(event.tags) if i in wanted]
         if not ids:
