@@ -128,8 +128,8 @@ def test_many_controls_broken_at_once_fail_each_with_what_the_host_shows() -> No
     assert failing(verdicts) == {"ID-02", "ID-03", "ID-05", "ID-06", "ID-07", "ID-08"}
     assert verdicts["ID-02"][1] == "sshd -T: permitrootlogin yes"
     assert verdicts["ID-03"][1] == "accounts with an empty password: games"
-    assert verdicts["ID-05"][1] == ("pam_pwquality missing from the common-password stack; minlen 8 "
-                                    "(want >= 12), minclass 3 (want >= 3)")
+    assert verdicts["ID-05"][1] == ("pam_pwquality missing from the common-password stack; "
+                                    "minlen 8 (want >= 12), minclass 3 (want >= 3)")
     assert verdicts["ID-06"][1] == (
         "pam_faillock lines: /etc/pam.d/common-auth:auth\trequisite\tpam_faillock.so preauth; "
         "/etc/pam.d/common-auth:auth\t[default=die]\tpam_faillock.so authfail; "

@@ -12,6 +12,7 @@ Inputs are the raw outputs of the commands named in each docstring (captured sam
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -22,7 +23,7 @@ from dlict.core.results import Status
 
 LOCAL_CLOCK_REFID = "7F7F0101"  # chronyd serving its own clock (reference LOCAL)
 TRACKING_FIELDS = 14
-SIGNATURE_PATTERNS = (".cvd", ".cld")
+SIGNATURE_GLOBS = ("*.cvd", "*.cld")
 ROOT_LOGIN_OK = ("permitrootlogin no", "permitrootlogin prohibit-password",
                  "permitrootlogin without-password")
 
@@ -208,11 +209,14 @@ def source_addresses(sources_csv: str) -> list[str]:
 
 
 def judge_log04(tracking_csv: str, sources_csv: str, *, max_offset_ms: float,
-                local_clock_ok: bool = False, error: str = "") -> Verdict:
+                local_clock_ok: bool = False, error: str = "", chronyd: str = "",
+                waited_s: str = "", upstream: Sequence[str] = ()) -> Verdict:
     """LOG-04, the clock's part: chronyd answers, its leap status is Normal, it follows a
     time source (not its own clock, unless ``local_clock_ok``: a time server with none
     above it) and its offset is within ``max_offset_ms``. Whether chrony.conf names the
-    district's sources is the playbook's part (it renders the file)."""
+    district's sources is the playbook's part (it renders the file). The playbook's judge
+    (``dlict.controls.linux.logging``) also names chronyd's PID (``chronyd``), how long it
+    waited for the clock (``waited_s``) and the sources it should follow (``upstream``)."""
     tracking = tracking_fields(tracking_csv)
     reference, name, stratum, offset, leap = (tracking[0], tracking[1], tracking[2],
                                               tracking[4], tracking[13])
@@ -220,11 +224,13 @@ def judge_log04(tracking_csv: str, sources_csv: str, *, max_offset_ms: float,
         said = next(iter(_lines(tracking_csv)), "") or error.strip()
         return Verdict("LOG-04", Status.FAIL, f"chronyc -c tracking gave no state: {said}")
     if leap != "Normal":
-        return Verdict("LOG-04", Status.FAIL, f"clock not synchronised (leap status {leap}, "
-                                              f"reference {name or reference})")
+        after = f" after {waited_s} s" if waited_s else ""
+        return Verdict("LOG-04", Status.FAIL, f"clock not synchronised{after} (leap status "
+                                              f"{leap}, reference {name or reference})")
     if reference == LOCAL_CLOCK_REFID and not local_clock_ok:
+        instead = f" instead of {', '.join(upstream)}" if upstream else ""
         return Verdict("LOG-04", Status.FAIL, "no time source answers: chronyd serves its own "
-                                              f"clock (local stratum {stratum})")
+                                              f"clock (local stratum {stratum}){instead}")
     try:
         offset_ms = abs(float(offset)) * 1000
     except ValueError:
@@ -235,8 +241,9 @@ def judge_log04(tracking_csv: str, sources_csv: str, *, max_offset_ms: float,
     sources = source_addresses(sources_csv)
     followed = name or ("its own clock (local stratum; no source above it is configured)"
                         if reference == LOCAL_CLOCK_REFID else reference)
+    daemon = f"chronyd {chronyd}" if chronyd else "chronyd"
     return Verdict("LOG-04", Status.PASS,
-                   f"chronyd synchronised to {followed} (stratum {stratum}), offset "
+                   f"{daemon} synchronised to {followed} (stratum {stratum}), offset "
                    f"{offset_ms:.3f} ms (limit {max_offset_ms:g} ms), leap status Normal; "
                    f"sources {', '.join(sources) or 'none (local clock)'}")
 
@@ -265,13 +272,15 @@ def judge_av01(dpkg_query: str, ping_answer: str, ping_error: str = "") -> Verdi
 
 
 def judge_av03(databases: Mapping[str, float], now: float, db_dir: str,
-               limit_days: float) -> Verdict:
-    """AV-03: the newest ``*.cvd``/``*.cld`` in ``db_dir`` (name to modification time, Unix)
-    is no older than ``limit_days``."""
-    found = [mtime for name, mtime in databases.items() if name.endswith(SIGNATURE_PATTERNS)]
+               limit_days: float, patterns: Sequence[str] = SIGNATURE_GLOBS) -> Verdict:
+    """AV-03: the newest file of ``db_dir`` (name to modification time, Unix) whose name
+    matches one of the glob ``patterns`` (``*.cvd``/``*.cld`` unless told) is no older than
+    ``limit_days``."""
+    found = [mtime for name, mtime in databases.items()
+             if any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)]
     if not found:
-        patterns = ", ".join(f"*{p}" for p in SIGNATURE_PATTERNS)
-        return Verdict("AV-03", Status.FAIL, f"no signature database ({patterns}) in {db_dir}")
+        return Verdict("AV-03", Status.FAIL,
+                       f"no signature database ({', '.join(patterns)}) in {db_dir}")
     age_days = (now - max(found)) / 86400
     text = f"newest signature database is {age_days:.1f} days old (limit {limit_days:g})"
     return verdict_of("AV-03", age_days <= limit_days, text, text)
