@@ -1,10 +1,10 @@
 """The host's own SOP controls, judged from command output: pure functions, no I/O.
 
-Each judges as the playbook's verify task of the same control ID judges (the assert in
-``playbooks/roles/dlict_<area>/tasks/verify.yml``), and words its evidence the same way, so
-``dlict audit`` from the office and the school's agent agree on a host. Only what can be
-judged from the host's own output is here: a verify task that compares with what the
-inventory renders (FW-02, FW-04, the files of LOG-04) stays with the playbooks.
+``dlict audit`` judges with these same functions (its area checks in
+:mod:`dlict.controls.linux` call them on what one ``dlict_observe`` run saw), so the office
+and the school's agent agree on a host. Only what can be judged from the host's own output is
+here: a control that compares with what the inventory renders (FW-02, FW-04, the files of
+LOG-04) is judged in :mod:`dlict.controls.linux` alone.
 
 Inputs are the raw outputs of the commands named in each docstring (captured samples are in
 ``tests/unit/fixtures/agent_host/``).

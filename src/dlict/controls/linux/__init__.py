@@ -84,6 +84,16 @@ class Ran:
     def lines(self) -> list[str]:
         return self.stdout.splitlines()
 
+    @property
+    def error(self) -> str:
+        """Why it did not run, else its stderr."""
+        return self.problem or self.stderr
+
+    @property
+    def output(self) -> str:
+        """stdout as Ansible's command module keeps it: the trailing newlines dropped."""
+        return self.stdout.rstrip("\r\n")
+
 
 def _probe(observed: Observed, probe_id: str) -> Mapping[str, Any]:
     value = observed.get(probe_id)
@@ -112,6 +122,12 @@ def content(observed: Observed, probe_id: str) -> tuple[str | None, str]:
     return None, str(probe.get("problem") or "not read")
 
 
+def text(observed: Observed, probe_id: str) -> str:
+    """The file's text, or '' when it could not be read."""
+    found, _ = content(observed, probe_id)
+    return found or ""
+
+
 def stat_of(observed: Observed, probe_id: str) -> Mapping[str, Any]:
     probe = _probe(observed, probe_id)
     return probe if probe.get("exists") is True else {"exists": False}
@@ -124,3 +140,27 @@ def entries(observed: Observed, probe_id: str) -> list[Mapping[str, Any]]:
 
 def verdict(control: str, good: bool, success: str, failure: str) -> Verdict:
     return Verdict(control, Status.PASS if good else Status.FAIL, success if good else failure)
+
+
+def strings(value: object) -> list[str]:
+    """A list input as strings (a lone string is one item; anything else none)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list | tuple):
+        return [str(item) for item in value]
+    return []
+
+
+def as_int(value: object, default: int = 0) -> int:
+    """Jinja's ``| int``: a number, or ``default`` for anything that is not one."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        return value
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        try:
+            return int(float(str(value).strip()))
+        except (ValueError, OverflowError):
+            return default

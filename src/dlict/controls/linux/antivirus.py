@@ -32,6 +32,7 @@ from dlict.controls.linux import (
     ran,
     register,
     stat_of,
+    strings,
     verdict,
 )
 from dlict.core.results import Status
@@ -42,13 +43,6 @@ _SYSV_LINE = re.compile(r"^\s*\[ (?P<state>\+|\-) \]\s+(?P<name>.+)$", flags=re.
 _SYSTEMD_BAD = ("not-found", "masked", "failed")
 
 
-def _strings(value: object) -> list[str]:
-    return [str(v) for v in value] if isinstance(value, list | tuple) else []
-
-
-def _stdout(run: Ran) -> str:
-    """The command's output as Ansible's command module gives it (trailing newlines off)."""
-    return run.stdout.rstrip("\r\n")
 
 
 def _matching(names: Sequence[str], patterns: Sequence[str]) -> list[str]:
@@ -98,7 +92,7 @@ def judge_av01_area(packages: Ran, ping: Ran, freshclam: Ran, inputs: Inputs) ->
     main or daily database is missing, the missing databases and freshclam's words are the
     cause."""
     stderr_lines = (ping.problem or ping.stderr).splitlines()
-    plain = judge_av01(packages.stdout, _stdout(ping), stderr_lines[-1] if stderr_lines else "")
+    plain = judge_av01(packages.stdout, ping.output, stderr_lines[-1] if stderr_lines else "")
     if plain.status is Status.PASS:
         return plain
     state = freshclam_state(freshclam)
@@ -106,11 +100,11 @@ def judge_av01_area(packages: Ran, ping: Ran, freshclam: Ran, inputs: Inputs) ->
         return Verdict("AV-01", Status.ERROR,
                        f"{plain.evidence}; dlict-freshclam-state.py gave no JSON: "
                        f"{freshclam.why('freshclam state')}")
-    missing = _strings(state.get("missing"))
+    missing = strings(state.get("missing"))
     if not missing:
         return plain
     source = str(inputs.get("update_source", ""))
-    messages = _strings(state.get("messages"))
+    messages = strings(state.get("messages"))
     log = str(inputs.get("freshclam_log", ""))
     where = ("the official source (database.clamav.net)" if source == "official"
              else f"the mirror {inputs.get('mirror_url', '')}")
@@ -132,7 +126,7 @@ def judge_av02(packages: Ran, freshclam_conf: str, running: set[str], boot: Ran,
     ``databases``: online, freshclam is installed, runs, starts at boot and names exactly the
     configured source; offline, every custom signature file is there and freshclam is off."""
     source = str(inputs.get("update_source", ""))
-    custom = _strings(inputs.get("custom_signatures"))
+    custom = strings(inputs.get("custom_signatures"))
     mirrors = re.findall(r"(?m)^(?:DatabaseMirror|PrivateMirror)\s+\S+", freshclam_conf)
     example = re.search(r"(?m)^Example(\s|$)", freshclam_conf) is not None
     installed = "clamav-freshclam installed" in packages.lines
@@ -162,7 +156,7 @@ def judge_av02(packages: Ran, freshclam_conf: str, running: set[str], boot: Ran,
 def judge_av03_area(databases: Mapping[str, float], inputs: Inputs) -> Verdict:
     """AV-03 from ``databases``: the newest file the host gets from its source (the age
     patterns) is no older than the limit, aged from the host's fact ``date_time.epoch``."""
-    patterns = _strings(inputs.get("age_patterns"))
+    patterns = strings(inputs.get("age_patterns"))
     limit = inputs.get("max_signature_age_days")
     try:
         now = float(int(str(inputs.get("now"))))
@@ -194,7 +188,7 @@ def judge_av04(cron_text: str, script_text: str | None, quarantine: Mapping[str,
     failure = (f"scan job: {runs[0] if runs else 'no cron line runs ' + script}; scan script "
                f"{'as configured' if as_configured else 'missing or not the configured paths and quarantine'}; "  # noqa: E501
                f"quarantine {quarantine_dir} {f'mode {mode}' if is_dir else 'missing'}")
-    success = (f"'{cron_line}' scans {' '.join(_strings(inputs.get('scan_paths')))} "
+    success = (f"'{cron_line}' scans {' '.join(strings(inputs.get('scan_paths')))} "
                f"into {quarantine_dir} (0700)")
     return verdict("AV-04", good, success, failure)
 

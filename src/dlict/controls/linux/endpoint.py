@@ -22,7 +22,16 @@ import re
 from collections.abc import Sequence
 
 from dlict.agent.jobs.host_checks import Verdict, installed_packages, judge_ep01, judge_ep05
-from dlict.controls.linux import Inputs, Observed, Ran, content, ran, register, verdict
+from dlict.controls.linux import (
+    Inputs,
+    Observed,
+    Ran,
+    content,
+    ran,
+    register,
+    strings,
+    verdict,
+)
 from dlict.core.results import Status
 
 CONTROLS = ("EP-01", "EP-02", "EP-03", "EP-04", "EP-05", "EP-06")
@@ -39,14 +48,6 @@ AIDE_ENTRIES = re.compile(r"Number of entries:\s+(\d+)")
 AUDITD_PID = re.compile(r"(?m)^pid (\d+)")
 MAX_CHANGES_SHOWN = 10
 
-
-def _strings(value: object) -> list[str]:
-    """A list input as strings (a lone string is one item; anything else none)."""
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, Sequence):
-        return [str(item) for item in value]
-    return []
 
 
 def _file_lines(observed: Observed, probe_id: str) -> list[str]:
@@ -177,10 +178,10 @@ def judge(observed: Observed, inputs: Inputs) -> list[Verdict]:
     packages = installed_packages(package_probe.stdout)
     status = ran(observed, "audit_status")
     return [judge_ep01(package_probe.stdout, ran(observed, "unattended").stdout),
-            judge_ep02(_strings(inputs.get("audit_rules")), _file_lines(observed, "rules_file"),
+            judge_ep02(strings(inputs.get("audit_rules")), _file_lines(observed, "rules_file"),
                        kernel_audit(status), ran(observed, "loaded_rules")),
             judge_ep03(packages, ran(observed, "auditd_boot"), status),
-            judge_ep04(packages, ran(observed, "aide"), _strings(inputs.get("aide_paths"))),
-            judge_risky(ran(observed, "risky"), _strings(inputs.get("risky_packages"))),
+            judge_ep04(packages, ran(observed, "aide"), strings(inputs.get("aide_paths"))),
+            judge_risky(ran(observed, "risky"), strings(inputs.get("risky_packages"))),
             judge_ep06(str(inputs.get("usb_storage", "block")), _file_lines(observed, "usb_file"),
                        ran(observed, "usb_effective"))]

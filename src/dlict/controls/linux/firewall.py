@@ -37,14 +37,11 @@ def _difference(ours: list[str], theirs: list[str]) -> list[str]:
     return seen
 
 
-def _stderr(run: Ran) -> str:
-    return run.problem or run.stderr
-
 
 def judge_fw02(loaded: Ran, rendered: Ran, mgmt_networks: list[str]) -> Verdict:
     if rendered.rc != 0:
         return Verdict("FW-02", Status.FAIL,
-                       f"the inventory renders an invalid rule set: {_stderr(rendered)}")
+                       f"the inventory renders an invalid rule set: {rendered.error}")
     if loaded.rc != 0:
         return Verdict("FW-02", Status.FAIL, "no inet dlict table is loaded")
     if loaded.stdout != rendered.stdout:
@@ -61,14 +58,14 @@ def judge_fw02(loaded: Ran, rendered: Ran, mgmt_networks: list[str]) -> Verdict:
 def judge_fw04(file: Ran, rendered: Ran, boot: Ran, conf: str, service_mgr: str) -> Verdict:
     if file.rc != 0:
         return Verdict("FW-04", Status.FAIL,
-                       f"{conf} does not load a dlict table: {_stderr(file)}")
+                       f"{conf} does not load a dlict table: {file.error}")
     if file.stdout != rendered.stdout:
         return Verdict("FW-04", Status.FAIL,
                        f"{conf} differs from the rule set rendered from the inventory")
     if boot.rc != 0:
         return Verdict("FW-04", Status.FAIL,
                        f"nftables is not started at boot ({service_mgr}): "
-                       f"{boot.stdout or _stderr(boot)}")
+                       f"{boot.stdout or boot.error}")
     return Verdict("FW-04", Status.PASS,
                    f"{conf} holds the rendered dlict table; started at boot by {service_mgr} "
                    f"({' '.join(boot.lines)})")

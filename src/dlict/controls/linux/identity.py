@@ -29,7 +29,7 @@ from dlict.agent.jobs.host_checks import (
     judge_id03,
     judge_id04,
 )
-from dlict.controls.linux import Inputs, Observed, Ran, ran, register, verdict
+from dlict.controls.linux import Inputs, Observed, Ran, as_int, ran, register, verdict
 from dlict.core.results import Status
 
 CONTROLS = ("ID-01", "ID-02", "ID-03", "ID-04", "ID-05", "ID-06", "ID-07", "ID-08", "ID-09")
@@ -37,28 +37,7 @@ NOBODY_UID = 65534
 DEFAULT_NON_LOGIN_SHELLS = ("/usr/sbin/nologin", "/sbin/nologin", "/bin/false", "/usr/bin/false")
 
 
-def _out(run: Ran) -> str:
-    """The output as Ansible's command module kept it: the trailing newlines dropped."""
-    return run.stdout.rstrip("\r\n")
 
-
-def _err(run: Ran) -> str:
-    return run.problem or run.stderr
-
-
-def _int(value: object, default: int = 0) -> int:
-    """Jinja's ``| int``: a number, or ``default`` for anything that is not one."""
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, int):
-        return value
-    try:
-        return int(str(value).strip())
-    except ValueError:
-        try:
-            return int(float(str(value).strip()))
-        except ValueError:
-            return default
 
 
 def _first_group(pattern: str, text: str) -> str:
@@ -79,12 +58,12 @@ def judge_id05(pam_lines: Ran, pam_settings: Ran, want_minlen: object,
                want_minclass: object) -> Verdict:
     """ID-05: probes ``pam_lines`` (pam_pwquality in common-password) and ``pam_settings``
     (minlen, minclass of pwquality.conf at least the configured ones)."""
-    lines, settings = _out(pam_lines), _out(pam_settings)
+    lines, settings = pam_lines.output, pam_settings.output
     in_stack = re.search(r"common-password:.*pam_pwquality\.so", lines) is not None
     minlen = _first_group(r"pwquality\.conf:\s*minlen\s*=\s*(\d+)", settings)
     minclass = _first_group(r"pwquality\.conf:\s*minclass\s*=\s*(\d+)", settings)
-    good = (in_stack and _int(minlen) >= _int(want_minlen)
-            and _int(minclass) >= _int(want_minclass))
+    good = (in_stack and as_int(minlen) >= as_int(want_minlen)
+            and as_int(minclass) >= as_int(want_minclass))
     return verdict(
         "ID-05", good,
         f"pam_pwquality in common-password; minlen {minlen}, minclass {minclass}",
@@ -99,14 +78,14 @@ def judge_id06(pam_lines: Ran, pam_settings: Ran, want_deny: object,
                want_unlock_time: object) -> Verdict:
     """ID-06: probes ``pam_lines`` (pam_faillock preauth and authfail in common-auth, and in
     common-account) and ``pam_settings`` (deny, unlock_time of faillock.conf as configured)."""
-    lines, settings = _out(pam_lines), _out(pam_settings)
+    lines, settings = pam_lines.output, pam_settings.output
     deny = _first_group(r"faillock\.conf:\s*deny\s*=\s*(\d+)", settings)
     unlock_time = _first_group(r"faillock\.conf:\s*unlock_time\s*=\s*(\d+)", settings)
     good = (re.search(r"common-auth:.*pam_faillock\.so\s+preauth", lines) is not None
             and re.search(r"common-auth:.*pam_faillock\.so\s+authfail", lines) is not None
             and re.search(r"common-account:.*pam_faillock\.so", lines) is not None
-            and _int(deny) == _int(want_deny)
-            and _int(unlock_time) == _int(want_unlock_time))
+            and as_int(deny) == as_int(want_deny)
+            and as_int(unlock_time) == as_int(want_unlock_time))
     faillock = "; ".join(line for line in lines.splitlines() if "pam_faillock" in line)
     return verdict(
         "ID-06", good,
@@ -123,7 +102,7 @@ def judge_id07(sudo: Ran, facility: object, logfile: object) -> Verdict:
     if not sudo.ok:
         return Verdict("ID-07", Status.FAIL,
                        "sudoers does not pass visudo -c, or sudo -V shows no logging")
-    out = _out(sudo)
+    out = sudo.output
     shown = "; ".join(out.splitlines())
     good = (_search(f"Syslog facility if syslog is being used for logging: {facility}", out)
             and _search(f"Path to log file: {logfile}", out))
@@ -132,9 +111,9 @@ def judge_id07(sudo: Ran, facility: object, logfile: object) -> Verdict:
 
 def judge_id08(tmout: Ran, limit: object) -> Verdict:
     """ID-08: probe ``tmout`` (a login shell gets a read-only TMOUT, 0 < TMOUT <= the limit)."""
-    out = _out(tmout)
-    value = _int(_first_group(r'declare -[a-z]*r[a-z]* TMOUT="(\d+)"', out) or "0")
-    return verdict("ID-08", 0 < value <= _int(limit), f"login shell: {out}",
+    out = tmout.output
+    value = as_int(_first_group(r'declare -[a-z]*r[a-z]* TMOUT="(\d+)"', out) or "0")
+    return verdict("ID-08", 0 < value <= as_int(limit), f"login shell: {out}",
                    f"login shell: {out or 'no read-only TMOUT'} (want <= {limit})")
 
 
@@ -146,7 +125,7 @@ def login_accounts(passwd_fields: str, uid_min: int, non_login_shells: Sequence[
         fields = line.split(":")
         if len(fields) < 3:
             continue
-        uid = _int(fields[1])
+        uid = as_int(fields[1])
         if uid >= uid_min and uid != NOBODY_UID and fields[2] not in non_login_shells:
             names.append(fields[0])
     return names
@@ -196,7 +175,7 @@ def judge_id09(passwd: Ran, inputs: Inputs) -> Verdict:
     shells = inputs.get("non_login_shells")
     non_login = [str(s) for s in shells] if isinstance(shells, Sequence) \
         and not isinstance(shells, str) else list(DEFAULT_NON_LOGIN_SHELLS)
-    accounts = login_accounts(_out(passwd), _int(inputs.get("uid_min", 1000), 1000), non_login)
+    accounts = login_accounts(passwd.output, as_int(inputs.get("uid_min", 1000), 1000), non_login)
     groups = inputs.get("groups")
     scope = ["all", str(inputs.get("hostname", ""))] + (
         [str(g) for g in groups] if isinstance(groups, Sequence) and not isinstance(groups, str)
@@ -218,7 +197,7 @@ def judge_id09(passwd: Ran, inputs: Inputs) -> Verdict:
 @register("identity", CONTROLS)
 def judge(observed: Observed, inputs: Inputs) -> list[Verdict]:
     sshd = ran(observed, "sshd")
-    sshd_err = _err(sshd)
+    sshd_err = sshd.error
     shadow = ran(observed, "empty_passwords")
     passwd = ran(observed, "passwd")
     pam_lines, pam_settings = ran(observed, "pam_lines"), ran(observed, "pam_settings")
@@ -229,7 +208,7 @@ def judge(observed: Observed, inputs: Inputs) -> list[Verdict]:
     return [
         judge_id01(sshd.stdout, sshd_err),
         judge_id02(sshd.stdout, sshd_err),
-        judge_id03(shadow.stdout, shadow.ok, sshd.stdout, _err(shadow)),
+        judge_id03(shadow.stdout, shadow.ok, sshd.stdout, shadow.error),
         id04,
         judge_id05(pam_lines, pam_settings, inputs.get("pwquality_minlen", 12),
                    inputs.get("pwquality_minclass", 3)),

@@ -28,11 +28,13 @@ from dlict.controls.linux import (
     Inputs,
     Observed,
     Ran,
-    content,
+    as_int,
     entries,
     ran,
     register,
     stat_of,
+    strings,
+    text,
 )
 from dlict.core.results import Status
 
@@ -46,31 +48,12 @@ ADDRESS = re.compile(r"^[0-9.]+$|^[0-9a-fA-F:]+:[0-9a-fA-F:]*$")
 RETENTION_MIN, RETENTION_MAX = 90, 730
 
 
-def _text(observed: Observed, probe_id: str) -> str:
-    """The file's text, or '' when it could not be read (as slurp's content defaulted)."""
-    text, _ = content(observed, probe_id)
-    return text or ""
-
 
 def _s(inputs: Inputs, key: str, default: str = "") -> str:
     value = inputs.get(key, default)
     return default if value is None else str(value)
 
 
-def _names(value: object) -> list[str]:
-    return [str(v) for v in value] if isinstance(value, (list, tuple)) else []
-
-
-def _jinja_int(value: object) -> int:
-    """An int as Jinja's ``int`` filter gives it (0 for what is no number)."""
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, int):
-        return value
-    try:
-        return int(float(str(value).strip()))
-    except ValueError:
-        return 0
 
 
 def _truthy(value: object) -> bool:
@@ -86,7 +69,7 @@ def judge_log01(observed: Observed, inputs: Inputs, is_server: bool) -> Verdict:
     """LOG-01 from ``rsyslog_pid``, ``rsyslog_check``, ``dropin``, ``rsyslog_conf`` (and, on a
     client, ``connection`` and ``spool``)."""
     pid, check = ran(observed, "rsyslog_pid"), ran(observed, "rsyslog_check")
-    dropin, conf = _text(observed, "dropin"), _text(observed, "rsyslog_conf")
+    dropin, conf = text(observed, "dropin"), text(observed, "rsyslog_conf")
     dropin_path, server = _s(inputs, "dropin_path"), _s(inputs, "server")
     if pid.rc != 0:
         return Verdict("LOG-01", Status.FAIL, "rsyslogd is not running")
@@ -127,21 +110,21 @@ def listen_ports(ss_ltn: str) -> list[int]:
     for line in ss_ltn.splitlines():
         fields = line.split()
         if len(fields) > 3:
-            ports.add(_jinja_int(fields[3].rsplit(":", 1)[-1]))
+            ports.add(as_int(fields[3].rsplit(":", 1)[-1]))
     return sorted(ports)
 
 
 def judge_log02(observed: Observed, inputs: Inputs) -> Verdict:
     """LOG-02 (log servers) from ``listen``, ``root``, ``tree``, ``own_files``, ``dropin``."""
     root, owner, group = _s(inputs, "root"), _s(inputs, "file_owner"), _s(inputs, "file_group")
-    relp, tcp = _jinja_int(inputs.get("relp_port")), _jinja_int(inputs.get("tcp_port"))
+    relp, tcp = as_int(inputs.get("relp_port")), as_int(inputs.get("tcp_port"))
     ports = listen_ports(ran(observed, "listen").stdout)
     missing = [p for p in dict.fromkeys((relp, tcp)) if p not in ports]
     top = stat_of(observed, "root")
     tree = ran(observed, "tree")
     wrong = tree.stdout.splitlines()
     own = sorted(str(e.get("path", "")).rsplit("/", 1)[-1] for e in entries(observed, "own_files"))
-    dropin = _text(observed, "dropin")
+    dropin = text(observed, "dropin")
     if missing:
         return Verdict("LOG-02", Status.FAIL,
                        f"nothing listens on TCP {', '.join(map(str, missing))} "
@@ -194,7 +177,7 @@ def judge_log03(observed: Observed, inputs: Inputs) -> Verdict:
     """LOG-03 (log servers) from ``policy``, ``key``, ``pub``, ``sealer``, ``seal_job``."""
     policy_file, key_path = _s(inputs, "policy_file"), _s(inputs, "signing_key")
     sealer_path, root = _s(inputs, "sealer"), _s(inputs, "root")
-    policy = _text(observed, "policy")
+    policy = text(observed, "policy")
     try:
         days = _retention_days(policy)
     except ValueError as exc:
@@ -205,7 +188,7 @@ def judge_log03(observed: Observed, inputs: Inputs) -> Verdict:
     systemd = _s(inputs, "service_mgr") == "systemd"
     if policy == "":
         return Verdict("LOG-03", Status.FAIL, f"{policy_file} is missing")
-    if not RETENTION_MIN <= _jinja_int(days) <= RETENTION_MAX:
+    if not RETENTION_MIN <= as_int(days) <= RETENTION_MAX:
         return Verdict("LOG-03", Status.FAIL, f"{policy_file} keeps logs {days} days: the law "
                        f"asks for {RETENTION_MIN} to {RETENTION_MAX}")
     if policy != _s(inputs, "policy"):
@@ -231,7 +214,7 @@ def judge_log03(observed: Observed, inputs: Inputs) -> Verdict:
         said = ([ln for ln in job.stdout.splitlines() if ln][-1:] or [job.stderr.strip()])[0]
         return Verdict("LOG-03", Status.FAIL,
                        f"no daily seal job: {said or job.problem or 'nothing scheduled'}")
-    at = f"{_jinja_int(inputs.get('seal_hour')):02d}:{_jinja_int(inputs.get('seal_minute')):02d}"
+    at = f"{as_int(inputs.get('seal_hour')):02d}:{as_int(inputs.get('seal_minute')):02d}"
     by = "the systemd timer dlict-logseal.timer" if systemd else "/etc/cron.d/dlict-logseal"
     return Verdict("LOG-03", Status.PASS,
                    f"keeps {days} days ({policy_file}); seal daily at {at} by {by}; signing key "
@@ -251,11 +234,11 @@ def judge_log04_area(observed: Observed, inputs: Inputs) -> Verdict:
     clock = ran(observed, "clock")
     lines = clock.stdout.splitlines()
     chronyd = next((ln[len("chronyd "):] for ln in lines if ln.startswith("chronyd ")), "")
-    servers, pools = _names(inputs.get("chrony_servers")), _names(inputs.get("chrony_pools"))
+    servers, pools = strings(inputs.get("chrony_servers")), strings(inputs.get("chrony_pools"))
     upstream = servers + pools
     if not chronyd:
         return Verdict("LOG-04", Status.FAIL, "chronyd is not running")
-    if _text(observed, "chrony_conf") != _s(inputs, "chrony_conf"):
+    if text(observed, "chrony_conf") != _s(inputs, "chrony_conf"):
         return Verdict("LOG-04", Status.FAIL, "/etc/chrony/chrony.conf differs from the "
                        f"district's time sources ({', '.join(upstream) or 'local clock'})")
     after = "\n".join(lines[1:])
@@ -270,7 +253,7 @@ def judge_log04_area(observed: Observed, inputs: Inputs) -> Verdict:
     if missing:
         return Verdict("LOG-04", Status.FAIL, f"chronyd does not use {', '.join(missing)} "
                        f"(it uses {', '.join(used) or 'nothing'})")
-    if _text(observed, "clock_job") != _s(inputs, "clock_job"):
+    if text(observed, "clock_job") != _s(inputs, "clock_job"):
         return Verdict("LOG-04", Status.FAIL, "/etc/cron.d/dlict-clock does not log the "
                        "clock's state as the role writes it")
     return Verdict("LOG-04", Status.PASS,
