@@ -6,26 +6,25 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from dlict.controls.linux import Ran, judge_area
+from dlict.controls.linux import Ran
 from dlict.controls.linux.antivirus import CONTROLS, services_running
 from dlict.core.results import Status
+from tests.unit.controls.observed import captured as observed_fixture
+from tests.unit.controls.observed import judge as judge_observed
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "linux_observed" / "antivirus"
 CRON_LINE = "30 2 * * * root /usr/local/sbin/dlict-clamscan >/dev/null 2>&1"
 
 
 def captured(name: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((FIXTURES / f"{name}.json").read_text())
-    return data
+    return observed_fixture("antivirus", name)
 
 
 def judge(observed: Any, inputs: Any) -> dict[str, tuple[Status, str]]:
-    return {v.control: (v.status, v.evidence) for v in judge_area("antivirus", observed, inputs)}
+    return judge_observed("antivirus", observed, inputs)
 
 
 def judged(name: str, **inputs: Any) -> dict[str, tuple[Status, str]]:

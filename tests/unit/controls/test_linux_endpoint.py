@@ -5,17 +5,15 @@ worded as the asserts (and EP-03's debug note) of the old verify.yml worded it."
 from __future__ import annotations
 
 import copy
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from dlict.controls.linux import judge_area
 from dlict.controls.linux.endpoint import CONTROLS, aide_changes
 from dlict.core.results import Status
+from tests.unit.controls.observed import captured as observed_fixture
+from tests.unit.controls.observed import judge as judge_observed
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "linux_observed" / "endpoint"
 RISKY = ("telnetd, inetutils-telnetd, telnetd-ssl, rsh-server, rsh-redone-server, vsftpd, "
          "proftpd-basic, pure-ftpd, tftpd-hpa")
 KERNEL_REFUSES = (
@@ -30,12 +28,11 @@ AUDIT_STATUS_RUNNING = ("enabled 1\nfailure 1\npid 612\nrate_limit 0\nbacklog_li
 
 
 def captured(name: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((FIXTURES / f"{name}.json").read_text())
-    return data
+    return observed_fixture("endpoint", name)
 
 
 def judge(observed: Any, inputs: Any) -> dict[str, tuple[Status, str]]:
-    return {v.control: (v.status, v.evidence) for v in judge_area("endpoint", observed, inputs)}
+    return judge_observed("endpoint", observed, inputs)
 
 
 def judged(name: str, **inputs: Any) -> dict[str, tuple[Status, str]]:

@@ -3,28 +3,20 @@ a real fleet host (fixtures/linux_observed/firewall/README.md says how)."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from dlict.controls.linux import judge_area
 from dlict.core.results import Status
+from tests.unit.controls.observed import captured, failing, judge
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "linux_observed" / "firewall"
 INPUTS = {"conf": "/etc/nftables.conf", "service_mgr": "sysvinit",
           "mgmt_networks": ["10.213.0.0/24"]}
 
 
 def judged(name: str, **inputs: Any) -> dict[str, tuple[Status, str]]:
-    observed = json.loads((FIXTURES / f"{name}.json").read_text())
-    return {v.control: (v.status, v.evidence)
-            for v in judge_area("firewall", observed, {**INPUTS, **inputs})}
-
-
-def failing(verdicts: dict[str, tuple[Status, str]]) -> set[str]:
-    return {c for c, (status, _) in verdicts.items() if status is not Status.PASS}
+    return judge("firewall", captured("firewall", name), {**INPUTS, **inputs})
 
 
 def test_a_host_as_applied_passes_every_control() -> None:
@@ -62,7 +54,7 @@ def test_no_management_network_fails_fw02() -> None:
 
 
 def test_a_rule_set_the_inventory_cannot_render_is_named() -> None:
-    observed = json.loads((FIXTURES / "healthy.json").read_text())
+    observed = captured("firewall", "healthy")
     observed["rendered"] = {"rc": 1, "stdout": "", "stderr": "Error: syntax error"}
     verdicts = {v.control: v for v in judge_area("firewall", observed, INPUTS)}
     assert verdicts["FW-02"].status is Status.FAIL
