@@ -194,3 +194,23 @@ def test_no_date_to_judge_by_is_an_error_of_id09() -> None:
     verdicts = judged("school_healthy", today="")
     assert failing(verdicts) == {"ID-09"}
     assert verdicts["ID-09"][0] is Status.ERROR
+
+
+def test_apply_locks_exactly_the_accounts_the_audit_names() -> None:
+    # the enforce tasks' filter (roles/dlict_identity/filter_plugins) and ID-09 share one rule
+    import importlib.util
+
+    plugin = (Path(__file__).parents[3] / "playbooks" / "roles" / "dlict_identity"
+              / "filter_plugins" / "dlict_identity.py")
+    spec = importlib.util.spec_from_file_location("dlict_identity_filters", plugin)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    passwd = "root:0:/bin/bash\ndlict:1000:/bin/bash\nintruder:1500:/bin/bash\n" \
+             "oldstaff:1501:/bin/bash\nsvc:1502:/usr/sbin/nologin\n"
+    register = [{"name": "dlict", "hosts": "all", "expires": "2099-12-31"},
+                {"name": "oldstaff", "hosts": ["school_4401000001"], "expires": "2026-12-02"}]
+    locked = module.dlict_identity_unapproved(
+        passwd, "1000", ["/usr/sbin/nologin"], register,
+        ["all", "s4401000001-srv", "school_4401000001"], "2026-12-03")
+    assert locked == ["intruder", "oldstaff"]
