@@ -14,6 +14,7 @@ from typing import Any
 from ansible.plugins.action import ActionBase
 
 from dlict.controls.linux import judge_area
+from dlict.core.results import Status
 
 
 class ActionModule(ActionBase):
@@ -32,8 +33,12 @@ class ActionModule(ActionBase):
             result.update(failed=True,
                           msg=f"the {area} probes did not run: {observed.get('msg', 'no answer')}")
             return result
-        verdicts = judge_area(str(area), observed["observed"], inputs)
-        failing = [v for v in verdicts if v.status.value != "pass" and v.status.value != "skipped"]
+        try:
+            verdicts = judge_area(str(area), observed["observed"], inputs)
+        except ValueError as exc:  # a playbook naming an area dlict has no judge for
+            result.update(failed=True, msg=str(exc))
+            return result
+        failing = [v for v in verdicts if v.status not in (Status.PASS, Status.SKIPPED)]
         result.update(
             changed=False,
             failed=bool(failing),

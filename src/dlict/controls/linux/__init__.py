@@ -48,7 +48,7 @@ def judge_area(area: str, observed: Observed, inputs: Inputs) -> list[Verdict]:
         importlib.import_module(f"dlict.controls.linux.{area}")  # registers its judge
     entry = AREAS.get(area)
     if entry is None:
-        raise ValueError(f"no judge for the area {area!r} (known: {', '.join(sorted(AREAS))})")
+        raise ValueError(f"no judge for the area {area!r} (known: {', '.join(KNOWN_AREAS)})")
     if not isinstance(observed, Mapping):
         observed = {}
     try:
