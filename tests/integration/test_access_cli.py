@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from dlict.core.clock import BANGKOK, utc_now
 from tests.access_support import (
     NATIONAL_ID,
     make_request,
@@ -22,6 +23,12 @@ from tests.conftest import CliRunner
 from tests.pdf_support import assert_printed
 
 pytestmark = pytest.mark.integration
+
+
+def today() -> date:
+    """The office's calendar day, as `dlict access` dates approvals (Asia/Bangkok): from 17:00
+    UTC it is already tomorrow there, so the machine's date.today() would be a day behind."""
+    return utc_now().astimezone(BANGKOK).date()
 
 
 @pytest.fixture(autouse=True)
@@ -47,13 +54,13 @@ def test_request_check_approve_renew_revoke(cli: CliRunner, example_copy: Path) 
     assert answer["request"]["status"] == "approved"
     assert "+- name: somsri" in answer["register"]["diff"].replace("  ", "")
     [entry] = _register(example_copy)
-    expires = date.today() + timedelta(days=90)
+    expires = today() + timedelta(days=90)
     assert entry == {"name": "somsri", "full_name": "นางสมศรี ทดสอบ", "position": "ครู",
-                     "approved_by": "ผอ.", "approved_on": date.today(), "expires": expires,
+                     "approved_by": "ผอ.", "approved_on": today(), "expires": expires,
                      "hosts": ["office-log", "linux_servers"], "request": rid,
                      "provision": True}
 
-    later = (date.today() + timedelta(days=200)).isoformat()
+    later = (today() + timedelta(days=200)).isoformat()
     done = cli("-i", str(example_copy), "access", "renew", rid, "--by", "ผอ.", "--until",
                later, "--yes")
     assert done.code == 0, done.stderr
@@ -84,10 +91,10 @@ def test_reminders_in_list_and_metrics(cli: CliRunner, example_copy: Path,
                                        tmp_path: Path) -> None:
     soon = make_request(cli, example_copy, login="soon")
     cli("-i", str(example_copy), "access", "approve", soon, "--by", "ผอ.", "--yes",
-        "--until", (date.today() + timedelta(days=10)).isoformat())
+        "--until", (today() + timedelta(days=10)).isoformat())
     far = make_request(cli, example_copy, login="far")
     cli("-i", str(example_copy), "access", "approve", far, "--by", "ผอ.", "--yes",
-        "--until", (date.today() + timedelta(days=60)).isoformat())
+        "--until", (today() + timedelta(days=60)).isoformat())
     waiting = make_request(cli, example_copy, login="waiting")
     metrics = tmp_path / "access.prom"
     done = cli("-i", str(example_copy), "--json", "access", "list", "--metrics", str(metrics))
@@ -176,7 +183,7 @@ def test_approving_a_rejected_request(cli: CliRunner, example_copy: Path,
 
 def test_expiry_in_the_past(cli: CliRunner, example_copy: Path, tmp_path: Path) -> None:
     rid = make_request(cli, example_copy)
-    yesterday = (date.today() - timedelta(days=1)).isoformat()
+    yesterday = (today() - timedelta(days=1)).isoformat()
     err = _unchanged(cli, example_copy, tmp_path / "data", "-i", str(example_copy), "access",
                      "approve", rid, "--by", "ผอ.", "--yes", "--until", yesterday)
     assert f"--until: {yesterday} is in the past" in err
@@ -215,7 +222,7 @@ def test_lapsed_approvals_are_reminded_then_ended(cli: CliRunner, example_copy: 
     conn = sqlite3.connect(tmp_path / "data" / "evidence.sqlite")
     with conn:
         conn.execute("UPDATE access_requests SET expires = ? WHERE id = ?",
-                     ((date.today() - timedelta(days=2)).isoformat(), lapsed))
+                     ((today() - timedelta(days=2)).isoformat(), lapsed))
     conn.close()
     metrics = tmp_path / "access.prom"
     listed = json.loads(cli("-i", str(example_copy), "--json", "access", "list", "--metrics",
