@@ -23,6 +23,7 @@ def test_wheel_ships_data_folders_and_console_script(tmp_path: Path) -> None:
     # the area checks: ansible.cfg names these folders beside it
     assert "dlict/_data/playbooks/library/dlict_observe.py" in names
     assert "dlict/_data/playbooks/action_plugins/dlict_check.py" in names
+    assert "dlict/_data/playbooks/action_plugins/dlict_state.py" in names
     assert "dlict/_data/collectors/README.md" in names
     assert "dlict/_data/dashboards/README.md" in names
     assert "dlict/cli/app.py" in names

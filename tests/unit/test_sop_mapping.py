@@ -9,8 +9,8 @@ from typing import Any
 from dlict.controls import load_catalog
 from dlict.core.results import Status
 from dlict.inventory.models import Host, Inventory, Role, Site, SiteKind, SiteMeta
-from dlict.playbooks.runner import AnsibleEvent
-from dlict.playbooks.sop import Mode, results_from_events
+from dlict.playbooks.runner import AnsibleEvent, PlaybookOutcome
+from dlict.playbooks.sop import Mode, SopRun, results_from_events
 
 CATALOG = load_catalog()
 AREA = CATALOG.in_areas(["firewall"])
@@ -219,3 +219,143 @@ def test_an_area_check_whose_probes_did_not_run_is_an_error_of_every_control() -
                    failed=True, msg="the firewall probes did not run: timed out")
     got = statuses([failed, *passing("b")])
     assert {got[("a", c.id)] for c in FIREWALL} == {Status.ERROR}
+
+
+# A dlict_state task (playbooks/action_plugins/dlict_state.py): one event for a group of
+# steps, each judged as its own task would be, on the controls it names.
+INSTALL = "FW-01 install nftables"
+RULES = "FW-04 write the rule set rendered from the inventory"
+AT_BOOT = "FW-05 load the rule set at boot"
+
+
+def step(name: str, controls: list[str], **outcome: Any) -> dict[str, Any]:
+    done: dict[str, Any] = {"changed": False, "failed": False, "skipped": False, "msg": ""}
+    if outcome.get("skipped"):
+        done = {}
+    return {"name": name, "controls": controls, **done, **outcome}
+
+
+def state_event(host: str, steps: list[dict[str, Any]], *, failed: bool = False,
+                ignore_errors: bool = False) -> AnsibleEvent:
+    """What the runner makes of a dlict_state task's result (its tags name every control)."""
+    changed = any(s.get("changed") for s in steps)
+    last = steps[-1] if steps else {}
+    msg = f"{last['name']}: {last['msg']}" if failed else "x"
+    return AnsibleEvent(kind="runner_on_failed" if failed else "runner_on_ok", host=host,
+                        task="FW-01 FW-04 nftables, the rule set, loaded at boot",
+                        action="dlict_state", tags=("firewall", *(c.id for c in FIREWALL)),
+                        changed=changed, ignore_errors=ignore_errors,
+                        result={"changed": changed, "failed": failed, "dlict_steps": steps,
+                                "msg": msg})
+
+
+def _rules_would_change() -> AnsibleEvent:
+    return state_event("a", [
+        step(INSTALL, ["FW-01"]),
+        step(RULES, ["FW-04"], changed=True,
+             diff=[{"before": "policy accept\n", "after": "policy drop\n",
+                    "before_header": "/etc/nftables.conf",
+                    "after_header": "/etc/nftables.conf"}]),
+        step(AT_BOOT, ["FW-05"]),
+    ])
+
+
+def test_a_state_step_that_would_change_fails_its_own_controls_only() -> None:
+    events = [*passing("a"), _rules_would_change(), *passing("b")]
+    results = results_from_events(events, ["a", "b"], FIREWALL, _inventory(), Mode.AUDIT)
+    by_key = {(r.host, r.control): r for r in results}
+    fw04 = by_key[("a", "FW-04")]
+    assert fw04.status is Status.FAIL
+    assert fw04.evidence.startswith(f"would change: {RULES}\n")
+    assert "-policy accept" in fw04.evidence and "+policy drop" in fw04.evidence
+    assert {k for k, r in by_key.items() if r.status is not Status.PASS} == {("a", "FW-04")}
+    assert by_key[("a", "FW-05")].evidence == "FW-05 ok"  # the assert's word, the step held
+
+
+def test_a_state_step_that_changed_in_an_apply_made_its_control_hold() -> None:
+    events = [*passing("a"), _rules_would_change(), *passing("b")]
+    assert set(statuses(events, Mode.APPLY).values()) == {Status.PASS}
+
+
+def test_a_failed_state_step_is_its_controls_error_and_the_steps_after_it_never_ran() -> None:
+    # The group stops at the failing step (dlict_state lists only the steps that ran); the
+    # area play's rescue reports where the area stopped.
+    failed = state_event("a", [
+        step(INSTALL, ["FW-01"]),
+        step(RULES, ["FW-04"], failed=True, msg="nft: syntax error in line 3"),
+    ], failed=True)
+    why = ("the firewall area stopped on this host at 'FW-01 FW-04 nftables, the rule set, "
+           "loaded at boot': FW-04 write the rule set rendered from the inventory: nft: "
+           "syntax error in line 3")
+    stop = event("runner_on_ok", "a", "debug", ("dlict_area_stopped",), msg=why)
+    for mode in (Mode.APPLY, Mode.AUDIT):
+        results = results_from_events([failed, stop, *passing("b")], ["a", "b"], FIREWALL,
+                                      _inventory(), mode)
+        on_a = {r.control: (r.status, r.evidence) for r in results if r.host == "a"}
+        assert on_a["FW-04"] == (Status.ERROR, f"{RULES}: nft: syntax error in line 3")
+        for control in ("FW-02", "FW-03", "FW-05"):  # FW-05's step came after: not run
+            assert on_a[control] == (Status.ERROR, f"not checked: {why}")
+        assert on_a["FW-01"][0] is not Status.ERROR  # its step held: seen, no error
+        assert {r.status for r in results if r.host == "b"} == {Status.PASS}
+
+
+def test_a_skipped_state_step_leaves_its_controls_unseen() -> None:
+    events = [e for e in passing("a") if "FW-05" not in e.tags]
+    events.append(state_event("a", [step(INSTALL, ["FW-01"]),
+                                    step(AT_BOOT, ["FW-05"], skipped=True)]))
+    results = results_from_events(events, ["a"], FIREWALL, _inventory(), Mode.AUDIT)
+    on_a = {r.control: (r.status, r.evidence) for r in results}
+    assert on_a["FW-05"] == (Status.ERROR, "not checked: no task reported this control")
+    assert {s for c, (s, _) in on_a.items() if c != "FW-05"} == {Status.PASS}
+
+
+def _sop_run(events: list[AnsibleEvent], changed: dict[str, int]) -> SopRun:
+    outcome = PlaybookOutcome(status="successful", rc=0, events=events,
+                              stats={"changed": changed, "processed": {"a": 1, "b": 1}})
+    return SopRun(mode=Mode.APPLY, areas=["firewall"], results=[], outcome=outcome)
+
+
+def test_changed_by_host_counts_each_changed_state_step_as_a_task() -> None:
+    # Ansible's stats count the dlict_state task once (two of its steps changed) and one
+    # ordinary task; host b's group held.
+    group = state_event("a", [step(INSTALL, ["FW-01"], changed=True),
+                              step(RULES, ["FW-04"], changed=True),
+                              step(AT_BOOT, ["FW-05"])])
+    reload = event("runner_on_ok", "a", "command", ("FW-02",), changed=True)
+    held = state_event("b", [step(INSTALL, ["FW-01"]), step(RULES, ["FW-04"])])
+    run = _sop_run([group, reload, held, *passing("a")], {"a": 2})
+    assert run.changed_by_host() == {"a": 3, "b": 0}
+
+
+def test_changed_by_host_counts_the_steps_of_a_failed_group_whose_error_was_ignored() -> None:
+    # ignore_errors: Ansible counts the failed task as changed, as dlict does its steps
+    group = state_event("a", [step(INSTALL, ["FW-01"], changed=True),
+                              step(RULES, ["FW-04"], changed=True),
+                              step(AT_BOOT, ["FW-05"], failed=True, msg="no runlevel")],
+                        failed=True, ignore_errors=True)
+    assert _sop_run([group], {"a": 1}).changed_by_host() == {"a": 2, "b": 0}
+
+
+def test_changed_by_host_counts_the_steps_that_changed_before_a_step_failed() -> None:
+    group = state_event("a", [step(INSTALL, ["FW-01"], changed=True),
+                              step(RULES, ["FW-04"], failed=True, msg="nft: syntax error")],
+                        failed=True)
+    assert _sop_run([group], {}).changed_by_host() == {"a": 1, "b": 0}
+
+
+
+def test_a_group_that_stopped_after_a_notifying_change_is_judged_like_a_failed_one() -> None:
+    # dlict_state stays ok (so Ansible runs the handler of the step that changed) and says
+    # where it stopped; the role's next task fails the area, which the rescue reports.
+    stopped = state_event("a", [
+        step(INSTALL, ["FW-01"], changed=True),
+        step(RULES, ["FW-04"], failed=True, msg="nft: syntax error in line 3"),
+    ])
+    why = "the firewall area stopped on this host at 'stop': FW-04 …"
+    stop = event("runner_on_ok", "a", "debug", ("dlict_area_stopped",), msg=why)
+    results = results_from_events([stopped, stop, *passing("b")], ["a", "b"], FIREWALL,
+                                  _inventory(), Mode.APPLY)
+    on_a = {r.control: (r.status, r.evidence) for r in results if r.host == "a"}
+    assert on_a["FW-04"] == (Status.ERROR, f"{RULES}: nft: syntax error in line 3")
+    assert on_a["FW-05"] == (Status.ERROR, f"not checked: {why}")
+    assert _sop_run([stopped], {"a": 1}).changed_by_host() == {"a": 1, "b": 0}

@@ -204,12 +204,40 @@ def _judge(event: AnsibleEvent, mode: Mode) -> tuple[Status, str] | None:
         if event.failed:
             return Status.FAIL, message
         return Status.PASS, message
-    if event.failed:
-        return Status.ERROR, f"{event.task}: {message}"
-    if event.changed and mode is Mode.AUDIT:
-        diff = _diff_text(event.result)
-        return Status.FAIL, f"would change: {event.task}" + (f"\n{diff}" if diff else "")
+    return _judge_change(event.task, message, event.failed, event.changed, event.result, mode)
+
+
+def _judge_change(name: str, message: str, failed: bool, changed: bool,
+                  result: Mapping[str, Any], mode: Mode) -> tuple[Status, str] | None:
+    """A desired-state task or step: failed is an error; in an audit, "would change" means
+    its controls do not hold (None: it holds, or apply made it hold)."""
+    if failed:
+        return Status.ERROR, f"{name}: {message}"
+    if changed and mode is Mode.AUDIT:
+        diff = _diff_text(result)
+        return Status.FAIL, f"would change: {name}" + (f"\n{diff}" if diff else "")
     return None
+
+
+def _state_steps(event: AnsibleEvent,
+                 mode: Mode) -> list[tuple[list[str], tuple[Status, str] | None]] | None:
+    """Each step of a ``dlict_state`` task that ran: its controls and what it says about them
+    (judged as the step's own task would be), or None for any other event."""
+    raw = event.result.get("dlict_steps") if event.kind in ("runner_on_ok",
+                                                            "runner_on_failed") else None
+    if not isinstance(raw, list):
+        return None
+    steps = []
+    for step in raw:
+        if not isinstance(step, Mapping):
+            continue
+        controls = [str(c) for c in step.get("controls") or [] if CONTROL_ID.match(str(c))]
+        if step.get("skipped"):
+            continue
+        steps.append((controls, _judge_change(
+            str(step.get("name", event.task)), str(step.get("msg", "")).strip() or "failed",
+            bool(step.get("failed")), bool(step.get("changed")), step, mode)))
+    return steps
 
 
 def results_from_events(
@@ -246,6 +274,16 @@ def results_from_events(
                 if control_id in wanted:
                     verdicts.setdefault((event.host, control_id), _Verdict()).offer(
                         status, evidence)
+            continue
+        steps = _state_steps(event, mode)
+        if steps is not None:
+            for step_ids, step_judged in steps:
+                for control_id in (i for i in step_ids if i in wanted):
+                    verdict = verdicts.setdefault((event.host, control_id), _Verdict())
+                    if step_judged is None:
+                        verdict.seen = True
+                    else:
+                        verdict.offer(*step_judged)
             continue
         ids = [i for i in _control_ids(event.tags) if i in wanted]
         if not ids:
@@ -297,7 +335,18 @@ class SopRun:
 
     def changed_by_host(self) -> dict[str, int]:
         """Tasks changed per host; every host Ansible worked on appears, 0 included."""
-        changed = self.outcome.stats.get("changed") or {}
+        changed = dict(self.outcome.stats.get("changed") or {})
+        for event in self.outcome.events:
+            # A dlict_state task is one task in Ansible's stats, which count a changed task
+            # only when it did not fail (or its failure was ignored); each step that changed
+            # is a change to the user.
+            steps = event.result.get("dlict_steps")
+            if not isinstance(steps, list):
+                continue
+            counted = event.changed and (not event.failed or event.ignore_errors)
+            extra = sum(1 for s in steps if isinstance(s, Mapping) and s.get("changed")) \
+                - int(counted)
+            changed[event.host] = int(changed.get(event.host, 0)) + max(extra, 0)
         return {h: int(changed.get(h, 0)) for h in sorted(self.outcome.hosts_with("processed"))}
 
 
