@@ -214,3 +214,7 @@ def test_apply_locks_exactly_the_accounts_the_audit_names() -> None:
         passwd, "1000", ["/usr/sbin/nologin"], register,
         ["all", "s4401000001-srv", "school_4401000001"], "2026-12-03")
     assert locked == ["intruder", "oldstaff"]
+    # the enforce task hands it the probe's lines (Ansible's Jinja has no "\n" escape)
+    assert module.dlict_identity_unapproved(
+        passwd.splitlines(), "1000", ["/usr/sbin/nologin"], register,
+        ["all", "s4401000001-srv", "school_4401000001"], "2026-12-03") == locked

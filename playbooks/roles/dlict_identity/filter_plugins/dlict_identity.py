@@ -9,11 +9,15 @@ from typing import Any
 from dlict.controls.linux.identity import login_accounts, unapproved
 
 
-def dlict_identity_unapproved(passwd_fields: str, uid_min: Any, non_login_shells: Sequence[Any],
-                              register: Any, scope: Sequence[Any], today: str) -> list[str]:
-    """``awk -F: '{ print $1 ":" $3 ":" $7 }' /etc/passwd`` → the login accounts without a
-    valid approval for this host (``scope``: "all", the host and its groups) on ``today``."""
-    accounts = login_accounts(str(passwd_fields), int(uid_min),
+def dlict_identity_unapproved(passwd_fields: str | Sequence[Any], uid_min: Any,
+                              non_login_shells: Sequence[Any], register: Any,
+                              scope: Sequence[Any], today: str) -> list[str]:
+    """``awk -F: '{ print $1 ":" $3 ":" $7 }' /etc/passwd`` (its output, or its lines) → the
+    login accounts without a valid approval for this host (``scope``: "all", the host and its
+    groups) on ``today``."""
+    if not isinstance(passwd_fields, str):
+        passwd_fields = "\n".join(str(line) for line in passwd_fields)
+    accounts = login_accounts(passwd_fields, int(uid_min),
                               [str(shell) for shell in non_login_shells])
     return [name for name, _ in unapproved(accounts, register, [str(s) for s in scope],
                                            str(today))]
