@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -17,7 +17,7 @@ from dlict.cli.context import AppContext, app_context
 from dlict.cli.options import JsonOption, PdfOption
 from dlict.cli.results_view import log_results, print_summary, run_as_dict
 from dlict.cli.text import shown
-from dlict.controls import CONTROL_ID, Catalog, load_catalog
+from dlict.controls import Catalog, load_catalog
 from dlict.core.errors import InputError
 from dlict.core.files import write_private
 from dlict.core.results import Result
@@ -49,6 +49,7 @@ class _DistrictProgress:
         self.task = progress.add_task("", total=max(1, hosts * len(areas)))
         self.done_hosts: dict[str, set[str]] = {}
         self.judged: dict[str, int] = {}
+        self.tasks: dict[str, int] = {}
         self.unreachable: set[str] = set()
         self.area_index = 0
         self._show()
@@ -56,10 +57,13 @@ class _DistrictProgress:
     def event(self, event: AnsibleEvent) -> None:
         if event.unreachable:
             self.unreachable.add(event.host)
-        elif event.action == "assert" and any(CONTROL_ID.match(t) for t in event.tags):
-            self.judged[event.host] = self.judged.get(event.host, 0) + 1
         else:
-            self.judged.setdefault(event.host, 0)
+            # controls judged on this host in the running area: a verify task judges them all
+            # at once, so until then its finished tasks show how far it got
+            verdicts = event.result.get("dlict_verdicts")
+            judged = len(verdicts) if isinstance(verdicts, Mapping) else 0
+            self.judged[event.host] = max(self.judged.get(event.host, 0), judged)
+            self.tasks[event.host] = self.tasks.get(event.host, 0) + 1
         self._show()
 
     def area_done(self, results: Sequence[Result]) -> None:
@@ -70,17 +74,18 @@ class _DistrictProgress:
         self.progress.update(self.task, completed=sum(map(len, self.done_hosts.values())))
         self.area_index += 1
         self.judged = {}
+        self.tasks = {}
         self._show()
 
     def _show(self) -> None:
         area = self.areas[self.area_index] if self.area_index < len(self.areas) else "windows"
         hosts_done = sum(1 for done in self.done_hosts.values() if len(done) >= len(self.areas))
         text = f"hosts done {hosts_done} · {area}"
-        waiting = {h: n for h, n in self.judged.items() if h not in self.unreachable}
+        waiting = [h for h in self.tasks if h not in self.unreachable]
         if waiting:
-            slowest = min(waiting, key=lambda h: (waiting[h], h))
-            text += (f" · slowest {shown(slowest)} {waiting[slowest]}/"
-                     f"{self.controls.get(area, 0)}")
+            slowest = min(waiting, key=lambda h: (self.judged.get(h, 0), self.tasks[h], h))
+            text += (f" · slowest {shown(slowest)} {self.judged.get(slowest, 0)}/"
+                     f"{self.controls.get(area, 0)} controls, {self.tasks[slowest]} tasks")
         if self.unreachable:
             text += f" · [yellow]{len(self.unreachable)} unreachable[/yellow]"
         self.progress.update(self.task, description=text)
