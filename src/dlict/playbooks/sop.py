@@ -123,6 +123,13 @@ class _Verdict:
     seen: bool = False
     notes: list[str] = field(default_factory=list)
 
+    def take(self, judged: tuple[Status, str] | None) -> None:
+        """What one task or step said: a verdict, or None (it ran and says nothing more)."""
+        if judged is None:
+            self.seen = True
+        else:
+            self.offer(*judged)
+
     def offer(self, status: Status, evidence: str) -> None:
         self.seen = True
         if _RANK[status] > _RANK[self.status] or (status is self.status and not self.evidence):
@@ -231,9 +238,9 @@ def _state_steps(event: AnsibleEvent,
     for step in raw:
         if not isinstance(step, Mapping):
             continue
-        controls = [str(c) for c in step.get("controls") or [] if CONTROL_ID.match(str(c))]
         if step.get("skipped"):
             continue
+        controls = [str(c) for c in step.get("controls") or [] if CONTROL_ID.match(str(c))]
         steps.append((controls, _judge_change(
             str(step.get("name", event.task)), str(step.get("msg", "")).strip() or "failed",
             bool(step.get("failed")), bool(step.get("changed")), step, mode)))
@@ -279,11 +286,7 @@ def results_from_events(
         if steps is not None:
             for step_ids, step_judged in steps:
                 for control_id in (i for i in step_ids if i in wanted):
-                    verdict = verdicts.setdefault((event.host, control_id), _Verdict())
-                    if step_judged is None:
-                        verdict.seen = True
-                    else:
-                        verdict.offer(*step_judged)
+                    verdicts.setdefault((event.host, control_id), _Verdict()).take(step_judged)
             continue
         ids = [i for i in _control_ids(event.tags) if i in wanted]
         if not ids:
@@ -294,13 +297,8 @@ def results_from_events(
                     str(event.result.get("msg", "")))
             continue
         judged = _judge(event, mode)
-        if judged is None:
-            for control_id in ids:
-                verdicts.setdefault((event.host, control_id), _Verdict()).seen = True
-            continue
-        status, evidence = judged
         for control_id in ids:
-            verdicts.setdefault((event.host, control_id), _Verdict()).offer(status, evidence)
+            verdicts.setdefault((event.host, control_id), _Verdict()).take(judged)
 
     results = []
     for host_name in sorted(set(outcome_hosts) | set(unreachable)):
@@ -334,7 +332,8 @@ class SopRun:
     outcome: PlaybookOutcome
 
     def changed_by_host(self) -> dict[str, int]:
-        """Tasks changed per host; every host Ansible worked on appears, 0 included."""
+        """Tasks (each dlict_state step counted) changed per host; every host Ansible worked on
+        appears, 0 included."""
         changed = dict(self.outcome.stats.get("changed") or {})
         for event in self.outcome.events:
             # A dlict_state task is one task in Ansible's stats, which count a changed task
