@@ -15,14 +15,19 @@ Arguments: ``steps``, a list of mappings, each with
 * optional ``when`` (true unless false: the step is skipped) and ``notify`` (handler names,
   notified only when this step changed).
 
+An item of ``steps`` that is itself a list (a template that builds one step per account, say,
+where a task of its own would have looped) is a run of steps in its place.
+
 Every step is checked before any runs (a malformed one changes nothing). The steps run in
 order; the first that fails stops the group, and the task fails with that step's message,
 like a failed task stops an area. One exception keeps handlers honest: when an earlier step
 changed something with ``notify``, the task is not failed (Ansible drops the notifications
 of a failed task, so the daemon would keep its old configuration) but returns
 ``dlict_stopped`` with the message; the role's next task stops the area on it (see
-docs/playbooks.md). The result's ``dlict_steps`` lists every step that ran (name, controls,
-changed, failed, skipped, msg, diff) for dlict's judge.
+docs/playbooks.md). In check mode there is nothing for a handler to do, so the task fails
+there as any other, and the stop tasks (tagged ``dlict_apply``) need not run in an audit.
+The result's ``dlict_steps`` lists every step that ran (name, controls, changed, failed,
+skipped, msg, diff) for dlict's judge.
 """
 
 from __future__ import annotations
@@ -44,9 +49,10 @@ class ActionModule(ActionBase):
     def run(self, tmp: Any = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
         result = super().run(tmp, task_vars)
         task_vars = task_vars or {}
-        steps = self._task.args.get("steps") or []
-        if not isinstance(steps, list):
+        given = self._task.args.get("steps") or []
+        if not isinstance(given, list):
             return {**result, "failed": True, "msg": "dlict_state: steps must be a list"}
+        steps = [step for item in given for step in (item if isinstance(item, list) else [item])]
         for number, step in enumerate(steps, 1):
             problem = _malformed(step) or self._unknown_module(step)
             if problem:
@@ -75,9 +81,11 @@ class ActionModule(ActionBase):
                         notify.append(str(handler))
             if failed:
                 stop = f"{entry['name']}: {entry['msg']}"
-                if notify:
+                if notify and not self._play_context.check_mode:
                     # Ansible notifies no handler for a failed task: stay ok so the handlers of
-                    # the steps that changed still run, and let the role's next task stop.
+                    # the steps that changed still run, and let the role's next task stop. (In
+                    # check mode a handler changes nothing: the task fails, and an audit need
+                    # not run the stop tasks at all.)
                     return {**result, "changed": True, "dlict_steps": done,
                             "dlict_stopped": stop, "msg": stop, "_ansible_notify": notify}
                 return {**result, "failed": True, "changed": any(d.get("changed") for d in done),

@@ -104,6 +104,33 @@ PLAYBOOK = """\
       register: stopped
       ignore_errors: true
 
+    - name: Steps built by a template, one per account, between two written ones
+      dlict_state:
+        steps:
+          - name: ID-09 before the accounts
+            controls: [ID-09]
+            ansible.builtin.copy:
+              content: "before\\n"
+              dest: "{{ d }}/accounts-before.txt"
+          - "{{ account_steps }}"
+          - "{{ [] }}"
+          - name: ID-09 after the accounts
+            controls: [ID-09]
+            ansible.builtin.copy:
+              content: "after\\n"
+              dest: "{{ d }}/accounts-after.txt"
+      vars:
+        account_steps: >-
+          {%- set found = namespace(steps=[]) -%}
+          {%- for name in ['somchai', 'malee'] -%}
+          {%- set found.steps = found.steps + [{
+                'name': 'ID-09 the account file of ' ~ name, 'controls': ['ID-09'],
+                'ansible.builtin.copy': {'content': name ~ '\\n',
+                                         'dest': d ~ '/account-' ~ name ~ '.txt'}}] -%}
+          {%- endfor -%}
+          {{ found.steps }}
+      register: built
+
     - name: A step whose condition was not templated
       dlict_state:
         steps:
@@ -156,7 +183,7 @@ PLAYBOOK = """\
         content: >-
           {{ {'desired': desired, 'failing': failing, 'two_modules': two_modules,
               'nameless': nameless, 'stopped': stopped, 'bare_condition': bare_condition,
-              'unknown_module': unknown_module} | to_json }}
+              'unknown_module': unknown_module, 'built': built} | to_json }}
         dest: "{{ results }}"
       check_mode: false
 
@@ -334,6 +361,28 @@ def test_a_group_that_stops_after_a_notifying_change_still_runs_that_handler(
     again = runs["again"].groups["stopped"]
     assert again["failed"] is True and "dlict_stopped" not in again
     assert again["msg"].startswith("FW-02 edit another file that is not there: ")
+
+
+def test_an_audit_fails_the_group_at_once_even_after_a_notifying_change(
+        runs: dict[str, Run]) -> None:
+    # In check mode a handler has nothing to do: the group fails like any task, so an audit
+    # can leave the role's stop tasks out (dlict runs it with --skip-tags dlict_apply).
+    stopped = runs["audit"].groups["stopped"]
+    assert stopped["failed"] is True and "dlict_stopped" not in stopped
+    assert stopped["msg"].startswith("FW-02 edit another file that is not there: ")
+    assert runs["audit"].steps("stopped")["FW-04 write the second rule set"]["changed"] is True
+
+
+def test_a_list_in_the_steps_is_a_run_of_steps_in_its_place(runs: dict[str, Run]) -> None:
+    names = [step["name"] for step in runs["apply"].groups["built"]["dlict_steps"]]
+    assert names == ["ID-09 before the accounts", "ID-09 the account file of somchai",
+                     "ID-09 the account file of malee", "ID-09 after the accounts"]
+    assert runs["apply"].files["account-somchai.txt"] == "somchai\n"
+    assert runs["apply"].files["account-malee.txt"] == "malee\n"
+    audit = runs["audit"].steps("built")
+    assert audit["ID-09 the account file of malee"]["changed"] is True
+    assert "account-malee.txt" not in runs["audit"].files
+    assert runs["again"].groups["built"]["changed"] is False
 
 
 def test_a_condition_that_was_not_templated_or_an_unknown_module_is_refused(

@@ -90,7 +90,8 @@ def test_the_node_gets_what_the_run_needs_and_never_the_private_key(
     run_playbook = tmp_path / "run.yml"
     run_playbook.write_text(yaml.safe_dump(
         [{"import_playbook": str(data_path("playbooks") / "firewall.yml")}]))
-    kwargs = {"playbook": run_playbook, "limit": "h1", "tags": None, "forks": 5,
+    kwargs = {"playbook": run_playbook, "limit": "h1", "tags": None,
+              "skip_tags": "dlict_apply", "forks": 5,
               "extravars": {"dlict_mode": "audit"}, "cmdline": "--check --diff",
               "envvars": {"ANSIBLE_CALLBACKS_ENABLED": "dlict_tags"}, "mitogen": True}
     sent = remote._pack(kwargs, private, "/tmp/dlict-worker-abc")
@@ -114,6 +115,8 @@ def test_the_node_gets_what_the_run_needs_and_never_the_private_key(
     assert sent["envvars"]["ANSIBLE_CONFIG"] == "/tmp/dlict-worker-abc/project/ansible.cfg"
     assert sent["envvars"]["ANSIBLE_STRATEGY"] == "mitogen_linear"
     assert sent["cmdline"] == "--check --diff" and sent["limit"] == "h1"
+    # an audit on a node leaves out the apply-only tasks as on this machine
+    assert sent["skip_tags"] == "dlict_apply"
 
 
 def test_a_playbook_that_is_not_dlicts_is_not_sent(files: dict[str, Path],
@@ -127,7 +130,8 @@ def test_a_playbook_that_is_not_dlicts_is_not_sent(files: dict[str, Path],
     private.mkdir()
     with pytest.raises(InputError, match="not one of dlict's playbooks"):
         remote._pack({"playbook": other, "envvars": {}, "extravars": {}, "mitogen": False,
-                      "limit": None, "tags": None, "forks": 1, "cmdline": None},
+                      "limit": None, "tags": None, "skip_tags": None, "forks": 1,
+                      "cmdline": None},
                      private, "/tmp/dlict-worker-x")
 
 

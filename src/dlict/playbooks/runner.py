@@ -96,6 +96,7 @@ class _Call:
     check: bool
     diff: bool
     tags: Sequence[str]
+    skip_tags: Sequence[str]
     extravars: Mapping[str, Any]
     forks: int
     timeout: int
@@ -167,6 +168,7 @@ def run_playbook(
     check: bool = False,
     diff: bool = False,
     tags: Sequence[str] = (),
+    skip_tags: Sequence[str] = (),
     extravars: Mapping[str, Any] | None = None,
     forks: int = 20,
     timeout: int = 20,
@@ -186,6 +188,7 @@ def run_playbook(
             instead of on this machine. There must be at least as many as parts.
         check, diff: Ansible's check and diff modes.
         tags: run only tasks carrying these tags (control IDs).
+        skip_tags: leave out the tasks carrying these tags (never queued: they cost nothing).
         mitogen: run with the Mitogen strategy when it is installed.
         on_event: called for every per-host task outcome as it happens.
         on_play: called with a play's name once it has started in every part (the plays
@@ -198,8 +201,8 @@ def run_playbook(
         InputError: fewer workers than parts, or an inventory a worker cannot be given.
     """
     require_program("ansible-playbook")
-    call = _Call(playbook, inventory, check, diff, tuple(tags), dict(extravars or {}), forks,
-                 timeout, mitogen)
+    call = _Call(playbook, inventory, check, diff, tuple(tags), tuple(skip_tags),
+                 dict(extravars or {}), forks, timeout, mitogen)
     limits: list[str | None] = list(parts) if len(parts) > 1 else [limit]
     if workers is not None and len(workers.nodes) < len(limits):
         raise InputError(f"{len(limits)} parts but only {len(workers.nodes)} worker nodes")
@@ -285,6 +288,7 @@ def _runner_kwargs(call: _Call, limit: str | None) -> dict[str, Any]:
     return {
         "limit": limit,
         "tags": ",".join(call.tags) or None,
+        "skip_tags": ",".join(call.skip_tags) or None,
         "extravars": dict(call.extravars),
         "forks": call.forks,
         "cmdline": cmdline or None,
@@ -321,6 +325,7 @@ def _run_part(call: _Call, where: RunnerDir, limit: str | None, send: _Sink,
             inventory=str(call.inventory.resolve()),
             limit=kwargs["limit"],
             tags=kwargs["tags"],
+            skip_tags=kwargs["skip_tags"],
             extravars=kwargs["extravars"],
             forks=kwargs["forks"],
             cmdline=kwargs["cmdline"],

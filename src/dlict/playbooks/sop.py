@@ -27,6 +27,11 @@ from dlict.inventory.models import Host, Inventory, Role
 from dlict.playbooks.runner import AnsibleEvent, PlaybookOutcome, run_playbook
 from dlict.playbooks.workers import WorkerSetup
 
+#: Tasks an audit never runs (their ``when`` says so): the apply-only includes and the stop
+#: tasks after a group of steps. An audit leaves them out by tag, so Ansible does not queue
+#: them at all — a skipped task still costs a worker process per host.
+APPLY_ONLY_TAG = "dlict_apply"
+
 # site.yml order: endpoint last, because its file-integrity baseline must see what the
 # other areas wrote (logging writes under /etc too).
 AREAS: tuple[str, ...] = ("firewall", "antivirus", "identity", "logging", "endpoint")
@@ -454,7 +459,8 @@ def run_sop(
         playbook = _playbook_for(selected, Path(workdir), windows)
         outcome = run_playbook(
             playbook, Path(inventory.source), limit=limit, parts=parts, check=audit or check,
-            diff=audit or diff, extravars={"dlict_mode": mode.value}, forks=forks,
+            diff=audit or diff, skip_tags=[APPLY_ONLY_TAG] if audit else [],
+            extravars={"dlict_mode": mode.value}, forks=forks,
             timeout=timeout, mitogen=mitogen, workers=workers, on_event=tracker.event,
             on_play=tracker.play,
         )

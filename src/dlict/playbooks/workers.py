@@ -312,6 +312,7 @@ class RemoteRuns:
             "inventory": str(inventory),
             "limit": kwargs["limit"],
             "tags": kwargs["tags"],
+            "skip_tags": kwargs["skip_tags"],
             "extravars": extravars,
             "forks": kwargs["forks"],
             "cmdline": kwargs["cmdline"],
