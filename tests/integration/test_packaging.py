@@ -24,6 +24,9 @@ def test_wheel_ships_data_folders_and_console_script(tmp_path: Path) -> None:
     assert "dlict/_data/playbooks/library/dlict_observe.py" in names
     assert "dlict/_data/playbooks/action_plugins/dlict_check.py" in names
     assert "dlict/_data/playbooks/action_plugins/dlict_state.py" in names
+    # the callbacks dlict enables in its runs (events' tags; templates compiled once)
+    assert "dlict/playbooks/ansible_plugins/callback/dlict_tags.py" in names
+    assert "dlict/playbooks/ansible_plugins/callback/dlict_templates.py" in names
     assert "dlict/_data/collectors/README.md" in names
     assert "dlict/_data/dashboards/README.md" in names
     assert "dlict/cli/app.py" in names

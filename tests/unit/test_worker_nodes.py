@@ -106,6 +106,7 @@ def test_the_node_gets_what_the_run_needs_and_never_the_private_key(
     assert (private / "files" / "known_hosts").read_text() == files["known"].read_text()
     assert (private / "files" / "id.pub").read_text() == public
     assert (private / "files" / "callback" / "dlict_tags.py").is_file()
+    assert (private / "files" / "callback" / "dlict_templates.py").is_file()
     assert sent["extravars"] == {
         "dlict_mode": "audit",
         "ansible_ssh_common_args": "-C -o UserKnownHostsFile=/tmp/dlict-worker-abc/files/"

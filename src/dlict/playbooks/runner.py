@@ -298,7 +298,7 @@ def _runner_kwargs(call: _Call, limit: str | None) -> dict[str, Any]:
             "ANSIBLE_TIMEOUT": str(call.timeout),
             "ANSIBLE_RETRY_FILES_ENABLED": "False",
             "ANSIBLE_NOCOLOR": "True",
-            "ANSIBLE_CALLBACKS_ENABLED": "dlict_tags",
+            "ANSIBLE_CALLBACKS_ENABLED": "dlict_tags,dlict_templates",
         },
         "mitogen": call.mitogen,
     }
