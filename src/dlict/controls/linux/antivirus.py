@@ -7,8 +7,9 @@
 - ``ping``: clamd's answer to ``zPING`` on the LocalSocket of clamd.conf;
 - ``freshclam``: ``dlict-freshclam-state.py DB_DIR LOG`` (JSON: the databases clamd needs that
   are missing, whether freshclam gave up, what it said); skipped with the offline source;
-- ``services``: ``service --status-all`` and ``systemctl list-units … --plain`` (what
-  ``service_facts`` reads);
+- ``services``: the ``service --status-all`` line of freshclam's init script (its status
+  run alone) and ``systemctl list-units … --plain 'clamav-freshclam*'`` (what
+  ``service_facts`` reads for freshclam);
 - ``freshclam_boot``: ``systemctl is-enabled clamav-freshclam.service`` or the sysvinit links;
 - ``databases``: every file of the database folder (name, mtime);
 - ``quarantine``: the stat of the quarantine folder.
