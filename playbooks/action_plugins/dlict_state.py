@@ -18,6 +18,11 @@ Arguments: ``steps``, a list of mappings, each with
 An item of ``steps`` that is itself a list (a template that builds one step per account, say,
 where a task of its own would have looped) is a run of steps in its place.
 
+A step's module arguments are rendered only when the step runs (ansible-core 2.19 and later,
+through the action's ``finalize_task_arg``): a step whose ``when`` is false costs no
+templating, as a skipped task of its own did not; its name, controls, ``when`` and
+``notify`` are rendered with the task.
+
 Every step is checked before any runs (a malformed one changes nothing). The steps run in
 order; the first that fails stops the group, and the task fails with that step's message,
 like a failed task stops an area. One exception keeps handlers honest: when an earlier step
@@ -40,11 +45,37 @@ from ansible.plugins.action import ActionBase
 _STEP_KEYS = frozenset(("name", "controls", "when", "notify"))
 
 
+class _Unrendered:
+    """A step's module arguments as the playbook wrote them, rendered when the step runs."""
+
+    __slots__ = ("args",)
+
+    def __init__(self, args: Mapping[str, Any]) -> None:
+        self.args = args
+
+
 class ActionModule(ActionBase):
     TRANSFERS_FILES = True
     _VALID_ARGS = frozenset(("steps",))
     _requires_connection = True
     _supports_check_mode = True
+
+    @classmethod
+    def finalize_task_arg(cls, name: str, value: Any, templar: Any, context: Any) -> Any:
+        """Render ``steps`` except each step's module arguments (ansible-core 2.19 calls this
+        for every task argument; earlier releases render everything before ``run``)."""
+        if name != "steps" or not isinstance(value, list):
+            return super().finalize_task_arg(name, value, templar, context)
+        return [cls._finalize_step(item, templar) for item in value]
+
+    @staticmethod
+    def _finalize_step(item: Any, templar: Any) -> Any:
+        if not isinstance(item, Mapping):
+            return templar.template(item)  # a template building a run of steps
+        modules = [key for key in item if key not in _STEP_KEYS]
+        lazy = modules[0] if len(modules) == 1 and isinstance(item[modules[0]], Mapping) else None
+        return {key: _Unrendered(value) if key == lazy else templar.template(value)
+                for key, value in item.items()}
 
     def run(self, tmp: Any = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
         result = super().run(tmp, task_vars)
@@ -66,7 +97,10 @@ class ActionModule(ActionBase):
             if not _true(step.get("when", True)):
                 done.append(entry | {"skipped": True})
                 continue
-            answer = self._run_step(module, dict(step[module] or {}), task_vars)
+            args = step[module]
+            if isinstance(args, _Unrendered):
+                args = self._templar.template(args.args)
+            answer = self._run_step(module, dict(args or {}), task_vars)
             changed, failed = bool(answer.get("changed")), bool(answer.get("failed"))
             entry |= {"changed": changed, "failed": failed,
                       "skipped": bool(answer.get("skipped")),
@@ -116,7 +150,9 @@ class ActionModule(ActionBase):
         if not loader.has_plugin(module, collection_list=self._task.collections):
             return dict(self._execute_module(module_name=module, module_args=args,
                                              task_vars=task_vars))
-        step_task = self._task.copy()
+        # The parent blocks' task lists are not needed to run one module: copying them (and
+        # again in the template action's own copy of this task) was a few % of an audit.
+        step_task = self._task.copy(exclude_tasks=True)
         step_task.args = args
         step_task.action = module
         action = loader.get(module, task=step_task, connection=self._connection,
@@ -140,7 +176,7 @@ def _malformed(step: Any) -> str:
     modules = [k for k in step if k not in _STEP_KEYS]
     if len(modules) != 1:
         return f"'{step.get('name')}' names {len(modules)} modules; expected one"
-    if not isinstance(step[modules[0]], Mapping | None):
+    if not isinstance(step[modules[0]], Mapping | _Unrendered | None):
         return f"'{step.get('name')}': the arguments of {modules[0]} are not a mapping"
     when = step.get("when", True)
     if not isinstance(when, bool) and str(when).strip().lower() not in _TRUTH:

@@ -131,6 +131,23 @@ PLAYBOOK = """\
           {{ found.steps }}
       register: built
 
+    - name: Arguments rendered only for the steps that run
+      dlict_state:
+        steps:
+          - name: EP-01 a skipped step may name what only a running step would have
+            controls: [EP-01]
+            when: "{{ school == 'elsewhere' }}"
+            ansible.builtin.copy:
+              content: "{{ only_elsewhere.rules }}"
+              dest: "{{ d }}/elsewhere.txt"
+          - name: EP-01 a step that leaves an argument out
+            controls: [EP-01]
+            ansible.builtin.copy:
+              content: "{{ school }}"
+              dest: "{{ d }}/omitted.txt"
+              mode: "{{ omit }}"
+      register: lazy
+
     - name: A step whose condition was not templated
       dlict_state:
         steps:
@@ -183,7 +200,7 @@ PLAYBOOK = """\
         content: >-
           {{ {'desired': desired, 'failing': failing, 'two_modules': two_modules,
               'nameless': nameless, 'stopped': stopped, 'bare_condition': bare_condition,
-              'unknown_module': unknown_module, 'built': built} | to_json }}
+              'unknown_module': unknown_module, 'built': built, 'lazy': lazy} | to_json }}
         dest: "{{ results }}"
       check_mode: false
 
@@ -322,6 +339,22 @@ def test_a_step_whose_condition_is_false_is_skipped_and_touches_nothing(
         for name in ("FW-05 a step switched off", "FW-05 a step whose condition is false"):
             assert steps[name] == {"name": name, "controls": ["FW-05"], "skipped": True}
         assert "off.txt" not in run.files and "off-too.txt" not in run.files
+
+
+def test_a_step_renders_its_arguments_only_when_it_runs(runs: dict[str, Run]) -> None:
+    """As with a task of its own: a false condition leaves the arguments unrendered (an
+    undefined variable there is no error), and an argument rendered to omit is left out."""
+    for name, run in runs.items():
+        steps = run.steps("lazy")
+        assert not run.groups["lazy"].get("failed"), run.groups["lazy"]
+        assert steps["EP-01 a skipped step may name what only a running step would have"] == {
+            "name": "EP-01 a skipped step may name what only a running step would have",
+            "controls": ["EP-01"], "skipped": True}
+        written = steps["EP-01 a step that leaves an argument out"]
+        assert not written["failed"], written["msg"]
+        assert written["changed"] is (name != "again")
+        assert "elsewhere.txt" not in run.files
+    assert runs["apply"].files["omitted.txt"] == SCHOOL
 
 
 def test_a_failing_step_stops_the_group_and_the_task_fails_with_its_name(
