@@ -8,6 +8,12 @@ compiles in the main process, keyed by the template's source and every setting t
 what Jinja makes of it, and compiles a task's templates when the task starts — before the
 strategy forks its first worker for it, so each worker inherits them compiled.
 
+Templates compiled only in a worker (a template file the ``template`` module or lookup
+reads, about a tenth of the controller's CPU in an audit) are shared too: the first worker to
+compile one writes its code with ``marshal`` into a folder of the run's own ``TMPDIR`` (dlict
+gives every run a private one, removed with it), and the workers after it load it from there.
+Without ``TMPDIR`` that layer is off.
+
 Only the compiling is shared: every worker still renders with its own host's variables, and a
 cached code object is the one Jinja would have produced for the same source and settings.
 It is on only for the ansible-core versions it was verified against (``VERIFIED``); with any
@@ -16,8 +22,16 @@ other it does nothing, and Ansible compiles as it always does.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import marshal
+import os
+import shutil
+import stat
+import tempfile
 import types
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 from ansible.plugins.callback import CallbackBase
@@ -37,6 +51,62 @@ VERIFIED = ("2.19.",)
 LIMIT = 20_000
 
 
+class _Shared:
+    """Compiled code shared between the worker processes of one run, one file per key."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.owner = os.getpid()
+
+    @classmethod
+    def create(cls) -> _Shared | None:
+        if not os.environ.get("TMPDIR"):
+            return None
+        try:
+            return cls(Path(tempfile.mkdtemp(prefix="dlict-templates-")))
+        except OSError:
+            return None
+
+    def _path(self, key: tuple[Any, ...]) -> Path:
+        return self.folder / hashlib.sha256(repr(key).encode()).hexdigest()
+
+    def load(self, key: tuple[Any, ...]) -> types.CodeType | None:
+        try:
+            descriptor = os.open(self._path(key), os.O_RDONLY | os.O_NOFOLLOW)
+        except OSError:
+            return None
+        with os.fdopen(descriptor, "rb") as file:
+            if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+                return None
+            try:
+                # written by this run's own workers, in a folder only this user can write
+                code = marshal.load(file)  # noqa: S302
+            except (EOFError, ValueError, TypeError):
+                return None
+        return code if isinstance(code, types.CodeType) else None
+
+    def store(self, key: tuple[Any, ...], code: types.CodeType) -> None:
+        path = self._path(key)
+        partial = path.with_name(f"{path.name}.{os.getpid()}")
+        try:
+            with partial.open("xb") as file:
+                marshal.dump(code, file)
+            partial.replace(path)  # whole or not at all for the workers reading it
+        except (OSError, ValueError):
+            with contextlib.suppress(OSError):
+                partial.unlink()
+
+    def count(self) -> int:
+        try:
+            return sum(1 for _ in self.folder.iterdir())
+        except OSError:
+            return 0
+
+    def remove(self) -> None:
+        if os.getpid() == self.owner:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+
 def _installed() -> bool:
     """Put the cache in front of Jinja's compile (once per process), where it is safe."""
     if not ansible_version.startswith(VERIFIED):
@@ -52,6 +122,7 @@ def _installed() -> bool:
     fields = bits._TEMPLATE_OVERRIDE_FIELD_NAMES
     original: Callable[..., Any] = environment.compile
     cache: dict[tuple[Any, ...], types.CodeType] = {}
+    shared = _Shared.create()
 
     def compile(self: Any, source: Any, name: str | None = None, filename: str | None = None,
                 raw: bool = False, defer_init: bool = False) -> Any:
@@ -65,12 +136,19 @@ def _installed() -> bool:
                tuple(getattr(self, field) for field in fields))
         code = cache.get(key)
         if code is None:
-            code = original(self, source, name, filename, raw, defer_init)
+            # the main process's own compiles reach the workers by the fork
+            worker = shared is not None and os.getpid() != shared.owner
+            code = shared.load(key) if shared is not None and worker else None
+            if code is None:
+                code = original(self, source, name, filename, raw, defer_init)
+                if shared is not None and worker:
+                    shared.store(key, code)
             cache[key] = code
         return code
 
     environment.compile = compile
     environment._dlict_compile_cache = cache
+    environment._dlict_compile_shared = shared
     return True
 
 
@@ -128,4 +206,9 @@ class CallbackModule(CallbackBase):
             from ansible._internal._templating._jinja_bits import AnsibleEnvironment
 
             kept = len(AnsibleEnvironment._dlict_compile_cache)
-            self._display.v(f"dlict_templates: {kept} templates compiled in the main process")
+            shared: _Shared | None = AnsibleEnvironment._dlict_compile_shared
+            self._display.v(f"dlict_templates: {kept} templates compiled in the main process, "
+                            f"{shared.count() if shared is not None else 0} shared between "
+                            "the workers")
+            if shared is not None:
+                shared.remove()
