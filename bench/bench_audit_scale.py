@@ -14,13 +14,19 @@ started, every area applied once, then three runs alternate in each round:
 
 Each run is timed in wall seconds and in controller CPU seconds: user+sys of the whole child
 process tree (``RUSAGE_CHILDREN`` deltas). The hosts' own work runs under sshd inside their
-namespaces and is not counted. The benchmark makes itself a child subreaper, so the SSH control
-masters a run leaves behind (ControlPersist) are adopted, ended and counted with that run.
+namespaces and is counted apart as ``hosts cpu s`` (every process of their PID namespaces,
+reaped children included): on this machine it shares the controller's 2 cores, where a
+district's schools do it on their own machines. The benchmark makes itself a child
+subreaper, so the SSH control masters a run leaves behind (ControlPersist) are adopted, ended
+and counted with that run.
 The worker nodes' CPU is counted apart (every process of their PID namespaces, reaped children
 included) and printed as ``nodes cpu s``.
 
 After all sizes a least-squares line per column gives the seconds per added host and a
-projection to 500 hosts, with the controller's CPU floor (CPU seconds / cores).
+projection to 500 hosts, with the controller's CPU floor (CPU seconds / cores). The 15-minute
+goal is judged twice: by the wall line measured here, where the simulated hosts' work takes
+the same 2 cores; and with the hosts' work elsewhere, by the wall line less the hosts' CPU
+seconds over the cores (never below the controller's CPU floor).
 
 Run as root from the repository:
     .venv/bin/python -m bench.bench_audit_scale [--sizes 3,6,12,24] [--rounds 1] [--workers 2]
@@ -71,11 +77,13 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 @dataclass(frozen=True)
 class Timing:
     """One run: wall seconds and the controller's CPU seconds (user+sys of its process tree);
-    ``nodes_cpu``: the worker nodes' CPU seconds, for a run on them."""
+    ``nodes_cpu``: the worker nodes' CPU seconds, for a run on them; ``hosts_cpu``: the
+    audited hosts' own CPU seconds."""
 
     wall: float
     cpu: float
     nodes_cpu: float = 0.0
+    hosts_cpu: float = 0.0
 
 
 #: A timed run: (scratch folder, the running fleet, data dir) -> its timing.
@@ -100,6 +108,17 @@ class SizeFigures:
     def nodes_cpu(self, column: str) -> float:
         """Median worker-node CPU seconds of ``column`` (0 for a run on the controller)."""
         return statistics.median(t.nodes_cpu for t in self.runs[column])
+
+    def hosts_cpu(self, column: str) -> float:
+        """Median CPU seconds the audited hosts spent in ``column``'s runs."""
+        return statistics.median(t.hosts_cpu for t in self.runs[column])
+
+    def wall_hosts_elsewhere(self, column: str, cores: int) -> float:
+        """Median wall seconds less the hosts' CPU seconds over ``cores``: the time the run
+        would take were the hosts' work done on their own machines, at the least the
+        controller's CPU over the cores."""
+        return statistics.median(max(t.wall - t.hosts_cpu / cores, t.cpu / cores)
+                                 for t in self.runs[column])
 
 
 @dataclass(frozen=True)
@@ -193,11 +212,15 @@ def namespace_cpu(init_pid: int) -> float:
 def _nodes_cpu(fleet: Fleet | None) -> float:
     if fleet is None:
         return 0.0
-    return sum(namespace_cpu(pid) for pid in _worker_inits(fleet))
+    return sum(namespace_cpu(pid) for pid in _inits(fleet, {w.name for w in fleet.workers}))
 
 
-def _worker_inits(fleet: Fleet) -> list[int]:
-    names = {worker.name for worker in fleet.workers}
+def _hosts_cpu(fleet: Fleet) -> float:
+    return sum(namespace_cpu(pid) for pid in _inits(fleet, {h.name for h in fleet.hosts}))
+
+
+def _inits(fleet: Fleet, names: set[str]) -> list[int]:
+    """The init process of each of the fleet's namespaces called one of ``names``."""
     inits: dict[str, int] = {}
     for process in fleet.record.processes:
         if process.host in names:
@@ -205,22 +228,25 @@ def _worker_inits(fleet: Fleet) -> list[int]:
     return list(inits.values())
 
 
-def timed(command: list[str], env: dict[str, str], nodes: Fleet | None = None) -> Timing:
-    """Run ``command``; exit 0 or 1 is fine (1 = findings), anything else ends the benchmark.
-    With ``nodes``, the fleet's worker nodes' CPU is measured too."""
+def timed(command: list[str], env: dict[str, str], fleet: Fleet,
+          nodes: Fleet | None = None) -> Timing:
+    """Run ``command`` against ``fleet``; exit 0 or 1 is fine (1 = findings), anything else
+    ends the benchmark. With ``nodes``, the fleet's worker nodes' CPU is measured too."""
     before = _direct_children()
     cpu_before = _cpu_of_children()
     nodes_before = _nodes_cpu(nodes)
+    hosts_before = _hosts_cpu(fleet)
     started = time.perf_counter()
     result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - started
     _end_adopted(before)
     cpu = _cpu_of_children() - cpu_before
     nodes_cpu = _nodes_cpu(nodes) - nodes_before
+    hosts_cpu = _hosts_cpu(fleet) - hosts_before
     if result.returncode not in (0, 1):
         raise SystemExit(f"{' '.join(command[:4])} … exited {result.returncode}:\n"
                          f"{result.stderr[-2000:]}\n{result.stdout[-2000:]}")
-    return Timing(elapsed, cpu, nodes_cpu)
+    return Timing(elapsed, cpu, nodes_cpu, hosts_cpu)
 
 
 def extract_anchor(work: Path) -> Path:
@@ -286,7 +312,8 @@ def measure_size(hosts: int, rounds: int, columns: dict[str, Column],
                 timing = run(work, fleet, Path(data))
                 figures.runs[name].append(timing)
                 said.append(f"{name} {timing.wall:.2f} s / cpu {timing.cpu:.2f} s"
-                            + (f" + nodes {timing.nodes_cpu:.2f} s" if timing.nodes_cpu else ""))
+                            + (f" + nodes {timing.nodes_cpu:.2f} s" if timing.nodes_cpu else "")
+                            + f", hosts cpu {timing.hosts_cpu:.2f} s")
             print(f"round {round_number}: " + "; ".join(said), flush=True)
     return figures
 
@@ -302,7 +329,7 @@ def make_columns(anchor_playbooks: Path, strategy_dir: Path | None,
 
     def run_dlict(work: Path, fleet: Fleet, data: Path) -> Timing:
         return timed([*dlict_command(), "-i", str(fleet.inventory_path), "--data-dir",
-                      str(data), "audit", "--no-devices"], env)
+                      str(data), "audit", "--no-devices"], env, fleet)
 
     def anchor_env(work: Path) -> dict[str, str]:
         return {**env, "ANSIBLE_CONFIG": str(anchor_playbooks / "ansible.cfg"),
@@ -313,14 +340,14 @@ def make_columns(anchor_playbooks: Path, strategy_dir: Path | None,
                 "-e", "dlict_mode=audit", "--forks", FORKS, str(anchor_playbooks / "site.yml")]
 
     def run_anchor(work: Path, fleet: Fleet, data: Path) -> Timing:
-        return timed(anchor_command(str(fleet.inventory_path)), anchor_env(work))
+        return timed(anchor_command(str(fleet.inventory_path)), anchor_env(work), fleet)
 
     columns: dict[str, Column] = {DLICT: run_dlict, ANCHOR: run_anchor}
     if strategy_dir is not None:
         def run_mitogen(work: Path, fleet: Fleet, data: Path) -> Timing:
             return timed(anchor_command(str(fleet.inventory_path)),
                          {**anchor_env(work), "ANSIBLE_STRATEGY_PLUGINS": str(strategy_dir),
-                          "ANSIBLE_STRATEGY": "mitogen_linear"})
+                          "ANSIBLE_STRATEGY": "mitogen_linear"}, fleet)
 
         columns[MITOGEN] = run_mitogen
     if workers:
@@ -329,7 +356,7 @@ def make_columns(anchor_playbooks: Path, strategy_dir: Path | None,
                           str(data), "audit", "--no-devices",
                           "--workers", ",".join(w.name for w in fleet.workers)],
                          {**env, "DLICT_WORKER_SSH_CONFIG": str(fleet.workers_ssh_config)},
-                         nodes=fleet)
+                         fleet, nodes=fleet)
 
         columns[WORKERS] = run_workers
     return columns
@@ -344,11 +371,11 @@ def print_size(figures: SizeFigures) -> dict[str, float]:
     n = figures.hosts
     print(f"-- {n} hosts (median of {len(figures.runs[DLICT])} rounds)")
     print(f"{'column':<36} {'wall s':>9} {'cpu s':>9} {'cpu s/host':>11} {'wall s/host':>12}"
-          f" {'nodes cpu s':>12}")
+          f" {'nodes cpu s':>12} {'hosts cpu s':>12}")
     for name in figures.runs:
         wall, cpu, nodes = figures.wall(name), figures.cpu(name), figures.nodes_cpu(name)
         print(f"{name:<36} {wall:>9.2f} {cpu:>9.2f} {cpu / n:>11.3f} {wall / n:>12.3f}"
-              f" {nodes:>12.2f}")
+              f" {nodes:>12.2f} {figures.hosts_cpu(name):>12.2f}")
     ratios = {"anchor_dlict_wall": _ratio(figures.wall(ANCHOR), figures.wall(DLICT)),
               "anchor_dlict_cpu": _ratio(figures.cpu(ANCHOR), figures.cpu(DLICT))}
     line = (f"ratio anchor/dlict: wall {ratios['anchor_dlict_wall']:.2f}x, "
@@ -378,15 +405,22 @@ def project(all_figures: list[SizeFigures], cores: int) -> dict[str, dict[str, f
     for name in all_figures[0].runs:
         wall = fit([(f.hosts, f.wall(name)) for f in all_figures])
         cpu = fit([(f.hosts, f.cpu(name)) for f in all_figures])
+        hosts = fit([(f.hosts, f.hosts_cpu(name)) for f in all_figures])
+        elsewhere = fit([(f.hosts, f.wall_hosts_elsewhere(name, cores)) for f in all_figures])
         wall_500, cpu_500 = wall.at(PROJECTED_HOSTS), cpu.at(PROJECTED_HOSTS)
         floor = cpu_500 / cores
+        elsewhere_500 = max(elsewhere.at(PROJECTED_HOSTS), floor)
         projections[name] = {"wall_a": wall.intercept, "wall_b": wall.slope,
                              "cpu_c": cpu.intercept, "cpu_d": cpu.slope,
+                             "hosts_cpu_per_host": hosts.slope,
+                             "wall_hosts_elsewhere_b": elsewhere.slope,
                              "wall_500": wall_500, "cpu_500": cpu_500,
-                             "cpu_floor_500": floor, "projected_500": max(wall_500, floor)}
-        print(f"{name}: seconds per added host: wall {wall.slope:.3f} s, cpu {cpu.slope:.3f} s; "
-              f"{PROJECTED_HOSTS} hosts: wall {wall_500:.0f} s, controller cpu {cpu_500:.0f} s "
-              f"/ {cores} cores = {floor:.0f} s at the least", flush=True)
+                             "cpu_floor_500": floor, "projected_500": max(wall_500, floor),
+                             "projected_500_hosts_elsewhere": elsewhere_500}
+        print(f"{name}: seconds per added host: wall {wall.slope:.3f} s, cpu {cpu.slope:.3f} s, "
+              f"hosts' cpu {hosts.slope:.3f} s; {PROJECTED_HOSTS} hosts: wall {wall_500:.0f} s, "
+              f"controller cpu {cpu_500:.0f} s / {cores} cores = {floor:.0f} s at the least; "
+              f"with the hosts' work elsewhere {elsewhere_500:.0f} s", flush=True)
     return projections
 
 
@@ -414,7 +448,13 @@ def goals(all_figures: list[SizeFigures],
     in_time = projected < GOAL_SECONDS
     print(f"goal: {PROJECTED_HOSTS} hosts under 15 min ({GOAL_SECONDS:.0f} s): "
           f"{'met' if in_time else 'NOT met'} (dlict projected {projected:.0f} s, the larger of "
-          f"the wall line and the cpu floor)")
+          f"the wall line and the cpu floor, with the simulated hosts' work on these cores)")
+    elsewhere = projections[DLICT]["projected_500_hosts_elsewhere"]
+    elsewhere_in_time = elsewhere < GOAL_SECONDS
+    print(f"goal: {PROJECTED_HOSTS} hosts under 15 min with the hosts' work on their own "
+          f"machines: {'met' if elsewhere_in_time else 'NOT met'} (dlict projected "
+          f"{elsewhere:.0f} s: the wall line less the hosts' cpu over the cores, at the least "
+          f"the cpu floor; controller cpu {projections[DLICT]['cpu_d']:.2f} s per added host)")
     large = [f for f in all_figures if f.hosts >= GOAL_SPEEDUP_FROM]
     speedup: bool | None = None
     if not large:
@@ -427,7 +467,9 @@ def goals(all_figures: list[SizeFigures],
                                                                         strict=True)) + ")")
     print(f"goal: dlict >= {GOAL_SPEEDUP:.0f}x faster than ansible-playbook --check at "
           f"{GOAL_SPEEDUP_FROM}+ hosts: {verdict}", flush=True)
-    return {"under_15_min_at_500": in_time, "3x_faster_at_12_plus": speedup}
+    return {"under_15_min_at_500": in_time,
+            "under_15_min_at_500_hosts_elsewhere": elsewhere_in_time,
+            "3x_faster_at_12_plus": speedup}
 
 
 def _sizes(text: str) -> list[int]:
@@ -477,7 +519,8 @@ def main() -> int:
             "sizes": [{"hosts": f.hosts,
                        "runs": {name: [asdict(t) for t in runs] for name, runs in f.runs.items()},
                        "median": {name: {"wall": f.wall(name), "cpu": f.cpu(name),
-                                         "nodes_cpu": f.nodes_cpu(name)}
+                                         "nodes_cpu": f.nodes_cpu(name),
+                                         "hosts_cpu": f.hosts_cpu(name)}
                                   for name in f.runs},
                        "ratios": ratios[f.hosts]} for f in all_figures],
             "projections": projections, "worker_nodes": capacity, "goals": met},
