@@ -31,8 +31,11 @@ class AppContext:
     settings: Settings
     json_output: bool = False
     # Emoji codes off: a ``:name:`` in a school's name is text. Markup stays on for dlict's own
-    # styles; every value that is not ours goes through ``dlict.cli.text.shown``.
-    console: Console = field(default_factory=lambda: Console(highlight=False, emoji=False))
+    # styles; every value that is not ours goes through ``dlict.cli.text.shown``. Soft wrap:
+    # a message is one line however long its path (rich would break it at 80 columns when the
+    # output is a pipe, and `grep` would miss it); tables still fit their columns.
+    console: Console = field(default_factory=lambda: Console(highlight=False, emoji=False,
+                                                             soft_wrap=True))
     _log_file_on: bool = False
     _district: Inventory | None = None  # the inventory this command loaded last, if any
 
