@@ -209,9 +209,7 @@ def namespace_cpu(init_pid: int) -> float:
     return ticks / CLOCK_TICKS
 
 
-def _nodes_cpu(fleet: Fleet | None) -> float:
-    if fleet is None:
-        return 0.0
+def _nodes_cpu(fleet: Fleet) -> float:
     return sum(namespace_cpu(pid) for pid in _inits(fleet, {w.name for w in fleet.workers}))
 
 
@@ -229,19 +227,19 @@ def _inits(fleet: Fleet, names: set[str]) -> list[int]:
 
 
 def timed(command: list[str], env: dict[str, str], fleet: Fleet,
-          nodes: Fleet | None = None) -> Timing:
+          nodes: bool = False) -> Timing:
     """Run ``command`` against ``fleet``; exit 0 or 1 is fine (1 = findings), anything else
     ends the benchmark. With ``nodes``, the fleet's worker nodes' CPU is measured too."""
     before = _direct_children()
     cpu_before = _cpu_of_children()
-    nodes_before = _nodes_cpu(nodes)
+    nodes_before = _nodes_cpu(fleet) if nodes else 0.0
     hosts_before = _hosts_cpu(fleet)
     started = time.perf_counter()
     result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - started
     _end_adopted(before)
     cpu = _cpu_of_children() - cpu_before
-    nodes_cpu = _nodes_cpu(nodes) - nodes_before
+    nodes_cpu = _nodes_cpu(fleet) - nodes_before if nodes else 0.0
     hosts_cpu = _hosts_cpu(fleet) - hosts_before
     if result.returncode not in (0, 1):
         raise SystemExit(f"{' '.join(command[:4])} … exited {result.returncode}:\n"
@@ -356,7 +354,7 @@ def make_columns(anchor_playbooks: Path, strategy_dir: Path | None,
                           str(data), "audit", "--no-devices",
                           "--workers", ",".join(w.name for w in fleet.workers)],
                          {**env, "DLICT_WORKER_SSH_CONFIG": str(fleet.workers_ssh_config)},
-                         fleet, nodes=fleet)
+                         fleet, nodes=True)
 
         columns[WORKERS] = run_workers
     return columns

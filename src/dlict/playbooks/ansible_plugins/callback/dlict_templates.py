@@ -72,7 +72,8 @@ class _Shared:
 
     def load(self, key: tuple[Any, ...]) -> types.CodeType | None:
         try:
-            descriptor = os.open(self._path(key), os.O_RDONLY | os.O_NOFOLLOW)
+            descriptor = os.open(self._path(key),
+                                 os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
         except OSError:
             return None
         with os.fdopen(descriptor, "rb") as file:
